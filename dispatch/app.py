@@ -1,0 +1,37 @@
+"""The dispatch faust application: built from settings, one code path for Tansu and Kafka."""
+
+from __future__ import annotations
+
+import faust
+
+from goldentime.broker import faust_compat
+from goldentime.settings import Settings
+
+
+def faust_broker_url(bootstrap: str) -> str:
+    """``host1:9092,host2:9092`` -> ``kafka://host1:9092;kafka://host2:9092``."""
+    hosts = [h.strip() for h in bootstrap.split(",") if h.strip()]
+    return ";".join(f"kafka://{h}" for h in hosts)
+
+
+def create_app(settings: Settings, *, app_id: str | None = None) -> faust.App:
+    """A faust App configured for at-least-once processing on the configured broker."""
+    if settings.tansu_compat:
+        faust_compat.apply(fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
+    session_timeout = settings.kafka_session_timeout_s
+    return faust.App(
+        app_id or settings.app_id,
+        broker=faust_broker_url(settings.bootstrap()),
+        autodiscover=False,
+        store="memory://",
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.topic_replication_factor,
+        topic_allow_declare=True,
+        consumer_auto_offset_reset="earliest",
+        broker_session_timeout=session_timeout,
+        broker_heartbeat_interval=max(session_timeout / 6, 0.5),
+        broker_commit_interval=1.0,
+        producer_acks=-1,
+        web_enabled=False,
+        processing_guarantee="at_least_once",
+    )

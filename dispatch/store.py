@@ -1,0 +1,139 @@
+"""The incident record: incidents, their calls and their append-only timeline.
+
+Idempotent by construction: a call id is a primary key, so a replayed or duplicated call
+changes nothing; incident and timeline ids are derived from the call id.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    select,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from goldentime.contracts import Incident, IncidentStatus, IncidentType, TimelineEntry
+from goldentime.db import Base
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes stored as UTC, read back aware (SQLite drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the incident store")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class IncidentRow(Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    type: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+    calls: Mapped[list[CallRow]] = relationship(
+        back_populates="incident", order_by="CallRow.received_at", lazy="selectin"
+    )
+
+
+class CallRow(Base):
+    __tablename__ = "calls"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    type: Mapped[str] = mapped_column(String(40))
+    caller: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(20))
+    link_reason: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    incident: Mapped[IncidentRow] = relationship(back_populates="calls")
+
+
+class TimelineRow(Base):
+    __tablename__ = "incident_timeline"
+    __table_args__ = (Index("ix_timeline_incident_seq", "incident_id", "seq"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(200), unique=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    kind: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(80), default="system")
+
+
+def incident_record(row: IncidentRow) -> Incident:
+    """The wire form of an incident row."""
+    return Incident(
+        id=row.id,
+        type=IncidentType(row.type),
+        status=IncidentStatus(row.status),
+        lat=row.lat,
+        lon=row.lon,
+        call_ids=[c.id for c in row.calls],
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        description=row.description,
+        revision=row.revision,
+    )
+
+
+def timeline_record(row: TimelineRow) -> TimelineEntry:
+    return TimelineEntry(
+        id=row.id, incident_id=row.incident_id, at=row.at, kind=row.kind, detail=row.detail,
+        actor=row.actor,
+    )
+
+
+def list_incidents(
+    session: Session, *, status: str | None = None, limit: int = 500
+) -> list[Incident]:
+    """Incidents, newest first."""
+    query = select(IncidentRow).order_by(IncidentRow.created_at.desc()).limit(limit)
+    if status is not None:
+        query = query.where(IncidentRow.status == status)
+    return [incident_record(r) for r in session.scalars(query)]
+
+
+def get_incident(session: Session, incident_id: str) -> IncidentRow | None:
+    return session.get(IncidentRow, incident_id)
+
+
+def get_timeline(session: Session, incident_id: str) -> list[TimelineEntry]:
+    rows = session.scalars(
+        select(TimelineRow).where(TimelineRow.incident_id == incident_id).order_by(TimelineRow.seq)
+    )
+    return [timeline_record(r) for r in rows]

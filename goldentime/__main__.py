@@ -1,0 +1,3 @@
+from goldentime.cli import main
+
+main()

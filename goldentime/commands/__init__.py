@@ -1,0 +1,1 @@
+"""Built-in commands of the goldentime CLI (one module per concern)."""

