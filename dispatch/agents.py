@@ -79,8 +79,9 @@ def register(app: faust.App, ctx: DispatchContext) -> None:
                     ctx.executor, lambda: ingest_call(ctx.sessions, call, now=ctx.clock.now())
                 )
             except StoreError as err:
-                log.error("database unavailable for call %s, retrying in %.1fs: %s",
-                          call.id, delay, err)
+                log.error(
+                    "database unavailable for call %s, retrying in %.1fs: %s", call.id, delay, err
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, STORE_RETRY_MAX_S)
 
@@ -95,7 +96,9 @@ def register(app: faust.App, ctx: DispatchContext) -> None:
         for entry in result.timeline:
             await publish(timeline_topic, entry)
         log.info(
-            "call %s -> %s (%s)", call.id, result.incident.id,
+            "call %s -> %s (%s)",
+            call.id,
+            result.incident.id,
             "duplicate" if result.duplicate else "new incident",
         )
 
@@ -109,8 +112,11 @@ def register(app: faust.App, ctx: DispatchContext) -> None:
                 except asyncio.CancelledError:
                     raise
                 except Exception as err:
-                    log.exception("processing call at offset %s failed (attempt %d)",
-                                  event.message.offset, attempt)
+                    log.exception(
+                        "processing call at offset %s failed (attempt %d)",
+                        event.message.offset,
+                        attempt,
+                    )
                     if attempt == MAX_UNEXPECTED_ATTEMPTS:
                         await dead_letter(event, f"processing failed: {type(err).__name__}: {err}")
             yield None

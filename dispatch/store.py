@@ -113,7 +113,11 @@ def incident_record(row: IncidentRow) -> Incident:
 
 def timeline_record(row: TimelineRow) -> TimelineEntry:
     return TimelineEntry(
-        id=row.id, incident_id=row.incident_id, at=row.at, kind=row.kind, detail=row.detail,
+        id=row.id,
+        incident_id=row.incident_id,
+        at=row.at,
+        kind=row.kind,
+        detail=row.detail,
         actor=row.actor,
     )
 

@@ -37,6 +37,7 @@ def run(settings: Settings) -> None:
         app,
         loglevel=settings.log_level.upper(),
         override_logging=False,
+        quiet=True,
         redirect_stdouts=False,
     )
     logging.getLogger(__name__).info("dispatch worker starting on %s", settings.bootstrap())

@@ -52,20 +52,30 @@ class Settings(BaseSettings):
         **_env("BROKER_FLAVOR"),
     )
     topic_partitions: int = Field(
-        default=4, ge=1, le=256, description="Partitions of each topic created by Golden Time.",
+        default=4,
+        ge=1,
+        le=256,
+        description="Partitions of each topic created by Golden Time.",
         **_env("TOPIC_PARTITIONS"),
     )
     topic_replication_factor: int = Field(
-        default=1, ge=1, le=7, description="Replication factor of each topic (3 on a cluster).",
+        default=1,
+        ge=1,
+        le=7,
+        description="Replication factor of each topic (3 on a cluster).",
         **_env("TOPIC_REPLICATION_FACTOR"),
     )
     kafka_session_timeout_s: float = Field(
-        default=6.0, ge=1.0, le=300.0,
+        default=6.0,
+        ge=1.0,
+        le=300.0,
         description="Consumer group session timeout. Joining waits half of it on Tansu.",
         **_env("KAFKA_SESSION_TIMEOUT_S"),
     )
     kafka_fetch_max_wait_ms: int = Field(
-        default=100, ge=10, le=5000,
+        default=100,
+        ge=10,
+        le=5000,
         description="Consumer fetch max wait; Tansu notices new records after about half of it.",
         **_env("KAFKA_FETCH_MAX_WAIT_MS"),
     )
@@ -88,38 +98,57 @@ class Settings(BaseSettings):
     )
     # --- processes ----------------------------------------------------------------------------
     console_host: str = Field(
-        default="127.0.0.1", description="Address the web console listens on.",
+        default="127.0.0.1",
+        description="Address the web console listens on.",
         **_env("CONSOLE_HOST"),
     )
     console_port: int = Field(
-        default=8119, ge=0, le=65535, description="Port of the web console (0: pick a free one).",
+        default=8119,
+        ge=0,
+        le=65535,
+        description="Port of the web console (0: pick a free one).",
         **_env("CONSOLE_PORT"),
     )
     broker_port: int = Field(
-        default=0, ge=0, le=65535,
+        default=0,
+        ge=0,
+        le=65535,
         description="Port of the embedded broker (0: pick a free loopback port).",
         **_env("BROKER_PORT"),
     )
     dispatch_workers: int = Field(
-        default=1, ge=1, le=64, description="Dispatch worker processes started by `up`.",
+        default=1,
+        ge=1,
+        le=64,
+        description="Dispatch worker processes started by `up`.",
         **_env("DISPATCH_WORKERS"),
     )
     app_id: str = Field(
-        default="goldentime", min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_.-]*$",
+        default="goldentime",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z][a-z0-9_.-]*$",
         description="Faust application id: the consumer group and changelog topic prefix.",
         **_env("APP_ID"),
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
-        default="info", description="Log level of every process.", **_env("LOG_LEVEL"),
+        default="info",
+        description="Log level of every process.",
+        **_env("LOG_LEVEL"),
     )
     # --- demo ---------------------------------------------------------------------------------
     demo_speed: float = Field(
-        default=60.0, gt=0.0, le=10_000.0,
+        default=60.0,
+        gt=0.0,
+        le=10_000.0,
         description="Demo scenario time compression: scenario seconds per real second.",
         **_env("DEMO_SPEED"),
     )
     demo_calls: int = Field(
-        default=60, ge=0, le=100_000, description="How many calls the demo scenario replays.",
+        default=60,
+        ge=0,
+        le=100_000,
+        description="How many calls the demo scenario replays.",
         **_env("DEMO_CALLS"),
     )
 

@@ -40,5 +40,6 @@ def sync_producer(settings: Settings, *, client_id: str) -> KafkaProducer:
 
 def async_producer(settings: Settings, *, client_id: str) -> AIOKafkaProducer:
     """An aiokafka producer (for the console); call ``await start()`` on it."""
-    return AIOKafkaProducer(client_id=client_id, request_timeout_ms=15_000,
-                            **producer_options(settings))
+    return AIOKafkaProducer(
+        client_id=client_id, request_timeout_ms=15_000, **producer_options(settings)
+    )

@@ -87,7 +87,7 @@ class EmbeddedBroker:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                preexec_fn=die_with_parent(),  # noqa: PLW1509 - Linux prctl only
+                preexec_fn=die_with_parent(),
             )
         except OSError as err:
             raise BrokerError(f"cannot start Tansu ({cmd[0]}): {err}") from err

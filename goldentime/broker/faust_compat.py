@@ -57,7 +57,7 @@ async def true_end_offsets(
                     progressed = True
             if not progressed:
                 break
-            pending = {tp for tp in pending if tp in batch and batch[tp]}
+            pending = {tp for tp in pending if batch.get(tp)}
     finally:
         await probe.stop()
     return result
@@ -80,6 +80,6 @@ def apply(*, fetch_max_wait_ms: int) -> None:
         consumer.end_offsets = end_offsets
         return consumer
 
-    AIOKafkaConsumerThread._create_worker_consumer = _create_worker_consumer
+    AIOKafkaConsumerThread._create_worker_consumer = _create_worker_consumer  # type: ignore[method-assign]
     _applied["fetch_max_wait_ms"] = fetch_max_wait_ms
     log.info("Tansu compatibility shims applied (fetch_max_wait_ms=%d)", fetch_max_wait_ms)

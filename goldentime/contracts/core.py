@@ -194,7 +194,7 @@ class DeadLetter(Record):
             key=key.decode("utf-8", "replace") if key is not None else None,
             reason=reason[:4000],
             consumer=consumer,
-            payload_encoding=encoding,  # type: ignore[arg-type]
+            payload_encoding=encoding,
             payload=text,
         )
 

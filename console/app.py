@@ -1,0 +1,199 @@
+"""The console web application: intake API, incident API, dispatcher board.
+
+Build it with :func:`create_app`; the broker publisher and the database engine are injected,
+so tests can run it against a real broker and database or a fake publisher.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, HTTPException, Query, status
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from console.publisher import CallPublisher, KafkaCallPublisher
+from dispatch import store
+from goldentime import __version__
+from goldentime.clock import Clock, SystemClock
+from goldentime.contracts import Call, CallSource, IncidentStatus, IncidentType
+from goldentime.contracts.core import AwareDatetime, Latitude, Longitude, RecordId
+from goldentime.db import create_schema, engine_for, session_factory
+from goldentime.errors import BrokerError
+from goldentime.settings import Settings
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+class CallRequest(BaseModel):
+    """A 119 call as posted by the console form, a telephony adapter or the CLI.
+
+    Send your own ``id`` when you may retry: the same id is never counted twice.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: RecordId | None = None
+    received_at: AwareDatetime | None = Field(
+        default=None, description="When the call was answered; default: now."
+    )
+    lat: Latitude
+    lon: Longitude
+    type: IncidentType
+    caller: str | None = Field(default=None, max_length=64)
+    description: str = Field(default="", max_length=2000)
+    source: CallSource = CallSource.API
+
+
+class CallAccepted(BaseModel):
+    call_id: str
+    accepted_at: datetime
+    status: str = "accepted"
+
+
+class CallLink(BaseModel):
+    call_id: str
+    incident_id: str
+    link_reason: str
+
+
+def create_app(
+    settings: Settings,
+    *,
+    publisher: CallPublisher | None = None,
+    engine: Engine | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    """The console app. Without ``publisher`` it publishes to Kafka from ``settings``."""
+    engine = engine or engine_for(settings)
+    create_schema(engine)
+    sessions = session_factory(engine)
+    clock = clock or SystemClock()
+    publisher = publisher or KafkaCallPublisher(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await publisher.start()
+        try:
+            yield
+        finally:
+            await publisher.stop()
+
+    app = FastAPI(
+        title="Golden Time console",
+        version=__version__,
+        description="119 control-centre console: call intake, incidents, dispatch.",
+        lifespan=lifespan,
+    )
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html")
+
+    @app.get("/api/health", tags=["system"])
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__, "time": clock.now().isoformat()}
+
+    @app.get("/api/basemap/gu", tags=["map"])
+    def basemap_gu() -> FileResponse:
+        """Seoul gu boundaries (GeoJSON), drawn as the offline basemap."""
+        return FileResponse(
+            settings.seoul_data_dir / "boundaries" / "seoul_gu.geojson",
+            media_type="application/geo+json",
+        )
+
+    @app.post(
+        "/api/calls",
+        status_code=status.HTTP_202_ACCEPTED,
+        response_model=CallAccepted,
+        tags=["intake"],
+        responses={503: {"description": "The broker did not take the call; retry."}},
+    )
+    async def post_call(request: CallRequest) -> CallAccepted | JSONResponse:
+        """Take a 119 call. 202 means the broker has it and it will become an incident."""
+        now = clock.now()
+        call = Call(
+            id=request.id or f"call-{uuid.uuid4().hex[:16]}",
+            received_at=request.received_at or now,
+            lat=request.lat,
+            lon=request.lon,
+            type=request.type,
+            caller=request.caller,
+            description=request.description,
+            source=request.source,
+        )
+        try:
+            await publisher.publish_call(call)
+        except BrokerError as err:
+            return JSONResponse(
+                status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+                content={"detail": f"call not taken, retry: {err}", "call_id": call.id},
+            )
+        return CallAccepted(call_id=call.id, accepted_at=now)
+
+    @app.get("/api/calls/{call_id}", response_model=CallLink, tags=["intake"])
+    def get_call(call_id: str) -> CallLink:
+        """Which incident a call belongs to (404 until the dispatch worker has stored it)."""
+        with sessions() as session:
+            row = session.get(store.CallRow, call_id)
+            if row is None:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, f"call {call_id} not stored yet")
+            return CallLink(
+                call_id=row.id, incident_id=row.incident_id, link_reason=row.link_reason
+            )
+
+    @app.get("/api/incidents", tags=["incidents"])
+    def list_incidents(
+        status_filter: Annotated[IncidentStatus | None, Query(alias="status")] = None,
+        limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    ) -> list[dict[str, Any]]:
+        """Incidents, newest first."""
+        with sessions() as session:
+            rows = store.list_incidents(
+                session, status=status_filter.value if status_filter else None, limit=limit
+            )
+        return [r.model_dump(mode="json") for r in rows]
+
+    @app.get("/api/incidents/{incident_id}", tags=["incidents"])
+    def get_incident(incident_id: str) -> dict[str, Any]:
+        """One incident with its calls and timeline."""
+        with sessions() as session:
+            row = store.get_incident(session, incident_id)
+            if row is None:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, f"no incident {incident_id}")
+            body = store.incident_record(row).model_dump(mode="json")
+            body["calls"] = [
+                {
+                    "id": c.id,
+                    "received_at": c.received_at.isoformat(),
+                    "lat": c.lat,
+                    "lon": c.lon,
+                    "type": c.type,
+                    "caller": c.caller,
+                    "description": c.description,
+                    "link_reason": c.link_reason,
+                }
+                for c in row.calls
+            ]
+            body["timeline"] = [
+                t.model_dump(mode="json") for t in store.get_timeline(session, incident_id)
+            ]
+        return body
+
+    @app.exception_handler(SQLAlchemyError)
+    async def database_error(_request: Any, err: SQLAlchemyError) -> JSONResponse:
+        return JSONResponse(
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            content={"detail": f"incident database unavailable: {type(err).__name__}"},
+        )
+
+    return app

@@ -1,0 +1,117 @@
+"""Intake commands: post a 119 call, replay the demo scenario."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+
+import click
+import httpx
+
+from goldentime.contracts import IncidentType
+from goldentime.errors import GoldenTimeError
+from goldentime.settings import load_settings
+
+
+def _default_url() -> str:
+    settings = load_settings()
+    return f"http://{settings.console_host}:{settings.console_port}"
+
+
+@click.command()
+@click.option("--lat", type=float, required=True, help="Latitude (WGS84).")
+@click.option("--lon", type=float, required=True, help="Longitude (WGS84).")
+@click.option(
+    "--type",
+    "incident_type",
+    type=click.Choice([t.value for t in IncidentType]),
+    required=True,
+    help="What the caller reports.",
+)
+@click.option("--caller", default=None, help="Caller number or name.")
+@click.option("--id", "call_id", default=None, help="Call id (default: a new one).")
+@click.option("--url", default=None, help="Console URL (default from settings).")
+@click.option(
+    "--wait",
+    type=float,
+    default=5.0,
+    show_default=True,
+    help="Seconds to wait for the incident (0: do not wait).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.argument("description", required=False, default="")
+def call(
+    lat: float,
+    lon: float,
+    incident_type: str,
+    caller: str | None,
+    call_id: str | None,
+    url: str | None,
+    wait: float,
+    as_json: bool,
+    description: str,
+) -> None:
+    """Post a 119 call to the console's intake API, and show the incident it became."""
+    base = url or _default_url()
+    body = {
+        "id": call_id or f"cli-{uuid.uuid4().hex[:16]}",
+        "received_at": datetime.now(UTC).isoformat(),
+        "lat": lat,
+        "lon": lon,
+        "type": incident_type,
+        "description": description,
+        "source": "cli",
+    }
+    if caller:
+        body["caller"] = caller
+    try:
+        with httpx.Client(base_url=base, timeout=10.0) as client:
+            response = client.post("/api/calls", json=body)
+            if response.status_code == 422:
+                details = "; ".join(
+                    f"{'.'.join(str(p) for p in d['loc'][1:])}: {d['msg']}"
+                    for d in response.json()["detail"]
+                )
+                raise click.ClickException(f"call refused: {details}")
+            if response.status_code != 202:
+                raise click.ClickException(
+                    f"call not taken ({response.status_code}): {response.text}"
+                )
+            result: dict[str, object] = {"call_id": body["id"], "status": "accepted"}
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline:
+                link = client.get(f"/api/calls/{body['id']}")
+                if link.status_code == 200:
+                    result |= link.json()
+                    break
+                time.sleep(0.1)
+    except httpx.HTTPError as err:
+        raise GoldenTimeError(f"cannot reach the console at {base}: {err}") from err
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+    elif "incident_id" in result:
+        click.echo(f"call {result['call_id']} -> incident {result['incident_id']}")
+    else:
+        click.echo(f"call {result['call_id']} accepted (incident not assigned yet)")
+
+
+@click.command()
+@click.option("--url", default=None, help="Console URL (default from settings).")
+@click.option("--speed", type=float, default=None, help="Scenario seconds per real second.")
+@click.option("--calls", type=click.IntRange(0, 100_000), default=None, help="Calls to replay.")
+def demo(url: str | None, speed: float | None, calls: int | None) -> None:
+    """Replay real 2021 central-Seoul fires as 119 calls through the intake API."""
+    from goldentime.demo import replay, run_id_now, scenario_for
+
+    settings = load_settings()
+    scenario = scenario_for(
+        settings.seoul_data_dir,
+        calls=settings.demo_calls if calls is None else calls,
+        run_id=run_id_now(),
+    )
+    pace = speed or settings.demo_speed
+    click.echo(f"demo: {len(scenario)} calls from real 2021 fires, at {pace:g}x")
+    accepted = replay(scenario, url=url or _default_url(), speed=pace, echo=click.echo)
+    click.echo(f"demo: done, {accepted}/{len(scenario)} calls accepted")

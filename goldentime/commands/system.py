@@ -1,0 +1,122 @@
+"""System commands: up, config, worker, console, broker, contracts."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+
+from goldentime.contracts import json_schemas
+from goldentime.settings import describe, load_settings
+
+
+@click.command()
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Console port (default: GOLDENTIME_CONSOLE_PORT or 8119; 0 picks a free one).",
+)
+@click.option("--no-demo", is_flag=True, help="Start without the demo scenario.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Dispatch worker processes (default: GOLDENTIME_DISPATCH_WORKERS).",
+)
+def up(port: int | None, no_demo: bool, workers: int | None) -> None:
+    """Start the whole system: broker (embedded if none configured), workers, console, demo."""
+    from goldentime import up as up_module
+    from goldentime.logs import setup
+
+    settings = load_settings()
+    setup(settings.log_level)
+    raise SystemExit(up_module.run(settings, port=port, demo=not no_demo, workers=workers))
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def config(as_json: bool) -> None:
+    """Print the effective settings: value, environment variable, default, description."""
+    rows = describe(load_settings())
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+        return
+    for row in rows:
+        click.echo(f"{row['name']} = {row['value']!r}")
+        click.echo(f"    env {row['env']}; default {row['default']!r}")
+        click.echo(f"    {row['description']}")
+
+
+@click.command()
+@click.argument("role", type=click.Choice(["dispatch"]))
+def worker(role: str) -> None:
+    """Run one stream-processing worker (needs KAFKA_BOOTSTRAP_SERVERS)."""
+    from goldentime.logs import setup
+
+    settings = load_settings()
+    setup(settings.log_level)
+    if role == "dispatch":
+        from dispatch.worker import run
+
+        run(settings)
+
+
+@click.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port to listen on.")
+def console(port: int | None) -> None:
+    """Run the web console (needs KAFKA_BOOTSTRAP_SERVERS)."""
+    import uvicorn
+
+    from console.app import create_app
+    from goldentime.logs import setup
+
+    settings = load_settings()
+    setup(settings.log_level)
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=settings.console_host,
+        port=settings.console_port if port is None else port,
+        log_config=None,
+        access_log=False,
+    )
+
+
+@click.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=9092, show_default=True)
+def broker(port: int) -> None:
+    """Run the embedded Tansu broker in the foreground and create the topics."""
+    from goldentime.broker import EmbeddedBroker, ensure_topics
+
+    settings = load_settings()
+    with EmbeddedBroker(port=port) as embedded:
+        ensure_topics(
+            embedded.bootstrap_servers,
+            partitions=settings.topic_partitions,
+            replication_factor=settings.topic_replication_factor,
+        )
+        click.echo(embedded.bootstrap_servers)
+        try:
+            while embedded.running():
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+
+
+@click.group()
+def contracts() -> None:
+    """Wire contracts."""
+
+
+@contracts.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def export(directory: Path) -> None:
+    """Write the JSON Schema of each exported record (for telephony adapters)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, schema in json_schemas().items():
+        path = directory / f"{name}.schema.json"
+        path.write_text(json.dumps(schema, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        click.echo(str(path))

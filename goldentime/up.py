@@ -1,0 +1,185 @@
+"""`goldentime up`: the whole system on one machine.
+
+:class:`LocalSystem` starts the embedded broker when no Kafka is configured, creates the topics
+and the database schema, then supervises the dispatch worker(s) and the console; :func:`run`
+adds the demo scenario, prints the console URL on a line of its own once the console answers,
+and stops every child, then the broker, on SIGINT or SIGTERM. Integration tests and benchmarks
+use :class:`LocalSystem` directly, so they exercise exactly what operators run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from types import FrameType, TracebackType
+
+import httpx
+
+from goldentime.broker import EmbeddedBroker, ensure_topics, wait_until_ready
+from goldentime.db import create_schema, engine_for
+from goldentime.errors import SupervisorError
+from goldentime.procutil import free_port, port_open
+from goldentime.settings import Settings
+from goldentime.supervisor import ChildSpec, Supervisor, python_argv
+
+CONSOLE_READY_TIMEOUT_S = 60.0
+Echo = Callable[[str], None]
+
+
+def _print(line: str) -> None:
+    print(line, flush=True)
+
+
+class LocalSystem:
+    """Broker (embedded unless configured), topics, schema, workers and console."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        port: int | None = None,
+        workers: int | None = None,
+        echo: Echo = _print,
+    ) -> None:
+        self.settings = settings
+        self.echo = echo
+        self.workers = workers or settings.dispatch_workers
+        console_port = settings.console_port if port is None else port
+        self.console_port = console_port or free_port(settings.console_host)
+        self.url = f"http://{settings.console_host}:{self.console_port}"
+        self.broker: EmbeddedBroker | None = None
+        self.bootstrap = settings.kafka_bootstrap_servers or ""
+        self.env: dict[str, str] = {
+            "GOLDENTIME_CONSOLE_PORT": str(self.console_port),
+            "DATABASE_URL": settings.effective_database_url,
+            "GOLDENTIME_DATA_DIR": str(settings.data_dir),
+        }
+        self.supervisor = Supervisor(log_dir=settings.data_dir / "logs", echo=echo)
+
+    def _ensure_topics(self) -> None:
+        ensure_topics(
+            self.bootstrap,
+            partitions=self.settings.topic_partitions,
+            replication_factor=self.settings.topic_replication_factor,
+        )
+
+    def start(self, *, stop: threading.Event | None = None) -> LocalSystem:
+        """Start everything and wait until the console answers."""
+        if port_open(self.settings.console_host, self.console_port):
+            raise SupervisorError(
+                f"port {self.console_port} is already in use; "
+                "pass --port or set GOLDENTIME_CONSOLE_PORT"
+            )
+        if self.settings.embedded_broker:
+            self.broker = EmbeddedBroker(
+                port=self.settings.broker_port,
+                log_file=self.settings.data_dir / "logs" / "broker.log",
+            ).start()
+            self.bootstrap = self.broker.bootstrap_servers
+            self.env |= {
+                "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+                "GOLDENTIME_BROKER_FLAVOR": "tansu",
+            }
+            self.echo(f"[supervisor] embedded broker (Tansu) on {self.bootstrap}")
+        self.supervisor.set_env({**os.environ, **self.env})
+        try:
+            wait_until_ready(self.bootstrap)
+            self._ensure_topics()
+            create_schema(engine_for(self.settings))
+            for index in range(self.workers):
+                self.supervisor.add(
+                    ChildSpec(f"dispatch-{index + 1}", python_argv("worker", "dispatch"))
+                )
+            self.supervisor.add(ChildSpec("console", python_argv("console")))
+            self.supervisor.start_all()
+            self._wait_for_console(stop or threading.Event())
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_for_console(self, stop: threading.Event) -> None:
+        deadline = time.monotonic() + CONSOLE_READY_TIMEOUT_S
+        while time.monotonic() < deadline and not stop.is_set():
+            self.supervisor.poll()
+            try:
+                if httpx.get(f"{self.url}/api/health", timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        if not stop.is_set():
+            raise SupervisorError(
+                f"console did not answer at {self.url} within {CONSOLE_READY_TIMEOUT_S:.0f}s"
+            )
+
+    def tick(self) -> None:
+        """One round of supervision: restart crashed children, revive the broker."""
+        self.supervisor.poll()
+        if self.broker is not None and not self.broker.running():
+            self.echo("[supervisor] embedded broker died; restarting it (topics are recreated)")
+            self.broker.start()
+            self._ensure_topics()
+
+    def stop(self) -> None:
+        self.supervisor.stop_all()
+        if self.broker is not None:
+            self.broker.stop()
+
+    def __enter__(self) -> LocalSystem:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def run(
+    settings: Settings,
+    *,
+    port: int | None = None,
+    demo: bool = True,
+    workers: int | None = None,
+    echo: Echo = _print,
+    stop: threading.Event | None = None,
+) -> int:
+    """Run until ``stop`` is set or SIGINT/SIGTERM arrives; return the exit code."""
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+
+        def _on_signal(signum: int, _frame: FrameType | None) -> None:
+            echo(f"[supervisor] {signal.Signals(signum).name}: stopping")
+            stop.set()
+
+        signal.signal(signal.SIGINT, _on_signal)
+        signal.signal(signal.SIGTERM, _on_signal)
+
+    system = LocalSystem(settings, port=port, workers=workers, echo=echo)
+    try:
+        system.start(stop=stop)
+        if stop.is_set():
+            return 0
+        echo(system.url)
+        echo(
+            f"[supervisor] console ready; logs in {settings.data_dir / 'logs'}; "
+            "Ctrl-C stops everything"
+        )
+        if demo:
+            system.supervisor.add(
+                ChildSpec("demo", python_argv("demo", "--url", system.url), restart=False)
+            )
+            system.supervisor.start("demo")
+        while not stop.is_set():
+            system.tick()
+            stop.wait(0.2)
+        return 0
+    finally:
+        system.stop()
+        echo("[supervisor] stopped")

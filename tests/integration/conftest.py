@@ -1,0 +1,30 @@
+"""Shared integration fixtures: the real system (embedded broker, worker, console, SQLite)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from goldentime.settings import Settings, load_settings
+from goldentime.up import LocalSystem
+
+
+@pytest.fixture(scope="session")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
+    """One running system for the session: Tansu, one dispatch worker, the console."""
+    data_dir: Path = tmp_path_factory.mktemp("goldentime")
+    settings = load_settings(data_dir=data_dir, console_port=0, log_level="info")
+    lines: list[str] = []
+    running = LocalSystem(settings, echo=lines.append)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def system_settings(system: LocalSystem) -> Settings:
+    return system.settings

@@ -1,0 +1,99 @@
+"""The console app with a fake publisher (the real broker path is in tests/integration)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from console.app import create_app
+from dispatch.intake import ingest_call
+from goldentime.clock import ManualClock
+from goldentime.contracts import Call
+from goldentime.db import make_engine, session_factory
+from goldentime.errors import BrokerError
+from goldentime.settings import load_settings
+
+NOW = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
+
+
+class FakePublisher:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.fail = False
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def publish_call(self, call: Call) -> None:
+        if self.fail:
+            raise BrokerError("broker down")
+        self.calls.append(call)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[tuple[TestClient, FakePublisher, object]]:
+    publisher = FakePublisher()
+    engine = make_engine(f"sqlite:///{tmp_path / 'gt.db'}")
+    app = create_app(
+        load_settings(data_dir=tmp_path), publisher=publisher, engine=engine, clock=ManualClock(NOW)
+    )
+    with TestClient(app) as client:
+        yield client, publisher, session_factory(engine)
+
+
+def test_valid_call_is_published_and_acknowledged(env) -> None:  # type: ignore[no-untyped-def]
+    client, publisher, _ = env
+    r = client.post("/api/calls", json={"lat": 37.57, "lon": 126.98, "type": "ems"})
+    assert r.status_code == 202
+    body = r.json()
+    assert body["call_id"].startswith("call-")
+    assert publisher.calls[0].id == body["call_id"]
+    assert publisher.calls[0].received_at == NOW
+
+
+def test_invalid_call_is_422_with_field_and_nothing_published(env) -> None:  # type: ignore[no-untyped-def]
+    client, publisher, _ = env
+    r = client.post("/api/calls", json={"lat": 91, "lon": 126.98, "type": "fire", "x": 1})
+    assert r.status_code == 422
+    fields = {tuple(d["loc"]) for d in r.json()["detail"]}
+    assert ("body", "lat") in fields
+    assert ("body", "x") in fields
+    assert publisher.calls == []
+
+
+def test_broker_down_is_503_so_the_caller_retries(env) -> None:  # type: ignore[no-untyped-def]
+    client, publisher, _ = env
+    publisher.fail = True
+    r = client.post("/api/calls", json={"id": "c-9", "lat": 37.57, "lon": 126.98, "type": "fire"})
+    assert r.status_code == 503
+    assert r.json()["call_id"] == "c-9"
+
+
+def test_incidents_api_reads_the_record(env) -> None:  # type: ignore[no-untyped-def]
+    client, _, sessions = env
+    call = Call(id="c-1", received_at=NOW, lat=37.57, lon=126.98, type="fire")  # type: ignore[arg-type]
+    incident = ingest_call(sessions, call, now=NOW).incident
+    listed = client.get("/api/incidents").json()
+    assert [i["id"] for i in listed] == [incident.id]
+    for key in ("id", "type", "lat", "lon", "status", "call_ids", "created_at"):
+        assert key in listed[0]
+    detail = client.get(f"/api/incidents/{incident.id}").json()
+    assert detail["call_ids"] == ["c-1"]
+    assert detail["timeline"][0]["kind"] == "call_received"
+    assert client.get("/api/calls/c-1").json()["incident_id"] == incident.id
+    assert client.get("/api/incidents/INC-NOPE").status_code == 404
+    assert client.get("/api/calls/nope").status_code == 404
+
+
+def test_board_and_vendored_map_are_served_locally(env) -> None:  # type: ignore[no-untyped-def]
+    client, _, _ = env
+    page = client.get("/").text
+    assert "/static/vendor/leaflet/leaflet.js" in page
+    assert "http://" not in page and "https://" not in page
+    assert client.get("/static/vendor/leaflet/leaflet.js").status_code == 200
+    assert client.get("/api/basemap/gu").json()["type"] == "FeatureCollection"
