@@ -1,1 +1,1 @@
-"""placeholder"""
+"""Benchmarks: each prints its figures and its ratio against a baseline run in the same process."""

@@ -31,6 +31,7 @@ from goldentime.errors import BrokerError
 from goldentime.settings import Settings
 
 STATIC_DIR = Path(__file__).parent / "static"
+WORKER_STALE_AFTER_S = 10.0
 
 
 class CallRequest(BaseModel):
@@ -101,7 +102,20 @@ def create_app(
 
     @app.get("/api/health", tags=["system"])
     def health() -> dict[str, Any]:
-        return {"status": "ok", "version": __version__, "time": clock.now().isoformat()}
+        """Console liveness, and whether dispatch workers hold the call partitions."""
+        now = clock.now()
+        with sessions() as session:
+            workers = store.live_workers(session, now=now, max_age_s=WORKER_STALE_AFTER_S)
+        return {
+            "status": "ok",
+            "version": __version__,
+            "time": now.isoformat(),
+            "dispatch_ready": any(w.partitions > 0 for w in workers),
+            "workers": [
+                {"name": w.name, "last_seen": w.last_seen.isoformat(), "partitions": w.partitions}
+                for w in workers
+            ],
+        }
 
     @app.get("/api/basemap/gu", tags=["map"])
     def basemap_gu() -> FileResponse:

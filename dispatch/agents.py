@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import faust
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.intake import IngestResult, ingest_call
+from dispatch.store import record_heartbeat
 from goldentime import topics
 from goldentime.clock import Clock
 from goldentime.contracts import Call, DeadLetter, Record, decode, encode
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 
 MAX_UNEXPECTED_ATTEMPTS = 3
 STORE_RETRY_MAX_S = 10.0
+HEARTBEAT_INTERVAL_S = 2.0
 
 
 @dataclass
@@ -101,6 +104,35 @@ def register(app: faust.App, ctx: DispatchContext) -> None:
             result.incident.id,
             "duplicate" if result.duplicate else "new incident",
         )
+
+    started_at = ctx.clock.now()
+
+    async def heartbeat() -> None:
+        assigned = sum(1 for tp in app.consumer.assignment() if tp.topic == topics.CALLS.name)
+
+        def write() -> None:
+            with ctx.sessions.begin() as session:
+                record_heartbeat(
+                    session,
+                    name=ctx.consumer_name,
+                    started_at=started_at,
+                    now=ctx.clock.now(),
+                    partitions=assigned,
+                )
+
+        try:
+            await asyncio.get_running_loop().run_in_executor(ctx.executor, write)
+        except SQLAlchemyError as err:
+            log.warning("heartbeat not recorded: %s", err)
+
+    async def periodic_heartbeat() -> None:
+        await heartbeat()
+
+    async def after_rebalance(_sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        await heartbeat()
+
+    app.timer(HEARTBEAT_INTERVAL_S)(periodic_heartbeat)
+    app.on_rebalance_complete.connect(after_rebalance)
 
     @app.agent(calls_topic, name="dispatch.intake")
     async def intake(stream: faust.StreamT[Any]) -> AsyncIterator[None]:

@@ -141,3 +141,26 @@ def get_timeline(session: Session, incident_id: str) -> list[TimelineEntry]:
         select(TimelineRow).where(TimelineRow.incident_id == incident_id).order_by(TimelineRow.seq)
     )
     return [timeline_record(r) for r in rows]
+
+
+class WorkerRow(Base):
+    """Liveness of each dispatch worker: last heartbeat and how many partitions it holds."""
+
+    __tablename__ = "dispatch_workers"
+
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UtcDateTime)
+    partitions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def record_heartbeat(
+    session: Session, *, name: str, started_at: datetime, now: datetime, partitions: int
+) -> None:
+    session.merge(WorkerRow(name=name, started_at=started_at, last_seen=now, partitions=partitions))
+
+
+def live_workers(session: Session, *, now: datetime, max_age_s: float) -> list[WorkerRow]:
+    """Workers heard from within ``max_age_s`` seconds."""
+    rows = session.scalars(select(WorkerRow).order_by(WorkerRow.name))
+    return [r for r in rows if (now - r.last_seen).total_seconds() <= max_age_s]

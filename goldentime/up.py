@@ -67,7 +67,7 @@ class LocalSystem:
         )
 
     def start(self, *, stop: threading.Event | None = None) -> LocalSystem:
-        """Start everything and wait until the console answers."""
+        """Start everything; return once the console answers and a worker holds the calls."""
         if port_open(self.settings.console_host, self.console_port):
             raise SupervisorError(
                 f"port {self.console_port} is already in use; "
@@ -106,14 +106,17 @@ class LocalSystem:
         while time.monotonic() < deadline and not stop.is_set():
             self.supervisor.poll()
             try:
-                if httpx.get(f"{self.url}/api/health", timeout=1.0).status_code == 200:
+                response = httpx.get(f"{self.url}/api/health", timeout=1.0)
+                if response.status_code == 200 and response.json().get("dispatch_ready"):
                     return
-            except httpx.HTTPError:
+            except (httpx.HTTPError, ValueError):
                 pass
             time.sleep(0.1)
         if not stop.is_set():
             raise SupervisorError(
-                f"console did not answer at {self.url} within {CONSOLE_READY_TIMEOUT_S:.0f}s"
+                f"console at {self.url} not ready (console up, dispatch worker holding the "
+                f"call partitions) within {CONSOLE_READY_TIMEOUT_S:.0f}s; see "
+                f"{self.settings.data_dir / 'logs'}"
             )
 
     def tick(self) -> None:

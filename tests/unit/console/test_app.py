@@ -97,3 +97,23 @@ def test_board_and_vendored_map_are_served_locally(env) -> None:  # type: ignore
     assert "http://" not in page and "https://" not in page
     assert client.get("/static/vendor/leaflet/leaflet.js").status_code == 200
     assert client.get("/api/basemap/gu").json()["type"] == "FeatureCollection"
+
+
+def test_health_reports_dispatch_ready_only_with_a_live_worker(env) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from dispatch.store import record_heartbeat
+
+    client, _, sessions = env
+    assert client.get("/api/health").json()["dispatch_ready"] is False
+    with sessions.begin() as s:
+        record_heartbeat(
+            s, name="stale", started_at=NOW, now=NOW - timedelta(minutes=5), partitions=4
+        )
+        record_heartbeat(s, name="joining", started_at=NOW, now=NOW, partitions=0)
+    health = client.get("/api/health").json()
+    assert [w["name"] for w in health["workers"]] == ["joining"]
+    assert health["dispatch_ready"] is False
+    with sessions.begin() as s:
+        record_heartbeat(s, name="joining", started_at=NOW, now=NOW, partitions=4)
+    assert client.get("/api/health").json()["dispatch_ready"] is True
