@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from goldentime.clock import ManualClock
+from goldentime.contracts.core import decode
+from goldentime.contracts.video import VideoEvent, VideoEventType, VideoPhase
+from video_relay.errors import GarbageFrameError, SourceError
+from video_relay.events import EpisodePolicy, EpisodeTracker, Observation
+from video_relay.live import FrameHub
+from video_relay.media import MediaStore
+from video_relay.pipeline import CameraPipeline
+from video_relay.publisher import KafkaPublisher, MemoryPublisher
+from video_relay.registry import Camera
+from video_relay.sources import Backoff, Frame
+from video_relay.worker import CameraWorker, Supervisor, WorkerOptions
+
+
+def test_episode_new_update_end_share_an_episode(camera: Camera, clock: ManualClock) -> None:
+    tracker = EpisodeTracker(
+        camera,
+        policies={VideoEventType.FIRE: EpisodePolicy(min_hits=2, update_delta=0.2, end_grace_s=3)},
+    )
+    seen = Observation(confidence=0.6)
+    out: list[VideoEvent] = []
+    for step, obs in enumerate([seen, seen, Observation(0.9), None, None, None, None]):
+        out += tracker.observe(VideoEventType.FIRE, obs, now=float(step), at=clock.now())
+        clock.advance(1)
+    assert [e.phase for e in out] == [VideoPhase.NEW, VideoPhase.UPDATE, VideoPhase.END]
+    assert len({e.episode_id for e in out}) == 1
+    assert [e.revision for e in out] == [1, 2, 3]
+    assert out[-1].confidence == 0.9
+
+
+def test_single_hit_opens_nothing(camera: Camera, clock: ManualClock) -> None:
+    tracker = EpisodeTracker(camera, policies={})
+    out = tracker.observe(VideoEventType.FIRE, Observation(0.9), now=0.0, at=clock.now())
+    out += tracker.observe(VideoEventType.FIRE, None, now=1.0, at=clock.now())
+    assert out == []
+
+
+def test_fire_pipeline_publishes_with_snapshot_and_clip(
+    camera: Camera, clock: ManualClock, tmp_path: Path, fire_frame: Callable[..., np.ndarray]
+) -> None:
+    publisher = MemoryPublisher()
+    media = MediaStore(tmp_path, base_url="http://relay")
+    pipeline = CameraPipeline(camera, publisher=publisher, clock=clock, media=media)
+    for i in range(20):
+        pipeline.analyse(fire_frame(i / 5), i / 5, now=i / 5)
+        clock.advance(0.2)
+    new = [e for e in publisher.events if e.phase is VideoPhase.NEW]
+    assert [e.event_type for e in new] == [VideoEventType.FIRE]
+    event = new[0]
+    assert event.camera_id == camera.id and event.lat == camera.lat and event.boxes
+    assert event.snapshot_url == f"http://relay/media/{event.snapshot_ref}"
+    assert (tmp_path / str(event.snapshot_ref)).read_bytes()[:2] == b"\xff\xd8"
+    assert (tmp_path / str(event.clip_ref)).stat().st_size > 0
+
+
+class FakeProducer:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes, bytes]] = []
+
+    def send(self, topic: str, *, key: bytes, value: bytes) -> Any:
+        self.sent.append((topic, key, value))
+        return type("F", (), {"add_errback": lambda self, fn: None})()
+
+    def flush(self, timeout: float) -> None: ...
+
+    def close(self, timeout: float) -> None: ...
+
+
+def test_kafka_publisher_sends_keyed_contract_json(camera: Camera, clock: ManualClock) -> None:
+    producer = FakeProducer()
+    pipeline = CameraPipeline(camera, publisher=KafkaPublisher(producer), clock=clock)
+    for step in range(12):
+        pipeline.no_frame(reason="connection refused", now=float(step))
+    topic, key, value = producer.sent[0]
+    assert (topic, key) == ("video.events", camera.id.encode())
+    event = decode(VideoEvent, value)
+    assert event.event_type is VideoEventType.OFFLINE and event.detail == "connection refused"
+
+
+class ScriptedSource:
+    """Frames, garbage and failures on demand, for the worker."""
+
+    def __init__(self, script: list[str], opened: list[int]) -> None:
+        self.script, self.opened = script, opened
+        self.t = 0.0
+
+    @property
+    def description(self) -> str:
+        return "scripted"
+
+    def open(self) -> None:
+        self.opened.append(1)
+        if self.script and self.script[0] == "refuse":
+            self.script.pop(0)
+            raise SourceError("scripted: connection refused")
+
+    def grab(self) -> float:
+        if not self.script:
+            raise SourceError("scripted: end")
+        self.t += 0.2
+        return self.t
+
+    def retrieve(self) -> Frame:
+        step = self.script.pop(0)
+        if step == "garbage":
+            raise GarbageFrameError("scripted: garbage frame")
+        rng = np.random.default_rng(int(self.t * 10))
+        return Frame(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8), self.t)
+
+    def close(self) -> None: ...
+
+
+def test_worker_survives_refusal_and_garbage_and_keeps_last_frame(
+    camera: Camera, clock: ManualClock
+) -> None:
+    script = ["refuse", "frame", "garbage", "garbage", "garbage", "frame"]
+    opened: list[int] = []
+    hub = FrameHub()
+    pipeline = CameraPipeline(camera, publisher=MemoryPublisher(), clock=clock)
+    options = WorkerOptions(max_garbage_frames=2, backoff_base_s=0.01, backoff_cap_s=0.02)
+    worker = CameraWorker(
+        pipeline, lambda: ScriptedSource(script, opened), hub=hub, options=options
+    )
+    done = threading.Event()
+    supervisor = Supervisor([worker], check_every_s=0.05)
+    supervisor.start()
+    done.wait(0.5)
+    supervisor.stop(timeout=2)
+    assert len(opened) >= 3  # refused, garbage burst, then the rest
+    frame = hub.get(camera.id)
+    assert frame is not None and frame.seq >= 2 and frame.jpeg[:2] == b"\xff\xd8"
+    assert worker.health().frames_analysed >= 2
+    assert worker.last_error is not None and "scripted" in worker.last_error
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    import random
+
+    backoff = Backoff(base_s=1, cap_s=8, rng=random.Random(1))
+    delays = [backoff.next_delay() for _ in range(6)]
+    assert delays[0] < delays[2] < delays[3]
+    assert max(delays) <= 8 * 1.2
