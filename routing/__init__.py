@@ -1,1 +1,45 @@
-"""placeholder"""
+"""Golden-time routing engine over a real road graph (OSMnx GraphML).
+
+networkx is the model (`RoadNetwork.graph`, typed attributes); the hot queries run on a CSR
+compilation with ``scipy.sparse.csgraph``. What it offers:
+
+- ``load_network(path=None)`` -> `RoadNetwork` (None: the shipped central-Seoul graph);
+  ``load_info`` reports the nodes dropped outside the largest strongly connected component.
+- Travel time per vehicle class (`VEHICLE_CLASSES`) from a configurable `SpeedTable`;
+  per-class restrictions (``set_vehicle_restrictions``) and closures (``close_edges``,
+  ``close_polygon``, ``close_radius``, ``reopen``, ``closures_geojson``) act at once.
+- ``route(origin, destination, vehicle=, metric=)`` -> `Route`; ``alternative_route(route)``.
+- ``etas(incident, units, cutoff_s=, top_n_routes=)`` -> ranked `UnitEta` (one reverse search).
+- ``coverage(units, minutes=)`` -> `CoverageModel` (share of road length reachable, holes,
+  incremental unit status changes, greedy move-up suggestions).
+- ``routing.units.load_fire_units`` -> the real Seoul fire units as `UnitPosition`.
+
+Every error is a `RoutingError` (a `GoldenTimeError`).
+"""
+
+from routing.coverage import CoverageModel, MoveUp
+from routing.errors import GraphLoadError, RoutingError, SnapError, UnreachableError
+from routing.loading import default_graph_path, load_network
+from routing.model import LoadInfo, Route, UnitEta, UnitPosition
+from routing.network import RoadNetwork
+from routing.snapping import Snap
+from routing.speeds import VEHICLE_CLASSES, SpeedTable
+
+__all__ = [
+    "VEHICLE_CLASSES",
+    "CoverageModel",
+    "GraphLoadError",
+    "LoadInfo",
+    "MoveUp",
+    "RoadNetwork",
+    "Route",
+    "RoutingError",
+    "Snap",
+    "SnapError",
+    "SpeedTable",
+    "UnitEta",
+    "UnitPosition",
+    "UnreachableError",
+    "default_graph_path",
+    "load_network",
+]

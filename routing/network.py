@@ -1,0 +1,371 @@
+"""`RoadNetwork`: the routing engine over one road graph.
+
+networkx is the model (``net.graph``: loading, attributes, editing); the hot queries run on its
+CSR compilation (`routing.compiled`). Call `recompile()` after editing ``net.graph`` by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+import numpy as np
+
+from routing.anchors import Anchor, direct, partial_cost
+from routing.closures import ClosureRegistry, area_from_geojson
+from routing.compiled import CompiledGraph, SearchResult, WeightSet, check_metric
+from routing.errors import RoutingError, UnreachableError
+from routing.etas import rank_etas
+from routing.model import LoadInfo, Route, UnitEta, UnitPosition, check_latlon
+from routing.paths import PathPart, assemble_route, busiest_arc, tree_from_point, tree_to_point
+from routing.snapping import DEFAULT_MAX_SNAP_M, EdgeIndex, Snap
+from routing.speeds import SpeedTable, check_vehicle
+
+if TYPE_CHECKING:
+    from routing.coverage import CoverageModel
+
+
+def largest_component(graph: nx.MultiDiGraph, *, source: str) -> tuple[nx.MultiDiGraph, LoadInfo]:
+    """Keep the largest strongly connected component; report what was dropped."""
+    components = list(nx.strongly_connected_components(graph))
+    if not components:
+        raise RoutingError(f"road graph {source} has no nodes")
+    keep = max(components, key=len)
+    kept = graph.subgraph(keep).copy() if len(keep) < len(graph) else graph
+    info = LoadInfo(
+        source=source,
+        nodes_total=graph.number_of_nodes(),
+        nodes_kept=kept.number_of_nodes(),
+        nodes_dropped=graph.number_of_nodes() - kept.number_of_nodes(),
+        components_dropped=len(components) - 1,
+        edges_kept=kept.number_of_edges(),
+        edges_dropped=graph.number_of_edges() - kept.number_of_edges(),
+    )
+    if kept.number_of_edges() == 0:
+        raise RoutingError(f"road graph {source}: no two nodes are mutually reachable")
+    return kept, info
+
+
+class RoadNetwork:
+    """Routes, ETAs, closures, restrictions and coverage over one typed road graph."""
+
+    def __init__(
+        self,
+        graph: nx.MultiDiGraph,
+        *,
+        speeds: SpeedTable | None = None,
+        source: str = "<graph>",
+        max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    ) -> None:
+        if not isinstance(graph, nx.MultiDiGraph):
+            raise RoutingError(f"road graph must be a networkx MultiDiGraph, got {type(graph)}")
+        if not max_snap_m > 0:
+            raise RoutingError(f"max_snap_m must be positive, got {max_snap_m}")
+        self.graph, self.load_info = largest_component(graph, source=source)
+        self.speeds = speeds or SpeedTable()
+        self.max_snap_m = float(max_snap_m)
+        self._restriction_reasons: dict[str, str] = {}
+        self._compile()
+
+    def _compile(self) -> None:
+        self.compiled = CompiledGraph(self.graph, speeds=self.speeds)
+        self.index = EdgeIndex(self.graph, self.compiled)
+        self.closures = ClosureRegistry(self.compiled, self.index)
+        self._anchor_cache: dict[tuple[float, float, str], Anchor] = {}
+        self._batch_cache: dict[Any, Any] = {}
+        self._anchor_version = self.compiled.version
+
+    def recompile(self) -> None:
+        """Rebuild the compiled form after ``graph`` was edited (drops closures/restrictions)."""
+        self._restriction_reasons.clear()
+        self._compile()
+
+    @property
+    def compiled_graph_mb(self) -> float:
+        """Memory of the compiled CSR form (all weight sets compiled so far), MB."""
+        return self.compiled.nbytes() / 1e6
+
+    # --- snapping -------------------------------------------------------------------------
+    def snap(self, point: tuple[float, float], *, vehicle: str = "engine") -> Snap:
+        """Snap (lat, lon) to the nearest road open to ``vehicle`` (within ``max_snap_m``)."""
+        lat, lon = check_latlon(point, what="point")
+        return self._anchor(lat, lon, check_vehicle(vehicle)).snap
+
+    def _anchor(self, lat: float, lon: float, vehicle: str) -> Anchor:
+        if self._anchor_version != self.compiled.version:
+            self._anchor_cache.clear()
+            self._batch_cache.clear()
+            self._anchor_version = self.compiled.version
+        key = (lat, lon, vehicle)
+        found = self._anchor_cache.get(key)
+        if found is None:
+            blocked = self.compiled.blocked_mask(vehicle) if self._any_blocked(vehicle) else None
+
+            def usable(segment: int) -> bool:
+                return blocked is None or not all(
+                    blocked[a] for a in self.index.arcs_of_segment(segment)
+                )
+
+            snap = self.index.snap(lat, lon, max_distance_m=self.max_snap_m, usable=usable)
+            found = Anchor.of(snap, self.index)
+            if len(self._anchor_cache) > 10_000:
+                self._anchor_cache.clear()
+            self._anchor_cache[key] = found
+        return found
+
+    def _any_blocked(self, vehicle: str) -> bool:
+        return len(self.closures) > 0 or bool(self.compiled.forbidden[vehicle].any())
+
+    # --- routes -----------------------------------------------------------------------------
+    def route(
+        self,
+        origin: tuple[float, float],
+        destination: tuple[float, float],
+        *,
+        vehicle: str = "engine",
+        metric: str = "time",
+    ) -> Route:
+        """Fastest (or shortest) route between two (lat, lon) points for ``vehicle``."""
+        check_vehicle(vehicle)
+        check_metric(metric)
+        o = check_latlon(origin, what="origin")
+        d = check_latlon(destination, what="destination")
+        a_from, a_to = self._anchor(*o, vehicle), self._anchor(*d, vehicle)
+        parts = self._best_path(
+            a_from, a_to, self.compiled.weights(vehicle, metric), vehicle, metric
+        )
+        return assemble_route(
+            self, parts, vehicle=vehicle, metric=metric, origin=o, destination=d,
+            snaps=(a_from.snap, a_to.snap),
+        )  # fmt: skip
+
+    def _best_path(
+        self, a_from: Anchor, a_to: Anchor, ws: WeightSet, vehicle: str, metric: str
+    ) -> list[PathPart]:
+        weights = ws.arc_weights
+        departures = a_from.departures(self.compiled, weights)
+        arrivals = a_to.arrivals(self.compiled, weights)
+        shortcut = direct(a_from, a_to, weights)
+        # Search outward in growing rings: a bound from the straight-line distance first.
+        crow = _crow_metres(self, a_from.snap, a_to.snap)
+        fastest = 1.0 if metric == "distance" else self.speeds.max_metres_per_second(vehicle)
+        limit = max(120.0, 2.0 * crow / fastest)
+        while True:
+            result = self.compiled.search(ws, [(h, c) for h, c, _ in departures], reverse=False,
+                                          limit=limit)  # fmt: skip
+            totals = [(float(result.dist[t]) + c, t, c, a) for t, c, a in arrivals]
+            best = min(totals, default=(np.inf, -1, 0.0, -1))
+            if shortcut is not None and shortcut[0] <= best[0]:
+                _cost, arc, p0, p1 = shortcut
+                return [(arc, p0, p1)]
+            if np.isfinite(best[0]) and best[0] <= limit:
+                return tree_from_point(self, result, ws, a_from, a_to, departures, best)
+            if not np.isfinite(limit):
+                raise UnreachableError(
+                    f"no open road path from ({a_from.snap.lat:.6f}, {a_from.snap.lon:.6f}) to "
+                    f"({a_to.snap.lat:.6f}, {a_to.snap.lon:.6f}) for {vehicle} "
+                    f"({len(self.closures)} closure(s) active)"
+                )
+            limit = limit * 4.0 if limit < 1e6 else np.inf
+
+    def alternative_route(self, first: Route) -> Route:
+        """A route avoiding ``first``'s busiest segment (both directions of that road).
+
+        "Busiest" is the segment of the most important road class (motorway > trunk > primary
+        > ... ; a link just below its parent) and, among those, the longest travel time: the
+        arterial stretch most likely to be congested or blocked, so the crew gets a real detour.
+        """
+        if not first.edges:
+            raise RoutingError("alternative route: the first route has no edges to avoid")
+        arc = busiest_arc(self, first)
+        segment = int(self.index.seg_of_arc[arc])
+        edges = [self.compiled.edges[a] for a in self.index.arcs_of_segment(segment)]
+        closure = self.closures.close_edges(edges, reason="alternative-route probe")
+        try:
+            alt = self.route(first.origin, first.destination, vehicle=first.vehicle,
+                             metric=first.metric)  # fmt: skip
+        except UnreachableError as err:
+            raise UnreachableError(
+                f"no alternative route avoiding edge {self.compiled.edges[arc]}: {err}"
+            ) from err
+        finally:
+            self.closures.reopen(closure)
+        return _with_avoided(alt, self.compiled.edges[arc])
+
+    # --- ETAs ---------------------------------------------------------------------------------
+    def etas(
+        self,
+        incident: tuple[float, float],
+        units: Sequence[UnitPosition],
+        *,
+        cutoff_s: float = 900,
+        top_n_routes: int = 3,
+    ) -> list[UnitEta]:
+        """Every unit's ETA to ``incident``, fastest first; beyond cutoff/unreachable last.
+
+        One reverse search from the incident per vehicle class present (cutoff-limited), then a
+        lookup per unit position. Routes are built for the ``top_n_routes`` fastest units.
+        """
+        if not cutoff_s > 0:
+            raise RoutingError(f"cutoff_s must be positive, got {cutoff_s}")
+        if top_n_routes < 0:
+            raise RoutingError(f"top_n_routes must be >= 0, got {top_n_routes}")
+        lat, lon = check_latlon(incident, what="incident")
+        rows: list[tuple[UnitPosition, float | None, str | None, Any]] = []
+        by_vehicle: dict[str, list[UnitPosition]] = {}
+        for unit in units:
+            by_vehicle.setdefault(unit.vehicle, []).append(unit)
+        for vehicle, group in by_vehicle.items():
+            target = self._anchor(lat, lon, vehicle)
+            ws = self.compiled.weights(vehicle, "time")
+            arrivals = target.arrivals(self.compiled, ws.arc_weights)
+            tree = self.compiled.search(
+                ws, [(t, c) for t, c, _ in arrivals], reverse=True, limit=cutoff_s
+            )
+            rows.extend(self._unit_rows(group, vehicle, target, ws, tree, cutoff_s, arrivals))
+        return rank_etas(self, rows, top_n_routes=top_n_routes, incident=(lat, lon))
+
+    def _unit_batch(
+        self, group: list[UnitPosition], vehicle: str
+    ) -> tuple[list[Anchor | None], list[str | None], Any]:
+        """Anchors of a unit group plus flat arrays (entry unit, arc, position), cached."""
+        if self._anchor_version != self.compiled.version:
+            self._batch_cache.clear()
+        key = (vehicle, tuple((u.lat, u.lon) for u in group))
+        found = self._batch_cache.get(key)
+        if found is None:
+            anchors: list[Anchor | None] = []
+            notes: list[str | None] = []
+            owner, arcs, pos = [], [], []
+            for i, unit in enumerate(group):
+                try:
+                    anchor = self._anchor(unit.lat, unit.lon, vehicle)
+                except RoutingError as err:
+                    anchors.append(None)
+                    notes.append(str(err))
+                    continue
+                anchors.append(anchor)
+                notes.append(None)
+                owner.append(np.full(anchor.arcs.size, i))
+                arcs.append(anchor.arcs)
+                pos.append(anchor.position)
+            flat = (
+                (np.concatenate(owner), np.concatenate(arcs), np.concatenate(pos))
+                if arcs
+                else (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+            )
+            if len(self._batch_cache) > 64:
+                self._batch_cache.clear()
+            found = self._batch_cache[key] = (anchors, notes, flat)
+        return found
+
+    def _unit_rows(
+        self,
+        group: list[UnitPosition],
+        vehicle: str,
+        target: Anchor,
+        ws: WeightSet,
+        tree: SearchResult,
+        cutoff_s: float,
+        arrivals: list[tuple[int, float, int]],
+    ) -> list[tuple[UnitPosition, float | None, str | None, Any]]:
+        weights = ws.arc_weights
+        anchors, notes, (owner, arcs, pos) = self._unit_batch(group, vehicle)
+        totals = partial_cost(1.0 - pos, weights[arcs]) + tree.dist[self.compiled.arc_v[arcs]]
+        best = np.full(len(group), np.inf)
+        np.minimum.at(best, owner, totals)
+        shared = np.unique(owner[np.isin(arcs, target.arcs)])
+        direct_plans: dict[int, Any] = {}
+        for i in shared:
+            anchor = anchors[int(i)]
+            shortcut = direct(anchor, target, weights) if anchor is not None else None
+            if shortcut is not None and shortcut[0] <= best[i]:
+                best[i] = shortcut[0]
+                direct_plans[int(i)] = ("direct", [shortcut[1:]])
+        tree_plan = ("tree", tree, ws, arrivals)
+        rows: list[tuple[UnitPosition, float | None, str | None, Any]] = []
+        for i, unit in enumerate(group):
+            eta = float(best[i])
+            if anchors[i] is None:
+                rows.append((unit, None, notes[i], None))
+            elif eta <= cutoff_s:
+                plan = direct_plans.get(i, tree_plan)
+                rows.append((unit, eta, None, (anchors[i], target, plan)))
+            else:
+                note = f"not reachable within the cutoff ({cutoff_s:.0f} s)"
+                rows.append((unit, None, note, None))
+        return rows
+
+    def path_parts(self, start: Anchor, target: Anchor, plan: Any) -> list[PathPart]:
+        """Parts of a unit's path from an ETA plan (used lazily by UnitEta)."""
+        if plan[0] == "direct":
+            parts: list[PathPart] = plan[1]
+            return parts
+        _, tree, ws, arrivals = plan
+        departures = start.departures(self.compiled, ws.arc_weights)
+        best = min((c + float(tree.dist[h]), h, c, a) for h, c, a in departures)
+        return tree_to_point(self, tree, ws, start, target, best, arrivals)
+
+    # --- restrictions and closures ------------------------------------------------------------
+    def set_vehicle_restrictions(
+        self, vehicle: str, forbidden_edges: Iterable[tuple[int, int, int]], *, reason: str
+    ) -> None:
+        """Replace the set of edges ``vehicle`` may not use (e.g. streets too narrow)."""
+        check_vehicle(vehicle)
+        arcs = self.compiled.arcs_of(forbidden_edges)
+        mask = self.compiled.forbidden[vehicle]
+        changed = np.union1d(np.flatnonzero(mask), arcs)
+        mask[:] = False
+        mask[arcs] = True
+        self._restriction_reasons[vehicle] = reason
+        self.compiled.refresh_arcs(changed)
+
+    def vehicle_restrictions(self, vehicle: str) -> tuple[list[tuple[int, int, int]], str | None]:
+        """The edges forbidden to ``vehicle`` and the reason given."""
+        arcs = np.flatnonzero(self.compiled.forbidden[check_vehicle(vehicle)])
+        edges = [self.compiled.edges[int(a)] for a in arcs]
+        return edges, self._restriction_reasons.get(vehicle)
+
+    def close_edges(self, edges: Iterable[tuple[int, int, int]], *, reason: str = "") -> str:
+        """Close edges (u, v, key) (one direction each); returns the closure id."""
+        return self.closures.close_edges(edges, reason=reason)
+
+    def close_polygon(self, polygon: Any, *, reason: str = "") -> str:
+        """Close every road crossing a GeoJSON/shapely (Multi)Polygon in lon/lat (e.g. a bridge)."""
+        return self.closures.close_area(area_from_geojson(polygon), kind="polygon", reason=reason)
+
+    def close_radius(
+        self, center: tuple[float, float], radius_m: float, *, reason: str = ""
+    ) -> str:
+        """Close every road within ``radius_m`` metres of ``center`` (lat, lon)."""
+        lat, lon = check_latlon(center, what="closure centre")
+        return self.closures.close_radius(lat, lon, float(radius_m), reason=reason)
+
+    def reopen(self, closure_id: str) -> None:
+        """Reopen a closure by id."""
+        self.closures.reopen(closure_id)
+
+    def closures_geojson(self) -> dict[str, Any]:
+        """Open closures as a GeoJSON FeatureCollection."""
+        return self.closures.geojson()
+
+    # --- coverage -------------------------------------------------------------------------------
+    def coverage(
+        self, units: Sequence[UnitPosition], *, minutes: float = 5.0, vehicle: str = "engine"
+    ) -> CoverageModel:
+        """Coverage of road length within ``minutes`` of the given (available) units."""
+        from routing.coverage import CoverageModel
+
+        return CoverageModel(self, units, minutes=minutes, vehicle=vehicle)
+
+
+def _crow_metres(net: RoadNetwork, a: Snap, b: Snap) -> float:
+    pa, pb = net.index.point_metres(a.lat, a.lon), net.index.point_metres(b.lat, b.lon)
+    return float(pa.distance(pb))
+
+
+def _with_avoided(route: Route, edge: tuple[int, int, int]) -> Route:
+    from dataclasses import replace
+
+    return replace(route, avoided_edge=edge)

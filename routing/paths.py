@@ -1,0 +1,154 @@
+"""Turning search trees into driven paths, and paths into `Route` values."""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from routing.anchors import Anchor
+from routing.compiled import SearchResult, WeightSet
+from routing.model import Route
+from routing.snapping import Snap
+from routing.speeds import highway_rank
+
+if TYPE_CHECKING:
+    from routing.network import RoadNetwork
+
+PathPart = tuple[int, float, float]  # (arc, start fraction, end fraction) in driving direction
+
+
+def _position(anchor: Anchor, arc: int) -> float:
+    return float(anchor.position[np.flatnonzero(anchor.arcs == arc)[0]])
+
+
+def _walk(tree: SearchResult, node: int, virtual: int) -> list[int]:
+    nodes = [node]
+    pred = tree.pred
+    while int(pred[node]) != virtual:
+        node = int(pred[node])
+        if node < 0:
+            raise AssertionError("search tree is broken: node without predecessor")
+        nodes.append(node)
+    return nodes
+
+
+def _middle(net: RoadNetwork, ws: WeightSet, nodes: list[int]) -> list[PathPart]:
+    parts: list[PathPart] = []
+    for tail, head in itertools.pairwise(nodes):
+        parts.append((net.compiled.best_arc(ws, tail, head), 0.0, 1.0))
+    return parts
+
+
+def _entry(options: list[tuple[int, float, int]], node: int, at: float) -> tuple[int, float, int]:
+    """The departure/arrival through ``node`` whose cost equals the tree's distance there."""
+    matching = [o for o in options if o[0] == node]
+    return min(matching, key=lambda o: abs(o[1] - at))
+
+
+def tree_from_point(
+    net: RoadNetwork,
+    tree: SearchResult,
+    ws: WeightSet,
+    origin: Anchor,
+    destination: Anchor,
+    departures: list[tuple[int, float, int]],
+    best: tuple[float, int, float, int],
+) -> list[PathPart]:
+    """Path of a forward search: origin -> ... -> arrival tail -> destination."""
+    _, tail, _, last_arc = best
+    nodes = _walk(tree, tail, net.compiled.n_nodes)[::-1]
+    first = _entry(departures, nodes[0], float(tree.dist[nodes[0]]))
+    return [
+        (first[2], _position(origin, first[2]), 1.0),
+        *_middle(net, ws, nodes),
+        (last_arc, 0.0, _position(destination, last_arc)),
+    ]
+
+
+def tree_to_point(
+    net: RoadNetwork,
+    tree: SearchResult,
+    ws: WeightSet,
+    start: Anchor,
+    target: Anchor,
+    best: tuple[float, int, float, int],
+    arrivals: list[tuple[int, float, int]],
+) -> list[PathPart]:
+    """Path of a reverse search (toward the incident): start -> ... -> incident."""
+    _, head, _, first_arc = best
+    nodes = _walk(tree, head, net.compiled.n_nodes)
+    last = _entry(arrivals, nodes[-1], float(tree.dist[nodes[-1]]))
+    return [
+        (first_arc, _position(start, first_arc), 1.0),
+        *_middle(net, ws, nodes),
+        (last[2], 0.0, _position(target, last[2])),
+    ]
+
+
+def path_length(net: RoadNetwork, parts: list[PathPart]) -> float:
+    """Metres driven along ``parts``."""
+    length = net.compiled.arc_length
+    return float(sum((end - start) * float(length[arc]) for arc, start, end in parts))
+
+
+def assemble_route(
+    net: RoadNetwork,
+    parts: list[PathPart],
+    *,
+    vehicle: str,
+    metric: str,
+    origin: tuple[float, float],
+    destination: tuple[float, float],
+    snaps: tuple[Snap, Snap],
+) -> Route:
+    """A `Route` (ETA in seconds for ``vehicle``, metres, geometry, streets, edges)."""
+    times = net.compiled.weights(vehicle, "time").arc_weights
+    eta = distance = 0.0
+    coords: list[list[float]] = []
+    edges: list[tuple[int, int, int]] = []
+    streets: list[str] = []
+    for arc, start, end in parts:
+        share = end - start
+        if share <= 0.0:
+            continue
+        eta += share * float(times[arc])
+        distance += share * float(net.compiled.arc_length[arc])
+        edge = net.compiled.edges[arc]
+        edges.append(edge)
+        name = net.graph.edges[edge].get("name")
+        if name and (not streets or streets[-1] != name):
+            streets.append(str(name))
+        for xy in net.index.arc_coords(arc, start, end).tolist():
+            if not coords or coords[-1] != xy:
+                coords.append(xy)
+    if len(coords) < 2:  # origin and destination snapped to the same spot
+        point = [snaps[0].lon, snaps[0].lat]
+        coords = [point, point]
+    return Route(
+        eta_s=eta,
+        distance_m=distance,
+        geometry={"type": "LineString", "coordinates": coords},
+        streets=streets,
+        edges=edges,
+        vehicle=vehicle,
+        metric=metric,
+        origin=origin,
+        destination=destination,
+        snap_origin_m=snaps[0].distance_m,
+        snap_destination_m=snaps[1].distance_m,
+    )
+
+
+def busiest_arc(net: RoadNetwork, route: Route) -> int:
+    """The route's arc on the most important road class, longest travel time first.
+
+    The first and last edges (where the route starts and ends) are not candidates when the
+    route has more than two edges: avoiding them would only move the snapped end points.
+    """
+    times = net.compiled.weights(route.vehicle, "time").arc_weights
+    arcs = [net.compiled.edge_arc[e] for e in route.edges]
+    if len(arcs) > 2:
+        arcs = arcs[1:-1]
+    return min(arcs, key=lambda a: (highway_rank(net.compiled.arc_highway[a]), -float(times[a])))
