@@ -20,12 +20,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from console.publisher import CallPublisher, KafkaCallPublisher
+from console.commands import add_command_routes
+from console.publisher import KafkaPublisher, RecordPublisher
 from dispatch import store
-from goldentime import __version__
+from dispatch import units as units_store
+from dispatch.cells import cell_of
+from dispatch.units import unit_record
+from goldentime import __version__, topics
 from goldentime.clock import Clock, SystemClock
 from goldentime.contracts import Call, CallSource, IncidentStatus, IncidentType
 from goldentime.contracts.core import AwareDatetime, Latitude, Longitude, RecordId
+from goldentime.contracts.dispatch import UnitStatus
 from goldentime.db import create_schema, engine_for, session_factory
 from goldentime.errors import BrokerError
 from goldentime.settings import Settings
@@ -69,7 +74,7 @@ class CallLink(BaseModel):
 def create_app(
     settings: Settings,
     *,
-    publisher: CallPublisher | None = None,
+    publisher: RecordPublisher | None = None,
     engine: Engine | None = None,
     clock: Clock | None = None,
 ) -> FastAPI:
@@ -78,7 +83,7 @@ def create_app(
     create_schema(engine)
     sessions = session_factory(engine)
     clock = clock or SystemClock()
-    publisher = publisher or KafkaCallPublisher(settings)
+    publisher = publisher or KafkaPublisher(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -146,7 +151,7 @@ def create_app(
             source=request.source,
         )
         try:
-            await publisher.publish_call(call)
+            await publisher.publish(topics.CALLS, call, key=cell_of(call.lat, call.lon))
         except BrokerError as err:
             return JSONResponse(
                 status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
@@ -198,10 +203,35 @@ def create_app(
                 }
                 for c in row.calls
             ]
+            body["events"] = [
+                {
+                    "id": e.id,
+                    "kind": e.kind,
+                    "at": e.at.isoformat(),
+                    "type": e.type,
+                    "lat": e.lat,
+                    "lon": e.lon,
+                    "link_reason": e.link_reason,
+                }
+                for e in row.signals
+            ]
+            body["units"] = [unit_record(u).model_dump(mode="json") for u in row.units]
             body["timeline"] = [
                 t.model_dump(mode="json") for t in store.get_timeline(session, incident_id)
             ]
+            body["recommendation"] = store.latest_recommendation(session, incident_id)
         return body
+
+    @app.get("/api/units", tags=["units"])
+    def list_units(
+        status_filter: Annotated[UnitStatus | None, Query(alias="status")] = None,
+    ) -> list[dict[str, Any]]:
+        """Every unit with its status, position and assignment."""
+        with sessions() as session:
+            rows = units_store.list_units(session, status=status_filter)
+            return [unit_record(r).model_dump(mode="json") for r in rows]
+
+    add_command_routes(app, publisher=publisher, sessions=sessions, clock=clock)
 
     @app.exception_handler(SQLAlchemyError)
     async def database_error(_request: Any, err: SQLAlchemyError) -> JSONResponse:

@@ -1,7 +1,7 @@
-"""The seam between the console and the broker: publish a call, nothing else.
+"""The seam between the console and the broker: publish a record to a topic, nothing else.
 
-The Kafka implementation uses aiokafka with acks=all; a call is only acknowledged to the caller
-once the broker has it, so an HTTP 202 means the call cannot be lost.
+The Kafka implementation uses aiokafka with acks=all; a record is only acknowledged to the
+caller once the broker has it, so an HTTP 202 means the call or command cannot be lost.
 """
 
 from __future__ import annotations
@@ -11,23 +11,23 @@ from typing import Protocol
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from goldentime import topics
 from goldentime.broker.clients import async_producer
-from goldentime.contracts import Call, encode
+from goldentime.contracts import Record, encode
 from goldentime.errors import BrokerError
 from goldentime.settings import Settings
+from goldentime.topics import TopicSpec
 
 
-class CallPublisher(Protocol):
+class RecordPublisher(Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
 
-    async def publish_call(self, call: Call) -> None: ...
+    async def publish(self, topic: TopicSpec, record: Record, *, key: str) -> None: ...
 
 
-class KafkaCallPublisher:
-    """Publishes calls to the ``calls`` topic, keyed by call id."""
+class KafkaPublisher:
+    """Publishes records with acks=all and waits for the broker's acknowledgement."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -49,12 +49,10 @@ class KafkaCallPublisher:
             await self._producer.stop()
             self._producer = None
 
-    async def publish_call(self, call: Call) -> None:
+    async def publish(self, topic: TopicSpec, record: Record, *, key: str) -> None:
         if self._producer is None:
-            raise BrokerError("the call publisher is not started")
+            raise BrokerError("the publisher is not started")
         try:
-            await self._producer.send_and_wait(
-                topics.CALLS.name, key=call.id.encode(), value=encode(call)
-            )
+            await self._producer.send_and_wait(topic.name, key=key.encode(), value=encode(record))
         except (KafkaError, OSError) as err:
-            raise BrokerError(f"the broker did not take call {call.id}: {err}") from err
+            raise BrokerError(f"the broker did not take {record.id}: {err}") from err

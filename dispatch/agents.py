@@ -1,62 +1,107 @@
-"""Dispatch agents: call intake (calls -> incidents), with dead-lettering and retries.
+"""Dispatch agents: intake of calls and video events, commands, recommendations, heartbeat.
 
-Every record is processed at least once; processing is idempotent (see ``dispatch.intake``),
-so a redelivered record re-publishes the same state and changes nothing. A record that cannot
-be parsed or validated goes to the dead-letter topic with the reason and the worker moves on.
-A valid call is never dropped: when the database fails, the agent retries with backoff.
+Every record is processed at least once, in batches (``take_events`` acks a batch only after
+the loop body is done, so nothing may escape the body: every error is handled inside).
+Processing is idempotent (see ``dispatch.intake`` and ``dispatch.commands``): a redelivered
+record re-publishes the same state and changes nothing. A record that cannot be parsed or
+validated goes to the dead-letter topic with the reason and the worker moves on; a valid
+record is never dropped: when the database fails, the batch is retried with backoff.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Sequence
+from functools import partial
+from typing import Any, TypeVar, cast
 
 import faust
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch.intake import IngestResult, ingest_call
+from dispatch import recommender
+from dispatch.commands import apply_command
+from dispatch.context import DispatchContext
+from dispatch.correlate import Signal
+from dispatch.intake import BatchOutcome, ingest
 from dispatch.store import record_heartbeat
 from goldentime import topics
-from goldentime.clock import Clock
-from goldentime.contracts import Call, DeadLetter, Record, decode, encode
+from goldentime.contracts import Call, DeadLetter, IncidentType, Record, decode, encode
+from goldentime.contracts.dispatch import Command
+from goldentime.contracts.video import VideoEvent, VideoEventType, VideoPhase
 from goldentime.errors import ContractError, StoreError
 
 log = logging.getLogger(__name__)
 
-MAX_UNEXPECTED_ATTEMPTS = 3
+BATCH_MAX = 500
+BATCH_WITHIN_S = 0.01
 STORE_RETRY_MAX_S = 10.0
 HEARTBEAT_INTERVAL_S = 2.0
+SWEEP_INTERVAL_S = 5.0
+VIDEO_MIN_CONFIDENCE = 0.5
+VIDEO_TYPES = {VideoEventType.FIRE: IncidentType.FIRE, VideoEventType.SMOKE: IncidentType.FIRE}
+
+T = TypeVar("T")
 
 
-@dataclass
-class DispatchContext:
-    """What the agents need from outside: the database, the clock, a worker name."""
+def call_signal(call: Call) -> Signal:
+    return Signal(
+        id=call.id,
+        kind="call",
+        at=call.received_at,
+        lat=call.lat,
+        lon=call.lon,
+        type=call.type,
+        description=call.description,
+        source=call.source.value,
+        payload=call.model_dump(mode="json"),
+    )
 
-    sessions: sessionmaker[Session]
-    clock: Clock
-    consumer_name: str
-    executor: ThreadPoolExecutor
+
+def video_signal(event: VideoEvent) -> Signal | None:
+    """A fire or smoke episode is one signal (its updates are the same signal again)."""
+    incident_type = VIDEO_TYPES.get(event.event_type)
+    if incident_type is None or event.phase is VideoPhase.END:
+        return None
+    if event.confidence < VIDEO_MIN_CONFIDENCE:
+        return None
+    return Signal(
+        id=f"video-{event.episode_id}",
+        kind="video",
+        at=event.started_at,
+        lat=event.lat,
+        lon=event.lon,
+        type=incident_type,
+        description=(
+            f"CCTV {event.camera_name or event.camera_id}: {event.event_type.value} "
+            f"({event.confidence:.0%}, advisory: confirm on video)"
+        ),
+        source=f"camera:{event.camera_id}",
+        payload=event.model_dump(mode="json"),
+    )
 
 
 def register(app: faust.App, ctx: DispatchContext) -> None:
-    """Declare the dispatch topics and agents on ``app``."""
+    """Declare the dispatch topics, agents and timers on ``app``."""
 
     def topic(spec: topics.TopicSpec) -> Any:
         return app.topic(spec.name, key_serializer="raw", value_serializer="raw")
 
-    calls_topic = topic(topics.CALLS)
-    incidents_topic = topic(topics.INCIDENTS)
-    timeline_topic = topic(topics.TIMELINE)
-    deadletter_topic = topic(topics.DEADLETTER)
-    loop_holder: dict[str, asyncio.AbstractEventLoop] = {}
+    out = {
+        spec.name: topic(spec)
+        for spec in (
+            topics.INCIDENTS,
+            topics.TIMELINE,
+            topics.DEADLETTER,
+            topics.UNITS,
+            topics.RECOMMENDATIONS,
+        )
+    }
+    wake_recommender: asyncio.Queue[str] = asyncio.Queue()
 
-    async def publish(spec_topic: Any, record: Record) -> None:
-        await spec_topic.send(key=record.id.encode(), value=encode(record))
+    async def publish(spec: topics.TopicSpec, records: Sequence[Record]) -> None:
+        for record in records:
+            await out[spec.name].send(key=record.id.encode(), value=encode(record))
 
     async def dead_letter(event: Any, reason: str) -> None:
         message = event.message
@@ -71,41 +116,151 @@ def register(app: faust.App, ctx: DispatchContext) -> None:
             at=ctx.clock.now(),
         )
         log.warning("dead-lettered %s: %s", letter.id, reason)
-        await deadletter_topic.send(key=letter.id.encode(), value=encode(letter))
+        await publish(topics.DEADLETTER, [letter])
 
-    async def store(call: Call) -> IngestResult:
-        loop = loop_holder.setdefault("loop", asyncio.get_running_loop())
+    async def in_store(work: Callable[[], T], what: str) -> T:
+        """Run database work off the loop; retry with backoff while the database fails."""
+        loop = asyncio.get_running_loop()
         delay = 0.2
         while True:
             try:
-                return await loop.run_in_executor(
-                    ctx.executor, lambda: ingest_call(ctx.sessions, call, now=ctx.clock.now())
-                )
-            except StoreError as err:
-                log.error(
-                    "database unavailable for call %s, retrying in %.1fs: %s", call.id, delay, err
-                )
+                return await loop.run_in_executor(ctx.executor, work)
+            except (StoreError, SQLAlchemyError) as err:
+                log.error("database unavailable for %s, retrying in %.1fs: %s", what, delay, err)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, STORE_RETRY_MAX_S)
 
-    async def handle_call(event: Any) -> None:
-        try:
-            call = decode(Call, event.value)
-        except ContractError as err:
-            await dead_letter(event, err.reason)
+    async def store_signals(signals: list[Signal]) -> None:
+        if not signals:
             return
-        result = await store(call)
-        await publish(incidents_topic, result.incident)
-        for entry in result.timeline:
-            await publish(timeline_topic, entry)
-        log.info(
-            "call %s -> %s (%s)",
-            call.id,
-            result.incident.id,
-            "duplicate" if result.duplicate else "new incident",
+        outcome: BatchOutcome = await in_store(
+            lambda: ingest(
+                ctx.writers,
+                signals,
+                now=ctx.clock.now(),
+                catalog=ctx.catalog,
+                locate_gu=ctx.locate_gu,
+            ),
+            f"{len(signals)} signal(s)",
         )
+        await publish(topics.INCIDENTS, outcome.incidents)
+        await publish(topics.TIMELINE, outcome.timeline)
+        for incident in outcome.incidents:
+            wake_recommender.put_nowait(incident.id)
+        if outcome.new_incident_ids or outcome.duplicates:
+            log.info(
+                "%d signal(s): %d new incident(s), %d duplicate(s)",
+                len(signals),
+                len(outcome.new_incident_ids),
+                len(outcome.duplicates),
+            )
 
-    started_at = ctx.clock.now()
+    async def guarded(events: Sequence[Any], body: Callable[[], Any], what: str) -> None:
+        """Never let an error escape a batch: the batch is acked when the body returns."""
+        for attempt in range(1, 4):
+            try:
+                await body()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:
+                log.exception("%s failed (attempt %d)", what, attempt)
+                if attempt == 3:
+                    for event in events:
+                        await dead_letter(event, f"processing failed: {type(err).__name__}: {err}")
+
+    @app.agent(topic(topics.CALLS), name="dispatch.intake")
+    async def intake(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
+        async for events in cast(faust.Stream[Any], stream).take_events(
+            BATCH_MAX, within=BATCH_WITHIN_S
+        ):
+
+            async def body(events: Sequence[Any] = events) -> None:
+                signals = []
+                for event in events:
+                    try:
+                        signals.append(call_signal(decode(Call, event.value)))
+                    except ContractError as err:
+                        await dead_letter(event, err.reason)
+                await store_signals(signals)
+
+            await guarded(events, body, f"{len(events)} call(s)")
+            yield None
+
+    @app.agent(topic(topics.VIDEO_EVENTS), name="dispatch.video")
+    async def video(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
+        async for events in cast(faust.Stream[Any], stream).take_events(
+            BATCH_MAX, within=BATCH_WITHIN_S
+        ):
+
+            async def body(events: Sequence[Any] = events) -> None:
+                signals = []
+                for event in events:
+                    try:
+                        signal = video_signal(decode(VideoEvent, event.value))
+                    except ContractError as err:
+                        await dead_letter(event, err.reason)
+                        continue
+                    if signal is not None:
+                        signals.append(signal)
+                await store_signals(signals)
+
+            await guarded(events, body, f"{len(events)} video event(s)")
+            yield None
+
+    @app.agent(topic(topics.COMMANDS), name="dispatch.commands")
+    async def commands(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
+        async for events in cast(faust.Stream[Any], stream).take_events(100, within=BATCH_WITHIN_S):
+
+            async def body(events: Sequence[Any] = events) -> None:
+                for event in events:
+                    try:
+                        command = decode(Command, event.value)
+                    except ContractError as err:
+                        await dead_letter(event, err.reason)
+                        continue
+
+                    def work(command: Command = command) -> Any:
+                        with ctx.writers.begin() as session:
+                            return apply_command(session, command, now=ctx.clock.now())
+
+                    applied = await in_store(work, f"command {command.id}")
+                    if not applied.result.ok:
+                        log.info("command %s refused: %s", command.id, applied.result.reason)
+                    await publish(topics.INCIDENTS, applied.incidents)
+                    await publish(topics.UNITS, applied.units)
+                    await publish(topics.TIMELINE, applied.timeline)
+                    for incident in applied.incidents:
+                        wake_recommender.put_nowait(incident.id)
+                    if applied.units:
+                        # units changed availability: open incidents deserve a fresh look
+                        wake_recommender.put_nowait("*")
+
+            await guarded(events, body, f"{len(events)} command(s)")
+            yield None
+
+    async def recommend_loop() -> None:
+        while True:
+            ids: set[str] = set()
+            try:
+                ids.add(await asyncio.wait_for(wake_recommender.get(), SWEEP_INTERVAL_S))
+                while not wake_recommender.empty():
+                    ids.add(wake_recommender.get_nowait())
+            except TimeoutError:
+                ids.add("*")
+            try:
+                if "*" in ids:
+                    with ctx.sessions() as session:
+                        ids |= set(recommender.due_incidents(session, now=ctx.clock.now()))
+                    ids.discard("*")
+                made = await in_store(
+                    partial(recommender.compute, ctx, set(ids)), "recommendations"
+                )
+                await publish(topics.RECOMMENDATIONS, made)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("recommendation round failed; the sweep will retry")
 
     async def heartbeat() -> None:
         assigned = sum(1 for tp in app.consumer.assignment() if tp.topic == topics.CALLS.name)
@@ -131,24 +286,7 @@ def register(app: faust.App, ctx: DispatchContext) -> None:
     async def after_rebalance(_sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         await heartbeat()
 
+    started_at = ctx.clock.now()
     app.timer(HEARTBEAT_INTERVAL_S)(periodic_heartbeat)
     app.on_rebalance_complete.connect(after_rebalance)
-
-    @app.agent(calls_topic, name="dispatch.intake")
-    async def intake(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
-        async for event in stream.events():
-            for attempt in range(1, MAX_UNEXPECTED_ATTEMPTS + 1):
-                try:
-                    await handle_call(event)
-                    break
-                except asyncio.CancelledError:
-                    raise
-                except Exception as err:
-                    log.exception(
-                        "processing call at offset %s failed (attempt %d)",
-                        event.message.offset,
-                        attempt,
-                    )
-                    if attempt == MAX_UNEXPECTED_ATTEMPTS:
-                        await dead_letter(event, f"processing failed: {type(err).__name__}: {err}")
-            yield None
+    app.task(recommend_loop)

@@ -1,113 +1,254 @@
-"""Call intake: turn a validated 119 call into an incident, idempotently.
+"""Signal intake: store calls and video/sensor events, correlated into incidents, in batches.
 
-For now each new call opens its own incident; correlation of duplicates is the next step and
-plugs in at :func:`ingest_call`. A call id seen before changes nothing and returns the
-incident it already belongs to, so a replay re-publishes the same state.
+One transaction per batch. Before deciding, the transaction locks every spatial cell the
+batch's search radii touch (PostgreSQL advisory locks in sorted order; on SQLite the whole
+transaction holds the write lock from BEGIN), so workers holding different partitions can never
+both open an incident for the same event. Idempotent: a signal id already stored changes
+nothing and re-publishes the incident it belongs to; new incident ids derive from the signal
+that opened them, so a replay yields the same ids.
 """
 
 from __future__ import annotations
 
 import hashlib
+import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch.store import CallRow, IncidentRow, TimelineRow, incident_record, timeline_record
-from goldentime.contracts import Call, Incident, IncidentStatus, TimelineEntry
+from dispatch.catalog import Catalog
+from dispatch.cells import cell_of, cells_within
+from dispatch.correlate import ACTIVE, CandidateIndex, OpenIncident, Signal, decide
+from dispatch.store import (
+    CallRow,
+    IncidentRow,
+    SignalRow,
+    TimelineRow,
+    incident_record,
+    timeline_record,
+)
+from goldentime.contracts import Incident, IncidentStatus, IncidentType, TimelineEntry
 from goldentime.errors import StoreError
 
-
-def incident_id_for(call_id: str) -> str:
-    """A stable incident id derived from the call that opened it (replays give the same id)."""
-    return "INC-" + hashlib.sha256(call_id.encode()).hexdigest()[:12].upper()
+GuLocator = Callable[[float, float], str | None]
 
 
-@dataclass(frozen=True, slots=True)
-class IngestResult:
-    incident: Incident
-    created: bool
-    duplicate: bool
+def incident_id_for(signal_id: str) -> str:
+    """A stable incident id derived from the signal that opened it (replays give the same id)."""
+    return "INC-" + hashlib.sha256(signal_id.encode()).hexdigest()[:12].upper()
+
+
+@dataclass
+class BatchOutcome:
+    incidents: list[Incident] = field(default_factory=list)  # every incident touched
     timeline: list[TimelineEntry] = field(default_factory=list)
+    new_incident_ids: list[str] = field(default_factory=list)
+    links: dict[str, str] = field(default_factory=dict)  # signal id -> incident id
+    duplicates: list[str] = field(default_factory=list)  # signal ids seen before
 
 
-def _existing(session: Session, call_id: str) -> IngestResult | None:
-    row = session.get(CallRow, call_id)
-    if row is None:
-        return None
-    incident = session.get(IncidentRow, row.incident_id)
-    if incident is None:  # pragma: no cover - foreign key forbids it
-        raise StoreError(f"call {call_id} points at missing incident {row.incident_id}")
-    return IngestResult(incident=incident_record(incident), created=False, duplicate=True)
+def lock_cells(session: Session, cells: Sequence[str]) -> None:
+    """Serialize deciders on these cells (PostgreSQL; SQLite already holds the write lock)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for cell in sorted(set(cells)):
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(cell.encode())})
 
 
-def _open_incident(session: Session, call: Call, now: datetime) -> IngestResult:
-    incident_id = incident_id_for(call.id)
-    incident = IncidentRow(
-        id=incident_id,
-        type=call.type.value,
-        status=IncidentStatus.OPEN.value,
-        lat=call.lat,
-        lon=call.lon,
-        description=call.description,
-        created_at=call.received_at,
-        updated_at=now,
-        revision=1,
-    )
-    session.add(incident)
-    session.add(
-        CallRow(
-            id=call.id,
-            incident_id=incident_id,
-            received_at=call.received_at,
-            lat=call.lat,
-            lon=call.lon,
-            type=call.type.value,
-            caller=call.caller,
-            description=call.description,
-            source=call.source.value,
-            link_reason="opened the incident",
-            payload=call.model_dump(mode="json"),
+def _known(session: Session, signals: Sequence[Signal]) -> dict[str, str]:
+    calls = [s.id for s in signals if s.kind == "call"]
+    others = [s.id for s in signals if s.kind != "call"]
+    known: dict[str, str] = {}
+    if calls:
+        known |= dict(
+            session.execute(select(CallRow.id, CallRow.incident_id).where(CallRow.id.in_(calls)))
+            .tuples()
+            .all()
+        )
+    if others:
+        known |= dict(
+            session.execute(
+                select(SignalRow.id, SignalRow.incident_id).where(SignalRow.id.in_(others))
+            )
+            .tuples()
+            .all()
+        )
+    return known
+
+
+def _candidates(
+    session: Session, signals: Sequence[Signal], catalog: Catalog
+) -> dict[str, IncidentRow]:
+    max_window = timedelta(seconds=max(catalog[t].window_s for t in IncidentType))
+    since = min(s.at for s in signals) - max_window
+    pad = catalog.max_radius_m / 111_000 * 1.5
+    rows = session.scalars(
+        select(IncidentRow).where(
+            IncidentRow.status.in_([s.value for s in ACTIVE]),
+            IncidentRow.last_activity_at >= since,
+            IncidentRow.lat.between(
+                min(s.lat for s in signals) - pad, max(s.lat for s in signals) + pad
+            ),
+            IncidentRow.lon.between(
+                min(s.lon for s in signals) - pad, max(s.lon for s in signals) + pad
+            ),
         )
     )
-    entry = TimelineRow(
-        id=f"{incident_id}:call:{call.id}",
+    return {row.id: row for row in rows}
+
+
+def _open(row: IncidentRow) -> OpenIncident:
+    return OpenIncident(
+        id=row.id,
+        type=IncidentType(row.type),
+        status=IncidentStatus(row.status),
+        lat=row.lat,
+        lon=row.lon,
+        created_at=row.created_at,
+        last_activity_at=row.last_activity_at,
+    )
+
+
+def _link_row(signal: Signal, incident_id: str, reason: str) -> CallRow | SignalRow:
+    if signal.kind == "call":
+        return CallRow(
+            id=signal.id,
+            incident_id=incident_id,
+            received_at=signal.at,
+            lat=signal.lat,
+            lon=signal.lon,
+            type=signal.type.value,
+            caller=signal.payload.get("caller"),
+            description=signal.description,
+            source=signal.source,
+            link_reason=reason,
+            payload=signal.payload,
+        )
+    return SignalRow(
+        id=signal.id,
+        kind=signal.kind,
         incident_id=incident_id,
-        at=call.received_at,
-        kind="call_received",
-        detail=f"{call.type.value} call {call.id} ({call.source.value}) opened the incident",
-        actor=call.source.value,
+        at=signal.at,
+        lat=signal.lat,
+        lon=signal.lon,
+        type=signal.type.value,
+        link_reason=reason,
+        payload=signal.payload,
     )
-    session.add(entry)
+
+
+def _ingest(
+    session: Session,
+    signals: Sequence[Signal],
+    *,
+    now: datetime,
+    catalog: Catalog,
+    locate_gu: GuLocator,
+) -> BatchOutcome:
+    out = BatchOutcome()
+    lock_cells(
+        session, [c for s in signals for c in cells_within(s.lat, s.lon, catalog.max_radius_m)]
+    )
+    known = _known(session, signals)
+    fresh: dict[str, Signal] = {}
+    for signal in signals:
+        if signal.id in known:
+            out.duplicates.append(signal.id)
+            out.links[signal.id] = known[signal.id]
+        else:
+            fresh.setdefault(signal.id, signal)  # the same id twice in one batch counts once
+    rows = _candidates(session, list(fresh.values()), catalog) if fresh else {}
+    index = CandidateIndex((_open(r) for r in rows.values()), search_radius_m=catalog.max_radius_m)
+    touched: set[str] = set(known[s] for s in out.duplicates)
+    timeline: list[TimelineRow] = []
+    for signal in sorted(fresh.values(), key=lambda s: (s.at, s.id)):
+        decision = decide(signal, index.near(signal.lat, signal.lon), catalog)
+        if decision.incident_id is None:
+            incident_id = incident_id_for(signal.id)
+            rule = catalog[signal.type]
+            row = IncidentRow(
+                id=incident_id,
+                type=signal.type.value,
+                status=IncidentStatus.OPEN.value,
+                lat=signal.lat,
+                lon=signal.lon,
+                description=signal.description,
+                created_at=signal.at,
+                updated_at=now,
+                revision=1,
+                priority=rule.priority,
+                gu=locate_gu(signal.lat, signal.lon),
+                cell=cell_of(signal.lat, signal.lon),
+                last_activity_at=signal.at,
+            )
+            session.add(row)
+            rows[incident_id] = row
+            index.add(_open(row))
+            out.new_incident_ids.append(incident_id)
+            kind = f"{signal.kind}_opened"
+        else:
+            incident_id = decision.incident_id
+            row = rows[incident_id]
+            row.revision += 1
+            row.updated_at = now
+            if signal.at > row.last_activity_at:
+                row.last_activity_at = signal.at
+                for candidate in index.near(row.lat, row.lon):
+                    if candidate.id == incident_id:
+                        candidate.last_activity_at = signal.at
+            kind = f"{signal.kind}_attached"
+        session.add(_link_row(signal, incident_id, decision.reason))
+        entry = TimelineRow(
+            id=f"{incident_id}:{signal.kind}:{signal.id}",
+            incident_id=incident_id,
+            at=signal.at,
+            kind=kind,
+            detail=decision.reason,
+            actor=signal.source or signal.kind,
+        )
+        session.add(entry)
+        timeline.append(entry)
+        out.links[signal.id] = incident_id
+        touched.add(incident_id)
     session.flush()
-    session.refresh(incident)
-    return IngestResult(
-        incident=incident_record(incident),
-        created=True,
-        duplicate=False,
-        timeline=[timeline_record(entry)],
-    )
+    for incident_id in sorted(touched):
+        touched_row = rows.get(incident_id) or session.get(IncidentRow, incident_id)
+        if touched_row is not None:
+            session.refresh(touched_row)
+            out.incidents.append(incident_record(touched_row))
+    out.timeline = [timeline_record(t) for t in timeline]
+    return out
 
 
-def ingest_call(sessions: sessionmaker[Session], call: Call, *, now: datetime) -> IngestResult:
-    """Store ``call`` and the incident it opens, in one transaction; idempotent by call id.
+def ingest(
+    sessions: sessionmaker[Session],
+    signals: Sequence[Signal],
+    *,
+    now: datetime,
+    catalog: Catalog,
+    locate_gu: GuLocator = lambda _lat, _lon: None,
+    attempts: int = 5,
+) -> BatchOutcome:
+    """Correlate and store ``signals`` in one transaction; idempotent by signal id.
 
-    Raises StoreError when the database cannot be used (the caller retries: the call is valid
-    and must not be lost).
+    ``sessions`` must come from :func:`goldentime.db.writer`. Raises StoreError when the
+    database cannot be used (the caller retries: the signals are valid and must not be lost).
     """
-    try:
-        with sessions.begin() as session:
-            existing = _existing(session, call.id)
-            if existing is not None:
-                return existing
-            return _open_incident(session, call, now)
-    except IntegrityError:
-        # Another worker stored the same call between our read and our write.
-        with sessions() as session:
-            existing = _existing(session, call.id)
-        if existing is None:
-            raise StoreError(f"call {call.id} conflicted but is not stored") from None
-        return existing
-    except SQLAlchemyError as err:
-        raise StoreError(f"cannot store call {call.id}: {err}") from err
+    if not signals:
+        return BatchOutcome()
+    last: Exception | None = None
+    for _attempt in range(attempts):
+        try:
+            with sessions.begin() as session:
+                return _ingest(session, signals, now=now, catalog=catalog, locate_gu=locate_gu)
+        except (IntegrityError, OperationalError) as err:
+            # A concurrent writer stored some of these signals first, or a lock timed out:
+            # run the whole batch again; the stored ones now count as duplicates.
+            last = err
+        except SQLAlchemyError as err:
+            raise StoreError(f"cannot store {len(signals)} signal(s): {err}") from err
+    raise StoreError(f"cannot store {len(signals)} signal(s) after {attempts} attempts: {last}")

@@ -58,9 +58,24 @@ class IncidentRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    priority: Mapped[int] = mapped_column(Integer, default=3)
+    gu: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    cell: Mapped[str] = mapped_column(String(40), index=True, default="")
+    last_activity_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    en_route_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    on_scene_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    merged_into: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
     calls: Mapped[list[CallRow]] = relationship(
         back_populates="incident", order_by="CallRow.received_at", lazy="selectin"
+    )
+    signals: Mapped[list[SignalRow]] = relationship(
+        back_populates="incident", order_by="SignalRow.at", lazy="selectin"
+    )
+    units: Mapped[list[UnitRow]] = relationship(
+        back_populates="incident", order_by="UnitRow.id", lazy="selectin"
     )
 
 
@@ -76,10 +91,79 @@ class CallRow(Base):
     caller: Mapped[str | None] = mapped_column(String(64), nullable=True)
     description: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(20))
-    link_reason: Mapped[str] = mapped_column(String(200))
+    link_reason: Mapped[str] = mapped_column(String(300))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     incident: Mapped[IncidentRow] = relationship(back_populates="calls")
+
+
+class SignalRow(Base):
+    """A video or sensor event attached to an incident (calls have their own table)."""
+
+    __tablename__ = "incident_signals"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    type: Mapped[str] = mapped_column(String(40))
+    link_reason: Mapped[str] = mapped_column(String(300))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    incident: Mapped[IncidentRow] = relationship(back_populates="signals")
+
+
+class UnitRow(Base):
+    """Current state of one vehicle."""
+
+    __tablename__ = "units"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(40))
+    station_name: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    home_lat: Mapped[float] = mapped_column(Float)
+    home_lon: Mapped[float] = mapped_column(Float)
+    incident_id: Mapped[str | None] = mapped_column(
+        ForeignKey("incidents.id"), nullable=True, index=True
+    )
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+    incident: Mapped[IncidentRow | None] = relationship(back_populates="units")
+
+
+class CommandRow(Base):
+    """Every command once, with what became of it (the audit trail of decisions)."""
+
+    __tablename__ = "commands"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(20))
+    incident_id: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
+    ok: Mapped[bool] = mapped_column()
+    reason: Mapped[str] = mapped_column(Text, default="")
+    applied_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class RecommendationRow(Base):
+    """The latest recommendation of each incident."""
+
+    __tablename__ = "recommendations"
+
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    incident_revision: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class TimelineRow(Base):
@@ -108,6 +192,15 @@ def incident_record(row: IncidentRow) -> Incident:
         updated_at=row.updated_at,
         description=row.description,
         revision=row.revision,
+        priority=row.priority,
+        gu=row.gu,
+        event_ids=[e.id for e in row.signals],
+        unit_ids=[u.id for u in row.units],
+        dispatched_at=row.dispatched_at,
+        en_route_at=row.en_route_at,
+        on_scene_at=row.on_scene_at,
+        closed_at=row.closed_at,
+        merged_into=row.merged_into,
     )
 
 
@@ -164,3 +257,8 @@ def live_workers(session: Session, *, now: datetime, max_age_s: float) -> list[W
     """Workers heard from within ``max_age_s`` seconds."""
     rows = session.scalars(select(WorkerRow).order_by(WorkerRow.name))
     return [r for r in rows if (now - r.last_seen).total_seconds() <= max_age_s]
+
+
+def latest_recommendation(session: Session, incident_id: str) -> dict[str, Any] | None:
+    row = session.get(RecommendationRow, incident_id)
+    return None if row is None else dict(row.payload)

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
-from concurrent.futures import ThreadPoolExecutor
 
 import faust
 
-from dispatch.agents import DispatchContext, register
+from dispatch.agents import register
 from dispatch.app import create_app
-from goldentime.clock import SystemClock
-from goldentime.db import create_schema, engine_for, session_factory
+from dispatch.context import DispatchContext, build_context
 from goldentime.settings import Settings
 
 
 def build(settings: Settings) -> tuple[faust.App, DispatchContext]:
-    engine = engine_for(settings)
-    create_schema(engine)
-    ctx = DispatchContext(
-        sessions=session_factory(engine),
-        clock=SystemClock(),
-        consumer_name=f"dispatch@{socket.gethostname()}:{os.getpid()}",
-        executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="store"),
-    )
+    ctx = build_context(settings)
     app = create_app(settings)
     register(app, ctx)
     return app, ctx

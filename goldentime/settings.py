@@ -96,6 +96,11 @@ class Settings(BaseSettings):
         description="The shipped real Seoul data (roads, units, boundaries, ...).",
         **_env("SEOUL_DATA_DIR"),
     )
+    run_cards_file: Path | None = Field(
+        default=None,
+        description="YAML file overriding incident-type rules and run cards (docs/dispatch.md).",
+        **_env("RUN_CARDS_FILE"),
+    )
     # --- processes ----------------------------------------------------------------------------
     console_host: str = Field(
         default="127.0.0.1",

@@ -70,10 +70,11 @@ class IncidentType(StrEnum):
 
 
 class IncidentStatus(StrEnum):
-    OPEN = "open"
-    DISPATCHED = "dispatched"
-    ON_SCENE = "on_scene"
+    OPEN = "open"  # taken, no unit assigned yet
+    DISPATCHED = "dispatched"  # units assigned, none on scene yet
+    ON_SCENE = "on_scene"  # the first unit has arrived
     CLOSED = "closed"
+    MERGED = "merged"  # folded into another incident (see merged_into)
 
 
 class Record(BaseModel):
@@ -129,6 +130,17 @@ class Incident(Record):
     updated_at: AwareDatetime
     description: str = Field(default="", max_length=2000)
     revision: int = Field(default=1, ge=1, description="Bumped on every state change.")
+    priority: int = Field(default=3, ge=1, le=5, description="1 is the most urgent.")
+    gu: str | None = Field(default=None, max_length=40, description="District (구).")
+    event_ids: list[RecordId] = Field(
+        default_factory=list, description="Video and sensor events attached to the incident."
+    )
+    unit_ids: list[RecordId] = Field(default_factory=list, description="Units assigned now.")
+    dispatched_at: AwareDatetime | None = None
+    en_route_at: AwareDatetime | None = None
+    on_scene_at: AwareDatetime | None = None
+    closed_at: AwareDatetime | None = None
+    merged_into: RecordId | None = None
 
     @property
     def event_time(self) -> datetime:

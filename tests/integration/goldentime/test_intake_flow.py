@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import uuid
@@ -18,12 +19,22 @@ from goldentime.up import LocalSystem
 pytestmark = pytest.mark.integration
 
 
+_places = itertools.count()
+
+
+def distinct_place() -> tuple[float, float]:
+    """A point at least 400 m from every other test call (so none of them correlate)."""
+    n = next(_places)
+    return 37.548 + (n % 10) * 0.004, 126.955 + (n // 10) * 0.005
+
+
 def new_call(**kw: Any) -> dict[str, Any]:
+    lat, lon = distinct_place()
     body: dict[str, Any] = {
         "id": f"it-{uuid.uuid4().hex[:12]}",
         "received_at": datetime.now(UTC).isoformat(),
-        "lat": 37.5704,
-        "lon": 126.9831,
+        "lat": lat,
+        "lon": lon,
         "type": "building_fire",
         "caller": "010-0000-0000",
         "description": "종로 3층 건물 화재",
@@ -107,7 +118,7 @@ def test_duplicate_call_id_makes_one_incident(system: LocalSystem) -> None:
             assert client.post("/api/calls", json=body).status_code == 202
         first = wait_until(lambda: incident_of(client, body["id"]), timeout_s=5)
         # a later, different call proves the worker has processed the duplicates already
-        later = new_call(lat=37.58)
+        later = new_call()
         client.post("/api/calls", json=later)
         assert wait_until(lambda: incident_of(client, later["id"]), timeout_s=5)
         incidents = client.get("/api/incidents").json()

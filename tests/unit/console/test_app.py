@@ -10,29 +10,36 @@ import pytest
 from fastapi.testclient import TestClient
 
 from console.app import create_app
-from dispatch.intake import ingest_call
+from dispatch.catalog import load_catalog
+from dispatch.correlate import Signal
+from dispatch.intake import ingest
 from goldentime.clock import ManualClock
-from goldentime.contracts import Call
-from goldentime.db import make_engine, session_factory
+from goldentime.contracts import IncidentType, Record
+from goldentime.db import make_engine, session_factory, writer
 from goldentime.errors import BrokerError
 from goldentime.settings import load_settings
+from goldentime.topics import TopicSpec
 
 NOW = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
 
 
 class FakePublisher:
     def __init__(self) -> None:
-        self.calls: list[Call] = []
+        self.sent: list[tuple[str, Record, str]] = []
         self.fail = False
 
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
 
-    async def publish_call(self, call: Call) -> None:
+    async def publish(self, topic: TopicSpec, record: Record, *, key: str) -> None:
         if self.fail:
             raise BrokerError("broker down")
-        self.calls.append(call)
+        self.sent.append((topic.name, record, key))
+
+    @property
+    def calls(self) -> list[Record]:
+        return [r for t, r, _ in self.sent if t == "calls"]
 
 
 @pytest.fixture
@@ -43,7 +50,7 @@ def env(tmp_path: Path) -> Iterator[tuple[TestClient, FakePublisher, object]]:
         load_settings(data_dir=tmp_path), publisher=publisher, engine=engine, clock=ManualClock(NOW)
     )
     with TestClient(app) as client:
-        yield client, publisher, session_factory(engine)
+        yield client, publisher, session_factory(writer(engine))
 
 
 def test_valid_call_is_published_and_acknowledged(env) -> None:  # type: ignore[no-untyped-def]
@@ -53,7 +60,8 @@ def test_valid_call_is_published_and_acknowledged(env) -> None:  # type: ignore[
     body = r.json()
     assert body["call_id"].startswith("call-")
     assert publisher.calls[0].id == body["call_id"]
-    assert publisher.calls[0].received_at == NOW
+    assert publisher.calls[0].received_at == NOW  # type: ignore[attr-defined]
+    assert publisher.sent[0][2] == "7514:20316", "calls are keyed by spatial cell"
 
 
 def test_invalid_call_is_422_with_field_and_nothing_published(env) -> None:  # type: ignore[no-untyped-def]
@@ -76,15 +84,15 @@ def test_broker_down_is_503_so_the_caller_retries(env) -> None:  # type: ignore[
 
 def test_incidents_api_reads_the_record(env) -> None:  # type: ignore[no-untyped-def]
     client, _, sessions = env
-    call = Call(id="c-1", received_at=NOW, lat=37.57, lon=126.98, type="fire")  # type: ignore[arg-type]
-    incident = ingest_call(sessions, call, now=NOW).incident
+    signal = Signal(id="c-1", kind="call", at=NOW, lat=37.57, lon=126.98, type=IncidentType.FIRE)
+    incident = ingest(sessions, [signal], now=NOW, catalog=load_catalog()).incidents[0]
     listed = client.get("/api/incidents").json()
     assert [i["id"] for i in listed] == [incident.id]
     for key in ("id", "type", "lat", "lon", "status", "call_ids", "created_at"):
         assert key in listed[0]
     detail = client.get(f"/api/incidents/{incident.id}").json()
     assert detail["call_ids"] == ["c-1"]
-    assert detail["timeline"][0]["kind"] == "call_received"
+    assert detail["timeline"][0]["kind"] == "call_opened"
     assert client.get("/api/calls/c-1").json()["incident_id"] == incident.id
     assert client.get("/api/incidents/INC-NOPE").status_code == 404
     assert client.get("/api/calls/nope").status_code == 404
@@ -117,3 +125,27 @@ def test_health_reports_dispatch_ready_only_with_a_live_worker(env) -> None:  # 
     with sessions.begin() as s:
         record_heartbeat(s, name="joining", started_at=NOW, now=NOW, partitions=4)
     assert client.get("/api/health").json()["dispatch_ready"] is True
+
+
+def test_commands_are_published_with_actor_and_results_read_back(env) -> None:  # type: ignore[no-untyped-def]
+    from dispatch.commands import apply_command
+    from goldentime.contracts.dispatch import Command
+
+    client, publisher, sessions = env
+    r = client.post(
+        "/api/incidents/INC-1/dispatch",
+        json={"unit_ids": ["U1"], "id": "cmd-1"},
+        headers={"X-Goldentime-User": "kim.dispatcher"},
+    )
+    assert r.status_code == 202 and r.json()["command_id"] == "cmd-1"
+    topic, command, key = publisher.sent[-1]
+    assert (topic, key) == ("commands", "INC-1")
+    assert command.actor == "kim.dispatcher" and command.unit_ids == ["U1"]  # type: ignore[attr-defined]
+    assert client.get("/api/commands/cmd-1").status_code == 404
+    with sessions.begin() as s:
+        apply_command(s, command, now=NOW)  # type: ignore[arg-type]
+    result = client.get("/api/commands/cmd-1").json()
+    assert result["ok"] is False and "no incident INC-1" in result["reason"]
+    bad = client.post("/api/units/U1/status", json={"status": "flying"})
+    assert bad.status_code == 422
+    assert isinstance(Command, type)

@@ -1,0 +1,188 @@
+"""Command endpoints: what dispatchers and crews decide, published to the ``commands`` topic.
+
+Each endpoint answers 202 with the command id once the broker has the command; the dispatch
+worker applies it (once, whatever the redelivery) and records the result, which
+``GET /api/commands/{id}`` returns.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import FastAPI, Header, HTTPException, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session, sessionmaker
+
+from console.publisher import RecordPublisher
+from dispatch.store import CommandRow
+from goldentime import topics
+from goldentime.clock import Clock
+from goldentime.contracts.core import Latitude, Longitude, RecordId
+from goldentime.contracts.dispatch import Command, CommandAction, CommandResult, UnitStatus
+from goldentime.errors import BrokerError
+
+Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
+Actor = Annotated[str, Header(alias="X-Goldentime-User", min_length=1, max_length=80)]
+
+
+class CommandAccepted(BaseModel):
+    command_id: str
+    status: str = "accepted"
+
+
+class DispatchBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    unit_ids: list[RecordId] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Units to send; empty: the incident's current recommendation.",
+    )
+    id: RecordId | None = Field(default=None, description="Command id, for safe retries.")
+
+
+class StatusBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: UnitStatus
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+    id: RecordId | None = None
+
+
+class NoteBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field(default="", max_length=500)
+    id: RecordId | None = None
+
+
+class MergeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    into_incident_id: RecordId
+    id: RecordId | None = None
+
+
+def add_command_routes(
+    app: FastAPI,
+    *,
+    publisher: RecordPublisher,
+    sessions: sessionmaker[Session],
+    clock: Clock,
+) -> None:
+    async def send(key: str, **fields: Any) -> CommandAccepted | JSONResponse:
+        command = Command(
+            id=fields.pop("id", None) or f"cmd-{uuid.uuid4().hex[:16]}", at=clock.now(), **fields
+        )
+        try:
+            await publisher.publish(topics.COMMANDS, command, key=key)
+        except BrokerError as err:
+            return JSONResponse(
+                status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+                content={"detail": f"command not taken, retry: {err}", "command_id": command.id},
+            )
+        return CommandAccepted(command_id=command.id)
+
+    responses: dict[int | str, dict[str, Any]] = {
+        503: {"description": "The broker did not take the command; retry with the same id."}
+    }
+
+    def post(path: str) -> Callable[[Handler], Handler]:
+        return app.post(
+            path,
+            status_code=status.HTTP_202_ACCEPTED,
+            response_model=CommandAccepted,
+            responses=responses,
+            tags=["commands"],
+        )
+
+    @post("/api/incidents/{incident_id}/dispatch")
+    async def dispatch(incident_id: str, body: DispatchBody, actor: Actor = "console") -> Any:
+        """Send units (default: the recommended ones) to an incident."""
+        return await send(
+            incident_id,
+            id=body.id,
+            actor=actor,
+            action=CommandAction.DISPATCH,
+            incident_id=incident_id,
+            unit_ids=body.unit_ids,
+        )
+
+    @post("/api/incidents/{incident_id}/close")
+    async def close(incident_id: str, body: NoteBody, actor: Actor = "console") -> Any:
+        """Close an incident; its units start returning."""
+        return await send(
+            incident_id,
+            id=body.id,
+            actor=actor,
+            action=CommandAction.CLOSE,
+            incident_id=incident_id,
+            note=body.note,
+        )
+
+    @post("/api/incidents/{incident_id}/merge")
+    async def merge(incident_id: str, body: MergeBody, actor: Actor = "console") -> Any:
+        """Fold this incident (calls, events, units) into another one."""
+        return await send(
+            incident_id,
+            id=body.id,
+            actor=actor,
+            action=CommandAction.MERGE,
+            incident_id=incident_id,
+            into_incident_id=body.into_incident_id,
+        )
+
+    @post("/api/calls/{call_id}/unlink")
+    async def unlink(call_id: str, body: NoteBody, actor: Actor = "console") -> Any:
+        """Take a call (or video/sensor event) out of its incident into a new incident."""
+        return await send(
+            call_id,
+            id=body.id,
+            actor=actor,
+            action=CommandAction.UNLINK,
+            call_id=call_id,
+            note=body.note,
+        )
+
+    @post("/api/units/{unit_id}/status")
+    async def unit_status(unit_id: str, body: StatusBody, actor: Actor = "console") -> Any:
+        """A crew (or dispatcher) reports a unit's status, optionally with its position."""
+        return await send(
+            unit_id,
+            id=body.id,
+            actor=actor,
+            action=CommandAction.UNIT_STATUS,
+            unit_ids=[unit_id],
+            unit_status=body.status,
+            lat=body.lat,
+            lon=body.lon,
+        )
+
+    @post("/api/units/{unit_id}/acknowledge")
+    async def acknowledge(unit_id: str, body: NoteBody, actor: Actor = "console") -> Any:
+        """A crew acknowledges its assignment."""
+        return await send(
+            unit_id,
+            id=body.id,
+            actor=actor,
+            action=CommandAction.ACKNOWLEDGE,
+            unit_ids=[unit_id],
+            note=body.note,
+        )
+
+    @app.get("/api/commands/{command_id}", response_model=CommandResult, tags=["commands"])
+    def command_result(command_id: str) -> CommandResult:
+        """What became of a command (404 until the dispatch worker has applied it)."""
+        with sessions() as session:
+            row = session.get(CommandRow, command_id)
+            if row is None:
+                raise HTTPException(
+                    status.HTTP_404_NOT_FOUND, f"command {command_id} not applied yet"
+                )
+            return CommandResult(
+                command_id=row.id,
+                ok=row.ok,
+                reason=row.reason,
+                incident_id=row.incident_id,
+                applied_at=row.applied_at,
+            )

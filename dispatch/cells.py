@@ -1,0 +1,42 @@
+"""Spatial cells: the unit of partitioning and locking for correlation.
+
+A cell is about 550 m x 550 m in Seoul. Calls are keyed by cell on the ``calls`` topic, so one
+worker sees most neighbours; near a cell border the neighbours may be in another cell (and
+another partition), so correlation always searches every cell the radius touches and locks
+them in the database before deciding.
+"""
+
+from __future__ import annotations
+
+import math
+
+CELL_LAT_DEG = 0.005  # ~556 m
+CELL_LON_DEG = 0.00625  # ~551 m at 37.5 N
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def cell_index(lat: float, lon: float) -> tuple[int, int]:
+    return math.floor(lat / CELL_LAT_DEG), math.floor(lon / CELL_LON_DEG)
+
+
+def cell_of(lat: float, lon: float) -> str:
+    """The id of the cell holding a point, e.g. ``'7513:20316'``."""
+    row, col = cell_index(lat, lon)
+    return f"{row}:{col}"
+
+
+def cells_within(lat: float, lon: float, radius_m: float) -> list[str]:
+    """Every cell a circle of ``radius_m`` around the point touches (sorted, for locking)."""
+    dlat = radius_m / 111_320.0
+    dlon = radius_m / (111_320.0 * max(math.cos(math.radians(lat)), 1e-6))
+    r0, c0 = cell_index(lat - dlat, lon - dlon)
+    r1, c1 = cell_index(lat + dlat, lon + dlon)
+    return sorted(f"{r}:{c}" for r in range(r0, r1 + 1) for c in range(c0, c1 + 1))
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))

@@ -1,0 +1,97 @@
+"""What the dispatch agents need from outside, built once per worker process."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from dispatch.catalog import Catalog, load_catalog
+from dispatch.fleet import Vehicle, load_fleet
+from dispatch.hospitals import Hospital, load_hospitals
+from dispatch.intake import GuLocator
+from dispatch.units import seed_units
+from goldentime.clock import Clock, SystemClock
+from goldentime.db import create_schema, engine_for, session_factory, writer
+from goldentime.settings import Settings
+from routing import RoadNetwork, load_network
+from routing.units import load_fire_units
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DispatchContext:
+    """The database, clock, road network, rules and fleet a dispatch worker works with."""
+
+    sessions: sessionmaker[Session]  # readers
+    writers: sessionmaker[Session]  # read-decide-write transactions
+    clock: Clock
+    consumer_name: str
+    executor: ThreadPoolExecutor  # the store and routing run here, off the event loop
+    catalog: Catalog
+    network: RoadNetwork
+    fleet: list[Vehicle]
+    hospitals: list[Hospital]
+    locate_gu: GuLocator
+
+
+def gu_locator(seoul_data_dir: Path) -> GuLocator:
+    """Point -> gu name, from the shipped boundaries (firemap)."""
+    from firemap.boundaries import GU, BoundaryLayer
+
+    layer = BoundaryLayer(GU, seoul_data_dir / GU.filename)
+
+    def locate(lat: float, lon: float) -> str | None:
+        area = layer.locate(lat, lon)
+        return None if area is None else area.name
+
+    return locate
+
+
+def road_network(settings: Settings) -> RoadNetwork:
+    """The central-Seoul road graph with firemap's per-vehicle restrictions applied."""
+    from firemap.access import apply_to
+
+    network = load_network(settings.seoul_data_dir / "roads" / "seoul_central_drive.graphml")
+    apply_to(network)
+    return network
+
+
+def build_context(settings: Settings, *, clock: Clock | None = None) -> DispatchContext:
+    engine = engine_for(settings)
+    create_schema(engine)
+    clock = clock or SystemClock()
+    network = road_network(settings)
+    stations = {
+        u.unit_id
+        for u in load_fire_units(
+            settings.seoul_data_dir / "units" / "fire_units.csv", inside=network
+        )
+    }
+    fleet = load_fleet(settings.seoul_data_dir / "units" / "fire_units.csv", station_ids=stations)
+    writers = session_factory(writer(engine))
+    try:
+        with writers.begin() as session:
+            added = seed_units(session, fleet, now=clock.now())
+        log.info("fleet: %d vehicles at %d stations (%d new)", len(fleet), len(stations), added)
+    except IntegrityError:
+        log.info("fleet seeded concurrently by another worker")
+    return DispatchContext(
+        sessions=session_factory(engine),
+        writers=writers,
+        clock=clock,
+        consumer_name=f"dispatch@{socket.gethostname()}:{os.getpid()}",
+        executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch"),
+        catalog=load_catalog(settings.run_cards_file),
+        network=network,
+        fleet=fleet,
+        hospitals=load_hospitals(settings.seoul_data_dir / "hospitals" / "emergency_rooms.csv"),
+        locate_gu=gu_locator(settings.seoul_data_dir),
+    )

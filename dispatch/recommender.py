@@ -1,0 +1,104 @@
+"""Keeping recommendations current: compute, store, and find the ones that are due.
+
+A recommendation is a function of the database (the incident, the available units), so it is
+computed outside any transaction and stored with a short upsert that never replaces a newer
+one. The agents ask for it right after an incident changes; a periodic sweep catches anything
+missed (a crash between commit and recommendation) and refreshes open incidents as units move.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.context import DispatchContext
+from dispatch.recommend import AvailableUnit, recommend
+from dispatch.store import IncidentRow, RecommendationRow, UnitRow, incident_record
+from goldentime.contracts import IncidentStatus
+from goldentime.contracts.dispatch import Recommendation, UnitStatus
+
+REFRESH_AFTER_S = 30.0
+
+
+def due_incidents(session: Session, *, now: datetime) -> list[str]:
+    """Open incidents with no recommendation, a stale one, or one older than the refresh."""
+    rows = session.execute(
+        select(
+            IncidentRow.id,
+            IncidentRow.revision,
+            RecommendationRow.incident_revision,
+            RecommendationRow.computed_at,
+        )
+        .outerjoin(RecommendationRow, RecommendationRow.incident_id == IncidentRow.id)
+        .where(IncidentRow.status == IncidentStatus.OPEN.value)
+    ).tuples()
+    stale_before = now - timedelta(seconds=REFRESH_AFTER_S)
+    return [
+        incident_id
+        for incident_id, revision, rec_revision, computed_at in rows
+        if rec_revision is None or rec_revision < revision or computed_at < stale_before
+    ]
+
+
+def compute(ctx: DispatchContext, incident_ids: Iterable[str]) -> list[Recommendation]:
+    """Recommend for the given incidents (those still open), store, and return them."""
+    now = ctx.clock.now()
+    with ctx.sessions() as session:
+        incidents = [
+            incident_record(row)
+            for row in session.scalars(
+                select(IncidentRow).where(
+                    IncidentRow.id.in_(list(set(incident_ids))),
+                    IncidentRow.status == IncidentStatus.OPEN.value,
+                )
+            )
+        ]
+        if not incidents:
+            return []
+        units = [
+            AvailableUnit(u.id, u.name, u.kind, u.station_name, u.lat, u.lon)  # type: ignore[arg-type]
+            for u in session.scalars(
+                select(UnitRow).where(UnitRow.status == UnitStatus.AVAILABLE.value)
+            )
+        ]
+    made = [
+        recommend(
+            incident,
+            units,
+            network=ctx.network,
+            catalog=ctx.catalog,
+            hospitals=ctx.hospitals,
+            now=now,
+        )
+        for incident in sorted(incidents, key=lambda i: (i.priority, i.created_at))
+    ]
+    stored: list[Recommendation] = []
+    with ctx.writers.begin() as session:
+        for rec in made:
+            row = session.get(RecommendationRow, rec.incident_id)
+            if row is not None and (row.incident_revision, row.computed_at) > (
+                rec.incident_revision,
+                rec.computed_at,
+            ):
+                continue
+            payload = rec.model_dump(mode="json")
+            if row is None:
+                session.add(
+                    RecommendationRow(
+                        incident_id=rec.incident_id,
+                        incident_revision=rec.incident_revision,
+                        computed_at=rec.computed_at,
+                        payload=payload,
+                    )
+                )
+            else:
+                row.incident_revision, row.computed_at, row.payload = (
+                    rec.incident_revision,
+                    rec.computed_at,
+                    payload,
+                )
+            stored.append(rec)
+    return stored
