@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from goldentime.errors import GoldenTimeError
 
@@ -27,6 +28,7 @@ PLUGIN_COMMANDS: dict[str, str] = {
     "contracts": "goldentime.commands.system:contracts",
     "call": "goldentime.commands.intake:call",
     "demo": "goldentime.commands.intake:demo",
+    "report": "dispatch.cli:report",
     "route": "routing.cli:route",
     "eta": "routing.cli:eta",
     "coverage": "routing.cli:coverage",
@@ -113,6 +115,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(err.exit_code)
     except GoldenTimeError as err:
         click.echo(f"goldentime: error: {err}", err=True)
+        sys.exit(2)
+    except SQLAlchemyError as err:
+        reason = getattr(err, "orig", None) or err
+        click.echo(f"goldentime: error: database: {reason}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -5,13 +5,24 @@ SQLite runs in WAL mode with a busy timeout so the console can read while a work
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import (
+    Column,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    inspect,
+    select,
+)
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 from goldentime.errors import ConfigError, StoreError
@@ -75,12 +86,51 @@ def engine_for(settings: Settings) -> Engine:
 SCHEMA_MODULES: tuple[str, ...] = ("dispatch.store",)
 
 
+SCHEMA_TABLE = "goldentime_schema"
+
+
+def schema_fingerprint() -> str:
+    """A digest of every table, column and type: it changes whenever the schema does."""
+    parts = []
+    for table in sorted(Base.metadata.sorted_tables, key=lambda t: t.name):
+        columns = ",".join(f"{c.name}:{c.type!r}" for c in table.columns)
+        parts.append(f"{table.name}({columns})")
+    return hashlib.sha256(";".join(parts).encode()).hexdigest()[:16]
+
+
 def create_schema(engine: Engine) -> None:
-    """Create every table that does not exist yet, for every module in SCHEMA_MODULES."""
+    """Create the tables of every module in SCHEMA_MODULES, or check an existing database.
+
+    A database made by a different schema is refused with a clear error rather than used:
+    the incident record is never altered silently.
+    """
     for module in SCHEMA_MODULES:
         importlib.import_module(module)
+    fingerprint = schema_fingerprint()
+    marker = Table(SCHEMA_TABLE, MetaData(), Column("fingerprint", String(32), primary_key=True))
     try:
-        Base.metadata.create_all(engine)
+        with engine.begin() as conn:
+            tables = set(inspect(conn).get_table_names())
+            if SCHEMA_TABLE in tables:
+                found = conn.execute(select(marker.c.fingerprint)).scalars().all()
+                if found and found != [fingerprint]:
+                    raise StoreError(
+                        f"the database at {engine.url!r} was made by another version of Golden "
+                        f"Time (schema {found[0]}, this version needs {fingerprint}); move it "
+                        "aside or point DATABASE_URL at a new database"
+                    )
+            elif tables & set(Base.metadata.tables):
+                raise StoreError(
+                    f"the database at {engine.url!r} has Golden Time tables but no schema "
+                    "marker (made by an older version); move it aside or point DATABASE_URL "
+                    "at a new database"
+                )
+            Base.metadata.create_all(conn)
+            marker.create(conn, checkfirst=True)
+            if not conn.execute(select(marker.c.fingerprint)).first():
+                conn.execute(marker.insert().values(fingerprint=fingerprint))
+    except IntegrityError:
+        pass  # another process marked the new database at the same moment
     except SQLAlchemyError as err:
         raise StoreError(f"cannot create the database schema: {err}") from err
 
