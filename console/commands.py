@@ -51,6 +51,13 @@ class StatusBody(BaseModel):
     id: RecordId | None = None
 
 
+class PositionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lat: Latitude
+    lon: Longitude
+    id: RecordId | None = None
+
+
 class NoteBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     note: str = Field(default="", max_length=500)
@@ -154,6 +161,19 @@ def add_command_routes(
             action=CommandAction.UNIT_STATUS,
             unit_ids=[unit_id],
             unit_status=body.status,
+            lat=body.lat,
+            lon=body.lon,
+        )
+
+    @post("/api/units/{unit_id}/position")
+    async def position(unit_id: str, body: PositionBody, actor: Actor = "console") -> Any:
+        """AVL: a unit's current position (from its vehicle terminal)."""
+        return await send(
+            unit_id,
+            id=body.id,
+            actor=actor,
+            action=CommandAction.POSITION,
+            unit_ids=[unit_id],
             lat=body.lat,
             lon=body.lon,
         )

@@ -175,6 +175,15 @@ def run(
             "Ctrl-C stops everything"
         )
         if demo:
+            video_port = free_port(settings.console_host)
+            system.supervisor.add(
+                ChildSpec("video", python_argv("video", "serve", "--port", str(video_port)))
+            )
+            system.supervisor.start("video")
+            echo(
+                f"[supervisor] video relay (demo cameras) on "
+                f"http://{settings.console_host}:{video_port}"
+            )
             system.supervisor.add(
                 ChildSpec("demo", python_argv("demo", "--url", system.url), restart=False)
             )

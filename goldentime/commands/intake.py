@@ -101,8 +101,11 @@ def call(
 @click.option("--url", default=None, help="Console URL (default from settings).")
 @click.option("--speed", type=float, default=None, help="Scenario seconds per real second.")
 @click.option("--calls", type=click.IntRange(0, 100_000), default=None, help="Calls to replay.")
-def demo(url: str | None, speed: float | None, calls: int | None) -> None:
-    """Replay real 2021 central-Seoul fires as 119 calls through the intake API."""
+@click.option("--no-crews", is_flag=True, help="Only replay calls; nobody dispatches.")
+def demo(url: str | None, speed: float | None, calls: int | None, no_crews: bool) -> None:
+    """Replay real 2021 central-Seoul fires as 119 calls; simulated dispatcher and crews act."""
+    import threading
+
     from goldentime.demo import replay, run_id_now, scenario_for
 
     settings = load_settings()
@@ -112,6 +115,28 @@ def demo(url: str | None, speed: float | None, calls: int | None) -> None:
         run_id=run_id_now(),
     )
     pace = speed or settings.demo_speed
+    base = url or _default_url()
+    stop = threading.Event()
+    if not no_crews:
+        from dispatch.context import road_network
+        from dispatch.crews import DemoCrews
+
+        crews = DemoCrews(
+            httpx.Client(base_url=base, timeout=10.0),
+            road_network(settings),
+            speed=pace,
+            echo=click.echo,
+        )
+        threading.Thread(
+            target=crews.run, kwargs={"stop": stop.is_set}, daemon=True, name="demo-crews"
+        ).start()
     click.echo(f"demo: {len(scenario)} calls from real 2021 fires, at {pace:g}x")
-    accepted = replay(scenario, url=url or _default_url(), speed=pace, echo=click.echo)
+    accepted = replay(scenario, url=base, speed=pace, echo=click.echo)
     click.echo(f"demo: done, {accepted}/{len(scenario)} calls accepted")
+    if not no_crews:
+        click.echo("demo: crews keep working; Ctrl-C stops")
+        try:
+            while True:
+                time.sleep(1.0)
+        finally:
+            stop.set()

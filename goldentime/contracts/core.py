@@ -15,7 +15,14 @@ from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import orjson
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from goldentime.errors import ContractError
 
@@ -125,7 +132,9 @@ class Incident(Record):
     status: IncidentStatus
     lat: Latitude
     lon: Longitude
-    call_ids: list[RecordId] = Field(min_length=1)
+    call_ids: list[RecordId] = Field(
+        default_factory=list, description="119 calls about the incident (oldest first)."
+    )
     created_at: AwareDatetime
     updated_at: AwareDatetime
     description: str = Field(default="", max_length=2000)
@@ -141,6 +150,12 @@ class Incident(Record):
     on_scene_at: AwareDatetime | None = None
     closed_at: AwareDatetime | None = None
     merged_into: RecordId | None = None
+
+    @model_validator(mode="after")
+    def _reported(self) -> Incident:
+        if not self.call_ids and not self.event_ids:
+            raise ValueError("an incident needs at least one call or event")
+        return self
 
     @property
     def event_time(self) -> datetime:

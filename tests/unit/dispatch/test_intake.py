@@ -136,3 +136,10 @@ def test_database_failure_is_a_store_error(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")  # no schema
     with pytest.raises(StoreError, match="cannot store 1 signal"):
         run(session_factory(writer(engine)), sig("c-1"))
+
+
+def test_video_event_alone_opens_an_incident(sessions) -> None:  # type: ignore[no-untyped-def]
+    out = run(sessions, sig("video-cam-1:ep-9", kind="video", type_="fire"))
+    (incident,) = out.incidents
+    assert incident.call_ids == [] and incident.event_ids == ["video-cam-1:ep-9"]
+    assert out.timeline[0].kind == "video_opened"

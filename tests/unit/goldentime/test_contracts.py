@@ -102,7 +102,7 @@ def test_dead_letter_keeps_text_payload_readable() -> None:
     assert letter.payload == '{"lat": 999}'
 
 
-def test_incident_needs_a_call() -> None:
+def test_incident_needs_a_call_or_an_event() -> None:
     now = datetime.now(UTC)
     with pytest.raises(ContractError):
         decode(
