@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
+import numpy.typing as npt
 
-from routing.anchors import Anchor, direct, partial_cost
+from routing.anchors import Anchor, direct
 from routing.closures import ClosureRegistry, area_from_geojson
-from routing.compiled import CompiledGraph, SearchResult, WeightSet, check_metric
+from routing.compiled import CompiledGraph, WeightSet, check_metric
 from routing.errors import RoutingError, UnreachableError
-from routing.etas import rank_etas
+from routing.etas import BatchKey, GroupTree, UnitBatch, batch_key, rank_etas
 from routing.model import LoadInfo, Route, UnitEta, UnitPosition, check_latlon
 from routing.paths import PathPart, assemble_route, busiest_arc, tree_from_point, tree_to_point
 from routing.snapping import DEFAULT_MAX_SNAP_M, EdgeIndex, Snap
@@ -73,7 +74,8 @@ class RoadNetwork:
         self.index = EdgeIndex(self.graph, self.compiled)
         self.closures = ClosureRegistry(self.compiled, self.index)
         self._anchor_cache: dict[tuple[float, float, str], Anchor] = {}
-        self._batch_cache: dict[Any, Any] = {}
+        self._batch_cache: dict[BatchKey, UnitBatch] = {}
+        self._blocked_cache: dict[str, npt.NDArray[np.bool_] | None] = {}
         self._anchor_version = self.compiled.version
 
     def recompile(self) -> None:
@@ -92,15 +94,20 @@ class RoadNetwork:
         lat, lon = check_latlon(point, what="point")
         return self._anchor(lat, lon, check_vehicle(vehicle)).snap
 
-    def _anchor(self, lat: float, lon: float, vehicle: str) -> Anchor:
+    def _sync_caches(self) -> None:
+        """Drop cached anchors when closures/restrictions changed (snaps avoid blocked roads)."""
         if self._anchor_version != self.compiled.version:
             self._anchor_cache.clear()
             self._batch_cache.clear()
+            self._blocked_cache.clear()
             self._anchor_version = self.compiled.version
+
+    def _anchor(self, lat: float, lon: float, vehicle: str) -> Anchor:
+        self._sync_caches()
         key = (lat, lon, vehicle)
         found = self._anchor_cache.get(key)
         if found is None:
-            blocked = self.compiled.blocked_mask(vehicle) if self._any_blocked(vehicle) else None
+            blocked = self._blocked(vehicle)
 
             def usable(segment: int) -> bool:
                 return blocked is None or not all(
@@ -114,8 +121,12 @@ class RoadNetwork:
             self._anchor_cache[key] = found
         return found
 
-    def _any_blocked(self, vehicle: str) -> bool:
-        return len(self.closures) > 0 or bool(self.compiled.forbidden[vehicle].any())
+    def _blocked(self, vehicle: str) -> npt.NDArray[np.bool_] | None:
+        """Arcs ``vehicle`` cannot use now, or None when none (cached until weights change)."""
+        if vehicle not in self._blocked_cache:
+            mask = self.compiled.blocked_mask(vehicle)
+            self._blocked_cache[vehicle] = mask if mask.any() else None
+        return self._blocked_cache[vehicle]
 
     # --- routes -----------------------------------------------------------------------------
     def route(
@@ -204,98 +215,42 @@ class RoadNetwork:
     ) -> list[UnitEta]:
         """Every unit's ETA to ``incident``, fastest first; beyond cutoff/unreachable last.
 
-        One reverse search from the incident per vehicle class present (cutoff-limited), then a
-        lookup per unit position. Routes are built for the ``top_n_routes`` fastest units.
+        One reverse search from the incident per vehicle class present (cutoff-limited), then
+        one vectorised lookup over the units' cached anchors. Routes are built lazily for the
+        ``top_n_routes`` fastest units.
         """
         if not cutoff_s > 0:
             raise RoutingError(f"cutoff_s must be positive, got {cutoff_s}")
         if top_n_routes < 0:
             raise RoutingError(f"top_n_routes must be >= 0, got {top_n_routes}")
         lat, lon = check_latlon(incident, what="incident")
-        rows: list[tuple[UnitPosition, float | None, str | None, Any]] = []
-        by_vehicle: dict[str, list[UnitPosition]] = {}
-        for unit in units:
-            by_vehicle.setdefault(unit.vehicle, []).append(unit)
-        for vehicle, group in by_vehicle.items():
-            target = self._anchor(lat, lon, vehicle)
-            ws = self.compiled.weights(vehicle, "time")
+        batch = self._unit_batch(units)
+        etas = np.full(len(units), np.inf)
+        trees: list[GroupTree] = []
+        for group in batch.groups:
+            target = self._anchor(lat, lon, group.vehicle)
+            ws = self.compiled.weights(group.vehicle, "time")
             arrivals = target.arrivals(self.compiled, ws.arc_weights)
             tree = self.compiled.search(
                 ws, [(t, c) for t, c, _ in arrivals], reverse=True, limit=cutoff_s
             )
-            rows.extend(self._unit_rows(group, vehicle, target, ws, tree, cutoff_s, arrivals))
-        return rank_etas(self, rows, top_n_routes=top_n_routes, incident=(lat, lon))
+            best, plans = group.lookup(target, ws.arc_weights, tree.dist)
+            etas[group.members] = best
+            trees.append(GroupTree(target, ("tree", tree, ws, arrivals), plans))
+        return rank_etas(self, units, batch, (etas, trees), cutoff_s=cutoff_s,
+                         top_n_routes=top_n_routes, incident=(lat, lon))  # fmt: skip
 
-    def _unit_batch(
-        self, group: list[UnitPosition], vehicle: str
-    ) -> tuple[list[Anchor | None], list[str | None], Any]:
-        """Anchors of a unit group plus flat arrays (entry unit, arc, position), cached."""
-        if self._anchor_version != self.compiled.version:
-            self._batch_cache.clear()
-        key = (vehicle, tuple((u.lat, u.lon) for u in group))
+    def _unit_batch(self, units: Sequence[UnitPosition]) -> UnitBatch:
+        """The units' anchors grouped by vehicle class, cached until weights change."""
+        self._sync_caches()
+        key = batch_key(units)
         found = self._batch_cache.get(key)
         if found is None:
-            anchors: list[Anchor | None] = []
-            notes: list[str | None] = []
-            owner, arcs, pos = [], [], []
-            for i, unit in enumerate(group):
-                try:
-                    anchor = self._anchor(unit.lat, unit.lon, vehicle)
-                except RoutingError as err:
-                    anchors.append(None)
-                    notes.append(str(err))
-                    continue
-                anchors.append(anchor)
-                notes.append(None)
-                owner.append(np.full(anchor.arcs.size, i))
-                arcs.append(anchor.arcs)
-                pos.append(anchor.position)
-            flat = (
-                (np.concatenate(owner), np.concatenate(arcs), np.concatenate(pos))
-                if arcs
-                else (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
-            )
-            if len(self._batch_cache) > 64:
+            found = UnitBatch.build(units, self._anchor, self.compiled.arc_v)
+            if len(self._batch_cache) >= 64:
                 self._batch_cache.clear()
-            found = self._batch_cache[key] = (anchors, notes, flat)
+            self._batch_cache[key] = found
         return found
-
-    def _unit_rows(
-        self,
-        group: list[UnitPosition],
-        vehicle: str,
-        target: Anchor,
-        ws: WeightSet,
-        tree: SearchResult,
-        cutoff_s: float,
-        arrivals: list[tuple[int, float, int]],
-    ) -> list[tuple[UnitPosition, float | None, str | None, Any]]:
-        weights = ws.arc_weights
-        anchors, notes, (owner, arcs, pos) = self._unit_batch(group, vehicle)
-        totals = partial_cost(1.0 - pos, weights[arcs]) + tree.dist[self.compiled.arc_v[arcs]]
-        best = np.full(len(group), np.inf)
-        np.minimum.at(best, owner, totals)
-        shared = np.unique(owner[np.isin(arcs, target.arcs)])
-        direct_plans: dict[int, Any] = {}
-        for i in shared:
-            anchor = anchors[int(i)]
-            shortcut = direct(anchor, target, weights) if anchor is not None else None
-            if shortcut is not None and shortcut[0] <= best[i]:
-                best[i] = shortcut[0]
-                direct_plans[int(i)] = ("direct", [shortcut[1:]])
-        tree_plan = ("tree", tree, ws, arrivals)
-        rows: list[tuple[UnitPosition, float | None, str | None, Any]] = []
-        for i, unit in enumerate(group):
-            eta = float(best[i])
-            if anchors[i] is None:
-                rows.append((unit, None, notes[i], None))
-            elif eta <= cutoff_s:
-                plan = direct_plans.get(i, tree_plan)
-                rows.append((unit, eta, None, (anchors[i], target, plan)))
-            else:
-                note = f"not reachable within the cutoff ({cutoff_s:.0f} s)"
-                rows.append((unit, None, note, None))
-        return rows
 
     def path_parts(self, start: Anchor, target: Anchor, plan: Any) -> list[PathPart]:
         """Parts of a unit's path from an ETA plan (used lazily by UnitEta)."""
