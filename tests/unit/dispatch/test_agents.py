@@ -10,9 +10,18 @@ T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
 def event(**kw: object) -> VideoEvent:
     fields: dict[str, object] = {
-        "id": "ep-1:1", "episode_id": "ep-1", "revision": 1, "detected_at": T0,
-        "started_at": T0 - timedelta(seconds=2), "camera_id": "cam-1", "camera_name": "종로3가",
-        "lat": 37.571, "lon": 126.992, "event_type": "fire", "phase": "new", "confidence": 0.8,
+        "id": "ep-1:1",
+        "episode_id": "ep-1",
+        "revision": 1,
+        "detected_at": T0,
+        "started_at": T0 - timedelta(seconds=2),
+        "camera_id": "cam-1",
+        "camera_name": "종로3가",
+        "lat": 37.571,
+        "lon": 126.992,
+        "event_type": "fire",
+        "phase": "new",
+        "confidence": 0.8,
     }
     fields.update(kw)
     return VideoEvent.model_validate(fields)
