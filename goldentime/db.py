@@ -83,7 +83,7 @@ def engine_for(settings: Settings) -> Engine:
 
 
 # Modules that declare tables on Base; imported by name so the shell does not depend on them.
-SCHEMA_MODULES: tuple[str, ...] = ("dispatch.store",)
+SCHEMA_MODULES: tuple[str, ...] = ("dispatch.store", "alerts.store")
 
 
 SCHEMA_TABLE = "goldentime_schema"

@@ -1,0 +1,190 @@
+"""HTTP routes of the alerts package, as a FastAPI router the console mounts.
+
+Public (no user): ``GET /alerts/feed.atom``, ``GET /alerts/public``, ``GET /alerts/{id}.xml``,
+``GET /alerts/{id}`` (a small bilingual page). Supervisors: ``/api/alerts...``; the acting
+user comes from the :func:`acting_user` dependency (an ``X-GoldenTime-User`` header until the
+console overrides it with its login) and never from the request body. Twilio posts delivery
+receipts to ``POST /hooks/twilio/status``; a forged signature gets 403 and changes nothing.
+"""
+
+from __future__ import annotations
+
+import html
+import urllib.parse
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, HTTPException, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from alerts.compose import DraftRequest
+from alerts.errors import (
+    AlertError,
+    AreaError,
+    CapInvalidError,
+    DuplicateAlertError,
+    TextBudgetError,
+    WebhookRejectedError,
+    WorkflowError,
+)
+from alerts.feed import atom_feed, public_entry
+from alerts.receipts import verify_signature
+from alerts.service import AlertService
+from alerts.store import AlertRow, AlertState
+
+CAP_MEDIA_TYPE = "application/cap+xml"
+
+
+def acting_user(x_goldentime_user: Annotated[str, Header()]) -> str:
+    """The supervisor acting; the console overrides this dependency with its login."""
+    user = x_goldentime_user.strip()
+    if not user:
+        raise HTTPException(401, "X-GoldenTime-User is empty")
+    return user
+
+
+User = Annotated[str, Depends(acting_user)]
+
+
+def _summary(row: AlertRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "state": row.state,
+        "msg_type": row.msg_type,
+        "template": row.template,
+        "exercise": row.exercise,
+        "references_id": row.references_id,
+        "created_by": row.created_by,
+        "approved_by": row.approved_by,
+        "created_at": row.created_at.isoformat(),
+        "published_at": row.published_at.isoformat() if row.published_at else None,
+        "text_ko": row.text_ko,
+        "text_en": row.text_en,
+    }
+
+
+def _http_error(err: AlertError) -> HTTPException:
+    if isinstance(err, DuplicateAlertError):
+        return HTTPException(409, {"error": str(err), "previous_ids": err.previous_ids})
+    if isinstance(err, AreaError | TextBudgetError | CapInvalidError):
+        return HTTPException(422, {"error": str(err)})
+    if isinstance(err, WorkflowError) and str(err).startswith("no alert"):
+        return HTTPException(404, {"error": str(err)})
+    if isinstance(err, WorkflowError):
+        return HTTPException(409, {"error": str(err)})
+    return HTTPException(502, {"error": str(err)})
+
+
+def create_router(
+    service: AlertService,
+    *,
+    twilio_auth_token: str | None = None,
+    status_callback_url: str | None = None,
+) -> APIRouter:
+    """The alerts routes over ``service``; webhooks verify with ``twilio_auth_token``."""
+    router = APIRouter()
+
+    def public_row(alert_id: str) -> AlertRow:
+        try:
+            row = service.get(alert_id)
+        except WorkflowError as err:
+            raise HTTPException(404, "no such alert") from err
+        if row.published_at is None or row.exercise:
+            raise HTTPException(404, "no such alert")
+        return row
+
+    @router.get("/alerts/feed.atom")
+    def feed() -> Response:
+        body = atom_feed(service.public_rows(), base_url=service.base_url, now=service.clock.now())
+        return Response(body, media_type="application/atom+xml")
+
+    @router.get("/alerts/public")
+    def public() -> list[dict[str, Any]]:
+        return [public_entry(r, base_url=service.base_url) for r in service.current_public_rows()]
+
+    @router.get("/alerts/{alert_id}.xml")
+    def alert_xml(alert_id: str) -> Response:
+        return Response(public_row(alert_id).cap_xml.encode(), media_type=CAP_MEDIA_TYPE)
+
+    @router.get("/alerts/{alert_id}", response_class=HTMLResponse)
+    def alert_page(alert_id: str) -> str:
+        entry = public_entry(public_row(alert_id), base_url=service.base_url)
+        blocks = []
+        for lang in ("ko", "en"):
+            part = entry.get(lang)
+            if part:
+                blocks.append(
+                    f"<section lang='{lang}'><h2>{html.escape(part['headline'] or '')}</h2>"
+                    f"<p>{html.escape(part['instruction'] or '')}</p>"
+                    f"<p>{html.escape(', '.join(part['areas']))}</p></section>"
+                )
+        return (
+            "<!doctype html><meta charset='utf-8'><title>119 경보 / Alert</title>"
+            f"<p>{html.escape(entry['msg_type'])} · {html.escape(entry['sent'])}</p>"
+            + "".join(blocks)
+            + f"<p><a href='{html.escape(entry['cap_url'])}'>CAP</a></p>"
+        )
+
+    @router.post("/api/alerts", status_code=201)
+    def draft(request: DraftRequest, user: User) -> dict[str, Any]:
+        try:
+            row = service.draft(request, user=user)
+            return {**_summary(row), "preview": service.preview(row.id), "cap_xml": row.cap_xml}
+        except AlertError as err:
+            raise _http_error(err) from err
+
+    @router.post("/api/alerts/{alert_id}/approve")
+    def approve(
+        alert_id: str, user: User, background: BackgroundTasks, confirm_duplicate: bool = False
+    ) -> dict[str, Any]:
+        try:
+            row = service.approve(alert_id, user=user, confirm_duplicate=confirm_duplicate)
+        except AlertError as err:
+            raise _http_error(err) from err
+        background.add_task(service.deliver, row.id)
+        return _summary(row)
+
+    @router.post("/api/alerts/{alert_id}/cancel")
+    def cancel(alert_id: str, user: User, background: BackgroundTasks) -> dict[str, Any]:
+        try:
+            row = service.cancel(alert_id, user=user)
+        except AlertError as err:
+            raise _http_error(err) from err
+        if row.state == AlertState.PUBLISHED:
+            background.add_task(service.deliver, row.id)
+        return _summary(row)
+
+    @router.get("/api/alerts")
+    def list_alerts(user: User) -> list[dict[str, Any]]:
+        return [_summary(r) for r in service.list_rows()]
+
+    @router.get("/api/alerts/{alert_id}/preview")
+    def preview(alert_id: str, user: User) -> dict[str, Any]:
+        try:
+            return service.preview(alert_id)
+        except AlertError as err:
+            raise _http_error(err) from err
+
+    @router.get("/api/alerts/{alert_id}/deliveries")
+    def deliveries(alert_id: str, user: User) -> dict[str, int]:
+        return service.delivery_counts(alert_id)
+
+    @router.post("/hooks/twilio/status")
+    async def twilio_status(request: Request) -> Response:
+        if twilio_auth_token is None:
+            return JSONResponse({"error": "webhook not configured"}, status_code=503)
+        body = (await request.body()).decode("utf-8", "replace")
+        params = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
+        url = status_callback_url or str(request.url)
+        try:
+            verify_signature(
+                auth_token=twilio_auth_token,
+                url=url,
+                params=params,
+                signature=request.headers.get("X-Twilio-Signature"),
+            )
+            outcome = service.record_receipt(params)
+        except WebhookRejectedError as err:
+            return JSONResponse({"error": str(err)}, status_code=403)
+        return JSONResponse({"duplicate": outcome.duplicate, "applied": outcome.applied})
+
+    return router

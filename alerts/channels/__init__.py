@@ -1,0 +1,1 @@
+"""Delivery channels behind one interface (:class:`~alerts.channels.base.MessageChannel`)."""

@@ -1,0 +1,126 @@
+"""The channel interface and the pieces every channel shares: pacing and retry.
+
+A per-recipient channel (SMS) implements :class:`MessageChannel`: ``send`` one message, and
+``find_sent`` to ask the provider whether a message whose outcome we did not record (the
+process died mid-call) was in fact accepted, so a resumed fan-out never sends it twice.
+A broadcast channel (social media, cell-broadcast request) implements
+:class:`BroadcastChannel`: one post per alert and language.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from alerts.errors import ChannelError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """One message to one recipient."""
+
+    key: str  # idempotency key (alert, channel, recipient)
+    to: str
+    body: str
+    language: str
+    validity_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    provider_id: str
+    status: str
+
+
+class MessageChannel(Protocol):
+    name: str
+    sandbox: bool
+
+    def send(self, message: OutboundMessage) -> SendResult: ...
+
+    def find_sent(self, message: OutboundMessage) -> SendResult | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastPost:
+    alert_id: str
+    language: str
+    text: str
+    link: str
+    exercise: bool
+
+
+class BroadcastChannel(Protocol):
+    name: str
+    sandbox: bool
+
+    def post(self, post: BroadcastPost) -> list[str]: ...
+
+
+class RateLimiter:
+    """Paces calls to ``rate_per_s`` by schedule (thread-safe): call ``n`` starts at t0 + n/rate.
+
+    A schedule, unlike a token bucket with a burst, keeps the measured rate on the limit
+    from the first message; a sender that falls behind does not burst to catch up.
+    """
+
+    def __init__(
+        self,
+        rate_per_s: float | None,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate_per_s is not None and rate_per_s <= 0:
+            raise ValueError(f"rate limit must be positive, got {rate_per_s}")
+        self.rate_per_s = rate_per_s
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._next: float | None = None
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        if self.rate_per_s is None:
+            return
+        interval = 1.0 / self.rate_per_s
+        with self._lock:
+            now = self._monotonic()
+            slot = now if self._next is None or self._next < now - interval else self._next
+            self._next = slot + interval
+        wait = slot - now
+        if wait > 0:
+            self._sleep(wait)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff for retryable failures (429 and 5xx)."""
+
+    attempts: int = 5
+    base_delay_s: float = 0.2
+    max_delay_s: float = 10.0
+
+    def delay(self, attempt: int) -> float:
+        return float(min(self.max_delay_s, self.base_delay_s * (2 ** (attempt - 1))))
+
+
+def with_retry(
+    action: Callable[[], T], *, policy: RetryPolicy, sleep: Callable[[float], None], what: str
+) -> T:
+    """Run ``action``; on a retryable ChannelError back off and try again, up to the policy."""
+    last: ChannelError | None = None
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            return action()
+        except ChannelError as err:
+            if not err.retryable:
+                raise
+            last = err
+            if attempt < policy.attempts:
+                sleep(policy.delay(attempt))
+    raise ChannelError(f"{what}: gave up after {policy.attempts} attempts: {last}")
