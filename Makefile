@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/goldentime up
+	GOLDENTIME_AUTH=demo $(BIN)/goldentime up
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

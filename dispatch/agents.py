@@ -81,8 +81,12 @@ def video_signal(event: VideoEvent) -> Signal | None:
     )
 
 
-def register(app: faust.App, ctx: DispatchContext) -> None:
-    """Declare the dispatch topics, agents and timers on ``app``."""
+def register(app: faust.App, ctx: DispatchContext, *, recommendations: bool = True) -> None:
+    """Declare the dispatch topics, agents and timers on ``app``.
+
+    ``recommendations=False`` leaves out the recommender task (the intake throughput
+    benchmark measures correlation alone; workers always run it).
+    """
 
     def topic(spec: topics.TopicSpec) -> Any:
         return app.topic(spec.name, key_serializer="raw", value_serializer="raw")
@@ -145,8 +149,9 @@ def register(app: faust.App, ctx: DispatchContext) -> None:
         )
         await publish(topics.INCIDENTS, outcome.incidents)
         await publish(topics.TIMELINE, outcome.timeline)
-        for incident in outcome.incidents:
-            wake_recommender.put_nowait(incident.id)
+        if recommendations:
+            for incident in outcome.incidents:
+                wake_recommender.put_nowait(incident.id)
         if outcome.new_incident_ids or outcome.duplicates:
             log.info(
                 "%d signal(s): %d new incident(s), %d duplicate(s)",
@@ -289,4 +294,5 @@ def register(app: faust.App, ctx: DispatchContext) -> None:
     started_at = ctx.clock.now()
     app.timer(HEARTBEAT_INTERVAL_S)(periodic_heartbeat)
     app.on_rebalance_complete.connect(after_rebalance)
-    app.task(recommend_loop)
+    if recommendations:
+        app.task(recommend_loop)

@@ -15,10 +15,11 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, lazyload, sessionmaker
 
 from dispatch.catalog import Catalog
 from dispatch.cells import cell_of, cells_within
@@ -28,8 +29,7 @@ from dispatch.store import (
     IncidentRow,
     SignalRow,
     TimelineRow,
-    incident_record,
-    timeline_record,
+    UnitRow,
 )
 from goldentime.contracts import Incident, IncidentStatus, IncidentType, TimelineEntry
 from goldentime.errors import StoreError
@@ -87,7 +87,9 @@ def _candidates(
     since = min(s.at for s in signals) - max_window
     pad = catalog.max_radius_m / 111_000 * 1.5
     rows = session.scalars(
-        select(IncidentRow).where(
+        select(IncidentRow)
+        .options(lazyload("*"))  # correlation needs no members; they are queried in bulk
+        .where(
             IncidentRow.status.in_([s.value for s in ACTIVE]),
             IncidentRow.last_activity_at >= since,
             IncidentRow.lat.between(
@@ -113,32 +115,25 @@ def _open(row: IncidentRow) -> OpenIncident:
     )
 
 
-def _link_row(signal: Signal, incident_id: str, reason: str) -> CallRow | SignalRow:
+def _link_values(signal: Signal, incident_id: str, reason: str) -> dict[str, Any]:
+    """The row linking ``signal`` to its incident (``calls`` or ``incident_signals``)."""
+    common = {
+        "id": signal.id,
+        "incident_id": incident_id,
+        "lat": signal.lat,
+        "lon": signal.lon,
+        "type": signal.type.value,
+        "link_reason": reason,
+        "payload": signal.payload,
+    }
     if signal.kind == "call":
-        return CallRow(
-            id=signal.id,
-            incident_id=incident_id,
-            received_at=signal.at,
-            lat=signal.lat,
-            lon=signal.lon,
-            type=signal.type.value,
-            caller=signal.payload.get("caller"),
-            description=signal.description,
-            source=signal.source,
-            link_reason=reason,
-            payload=signal.payload,
-        )
-    return SignalRow(
-        id=signal.id,
-        kind=signal.kind,
-        incident_id=incident_id,
-        at=signal.at,
-        lat=signal.lat,
-        lon=signal.lon,
-        type=signal.type.value,
-        link_reason=reason,
-        payload=signal.payload,
-    )
+        return common | {
+            "received_at": signal.at,
+            "caller": signal.payload.get("caller"),
+            "description": signal.description,
+            "source": signal.source,
+        }
+    return common | {"kind": signal.kind, "at": signal.at}
 
 
 def _ingest(
@@ -164,7 +159,8 @@ def _ingest(
     rows = _candidates(session, list(fresh.values()), catalog) if fresh else {}
     index = CandidateIndex((_open(r) for r in rows.values()), search_radius_m=catalog.max_radius_m)
     touched: set[str] = set(known[s] for s in out.duplicates)
-    timeline: list[TimelineRow] = []
+    call_links: list[dict[str, Any]] = []
+    other_links: list[dict[str, Any]] = []
     for signal in sorted(fresh.values(), key=lambda s: (s.at, s.id)):
         decision = decide(signal, index.near(signal.lat, signal.lon), catalog)
         if decision.incident_id is None:
@@ -201,27 +197,104 @@ def _ingest(
                     if candidate.id == incident_id:
                         candidate.last_activity_at = signal.at
             kind = f"{signal.kind}_attached"
-        session.add(_link_row(signal, incident_id, decision.reason))
-        entry = TimelineRow(
-            id=f"{incident_id}:{signal.kind}:{signal.id}",
-            incident_id=incident_id,
-            at=signal.at,
-            kind=kind,
-            detail=decision.reason,
-            actor=signal.source or signal.kind,
+        link = _link_values(signal, incident_id, decision.reason)
+        (call_links if signal.kind == "call" else other_links).append(link)
+        out.timeline.append(
+            TimelineEntry(
+                id=f"{incident_id}:{signal.kind}:{signal.id}",
+                incident_id=incident_id,
+                at=signal.at,
+                kind=kind,
+                detail=decision.reason,
+                actor=signal.source or signal.kind,
+            )
         )
-        session.add(entry)
-        timeline.append(entry)
         out.links[signal.id] = incident_id
         touched.add(incident_id)
-    session.flush()
-    for incident_id in sorted(touched):
-        touched_row = rows.get(incident_id) or session.get(IncidentRow, incident_id)
-        if touched_row is not None:
-            session.refresh(touched_row)
-            out.incidents.append(incident_record(touched_row))
-    out.timeline = [timeline_record(t) for t in timeline]
+    session.flush()  # new incidents first: links and timeline refer to them
+    if call_links:
+        session.execute(insert(CallRow), call_links)
+    if other_links:
+        session.execute(insert(SignalRow), other_links)
+    if out.timeline:
+        session.execute(
+            insert(TimelineRow),
+            [
+                t.model_dump(include={"id", "incident_id", "at", "kind", "detail", "actor"})
+                for t in out.timeline
+            ],
+        )
+    out.incidents = _incident_records(session, rows, touched)
     return out
+
+
+def _incident_records(
+    session: Session, rows: dict[str, IncidentRow], touched: set[str]
+) -> list[Incident]:
+    """The current state of every touched incident, in four queries however many there are."""
+    if not touched:
+        return []
+    ids = sorted(touched)
+    missing = [i for i in ids if i not in rows]
+    if missing:
+        for row in session.scalars(
+            select(IncidentRow).options(lazyload("*")).where(IncidentRow.id.in_(missing))
+        ):
+            rows[row.id] = row
+    members: dict[str, dict[str, list[str]]] = {
+        i: {"calls": [], "events": [], "units": []} for i in ids
+    }
+    for key, query in (
+        (
+            "calls",
+            select(CallRow.incident_id, CallRow.id)
+            .where(CallRow.incident_id.in_(ids))
+            .order_by(CallRow.received_at, CallRow.id),
+        ),
+        (
+            "events",
+            select(SignalRow.incident_id, SignalRow.id)
+            .where(SignalRow.incident_id.in_(ids))
+            .order_by(SignalRow.at, SignalRow.id),
+        ),
+        (
+            "units",
+            select(UnitRow.incident_id, UnitRow.id)
+            .where(UnitRow.incident_id.in_(ids))
+            .order_by(UnitRow.id),
+        ),
+    ):
+        for incident_id, member_id in session.execute(query).tuples():
+            if incident_id is not None:
+                members[incident_id][key].append(member_id)
+    return [incident_record_of(rows[i], **members[i]) for i in ids if i in rows]
+
+
+def incident_record_of(
+    row: IncidentRow, *, calls: list[str], events: list[str], units: list[str]
+) -> Incident:
+    """The wire form of an incident row whose members were queried in bulk."""
+    return Incident(
+        id=row.id,
+        type=IncidentType(row.type),
+        status=IncidentStatus(row.status),
+        lat=row.lat,
+        lon=row.lon,
+        call_ids=calls,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        description=row.description,
+        revision=row.revision,
+        priority=row.priority,
+        gu=row.gu,
+        event_ids=events,
+        unit_ids=units,
+        dispatched_at=row.dispatched_at,
+        en_route_at=row.en_route_at,
+        on_scene_at=row.on_scene_at,
+        closed_at=row.closed_at,
+        merged_into=row.merged_into,
+    )
 
 
 def ingest(

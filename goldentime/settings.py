@@ -96,6 +96,13 @@ class Settings(BaseSettings):
         description="The shipped real Seoul data (roads, units, boundaries, ...).",
         **_env("SEOUL_DATA_DIR"),
     )
+    auth: Literal["required", "demo"] = Field(
+        default="required",
+        description="Console authentication: `required` (log in; API tokens for machines) or "
+        "`demo` (no log-in: every request acts as the built-in demo user; the console shows a "
+        "red banner). `make demo` sets demo.",
+        **_env("AUTH"),
+    )
     run_cards_file: Path | None = Field(
         default=None,
         description="YAML file overriding incident-type rules and run cards (docs/dispatch.md).",
@@ -219,6 +226,16 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError(f"invalid settings: {problems}") from err
     except (OSError, ValueError) as err:
         raise ConfigError(f"cannot read settings: {err}") from err
+
+
+def child_environment(settings: Settings) -> dict[str, str]:
+    """Environment variables that give a child process the same explicitly-set settings."""
+    env: dict[str, str] = {}
+    for row in describe(settings):
+        value = getattr(settings, row["name"])
+        if row["name"] in settings.model_fields_set and value is not None and row["env"]:
+            env[row["env"]] = str(value)
+    return env
 
 
 def describe(settings: Settings) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ from goldentime.broker import EmbeddedBroker, ensure_topics, wait_until_ready
 from goldentime.db import create_schema, engine_for
 from goldentime.errors import SupervisorError
 from goldentime.procutil import free_port, port_open
-from goldentime.settings import Settings
+from goldentime.settings import Settings, child_environment
 from goldentime.supervisor import ChildSpec, Supervisor, python_argv
 
 CONSOLE_READY_TIMEOUT_S = 60.0
@@ -53,6 +53,7 @@ class LocalSystem:
         self.broker: EmbeddedBroker | None = None
         self.bootstrap = settings.kafka_bootstrap_servers or ""
         self.env: dict[str, str] = {
+            **child_environment(settings),
             "GOLDENTIME_CONSOLE_PORT": str(self.console_port),
             "DATABASE_URL": settings.effective_database_url,
             "GOLDENTIME_DATA_DIR": str(settings.data_dir),

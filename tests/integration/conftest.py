@@ -15,7 +15,7 @@ from goldentime.up import LocalSystem
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
     """One running system for the session: Tansu, one dispatch worker, the console."""
     data_dir: Path = tmp_path_factory.mktemp("goldentime")
-    settings = load_settings(data_dir=data_dir, console_port=0, log_level="info")
+    settings = load_settings(data_dir=data_dir, console_port=0, log_level="info", auth="demo")
     lines: list[str] = []
     running = LocalSystem(settings, echo=lines.append)
     running.start()

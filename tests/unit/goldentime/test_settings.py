@@ -88,3 +88,16 @@ def test_every_field_has_env_default_and_description() -> None:
     for row in rows:
         assert row["env"], row["name"]
         assert row["description"], row["name"]
+
+
+def test_explicit_settings_travel_to_children_as_env(tmp_path: Path) -> None:
+    from goldentime.settings import child_environment
+
+    settings = load_settings(data_dir=tmp_path, auth="demo", dispatch_workers=2)
+    env = child_environment(settings)
+    assert env == {
+        "GOLDENTIME_DATA_DIR": str(tmp_path),
+        "GOLDENTIME_AUTH": "demo",
+        "GOLDENTIME_DISPATCH_WORKERS": "2",
+    }
+    assert load_settings(**{}).auth == "required"
