@@ -25,6 +25,7 @@ import numpy as np
 from pyproj import Geod
 
 from firemap.errors import FiremapDataError, Reject
+from firemap.shapefiles import shapefile_table
 from firemap.sources import (
     WGS84,
     CsvTable,
@@ -152,10 +153,13 @@ def load_layer(
 ) -> LoadedLayer:
     """Load ``path`` as layer ``spec``. For GeoJSON the row number is the feature's index."""
     point = spec.point
-    if path.suffix.lower() in {".geojson", ".json"}:
+    suffix = path.suffix.lower()
+    if suffix in {".geojson", ".json", ".shp"}:
         if point is None:
-            raise FiremapDataError(f"layer {spec.name} cannot be read from GeoJSON", file=path)
-        table, file_crs = _geojson_table(path)
+            raise FiremapDataError(
+                f"layer {spec.name} cannot be read from {suffix} points", file=path
+            )
+        table, file_crs = shapefile_table(path) if suffix == ".shp" else _geojson_table(path)
         point = PointColumns(
             x=GEOJSON_X,
             y=GEOJSON_Y,
