@@ -8,44 +8,22 @@ events are unique per (provider message id, status), so duplicated callbacks cha
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
-    DateTime,
     Engine,
     Float,
     ForeignKey,
     Integer,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from goldentime.db import Base
-
-
-class UtcTime(TypeDecorator[datetime]):
-    """Aware datetimes stored as UTC and read back aware (SQLite drops the offset)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the alerts store")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+from goldentime.db import Base, UtcDateTime
 
 
 class AlertState:
@@ -68,11 +46,11 @@ class AlertRow(Base):
     exercise: Mapped[bool] = mapped_column(Boolean)
     references_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
     created_by: Mapped[str] = mapped_column(String(80))
-    created_at: Mapped[datetime] = mapped_column(UtcTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     approved_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
-    approved_at: Mapped[datetime | None] = mapped_column(UtcTime, nullable=True)
-    published_at: Mapped[datetime | None] = mapped_column(UtcTime, nullable=True, index=True)
-    expires_at: Mapped[datetime] = mapped_column(UtcTime)
+    approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     duplicate_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     area_wkt: Mapped[str] = mapped_column(Text)
     gu_codes: Mapped[str] = mapped_column(Text, default="")
@@ -128,8 +106,8 @@ class DeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     receipt_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     receipt_rank: Mapped[int] = mapped_column(Integer, default=0)
-    receipt_at: Mapped[datetime | None] = mapped_column(UtcTime, nullable=True)
-    updated_at: Mapped[datetime] = mapped_column(UtcTime)
+    receipt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ReceiptEventRow(Base):
@@ -142,7 +120,7 @@ class ReceiptEventRow(Base):
     provider_id: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20))
     error_code: Mapped[str | None] = mapped_column(String(10), nullable=True)
-    received_at: Mapped[datetime] = mapped_column(UtcTime)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 def idempotency_key(alert_id: str, channel: str, recipient: str) -> str:
@@ -160,7 +138,7 @@ TABLE_NAMES = (
 
 
 def create_tables(engine: Engine) -> None:
-    """Create the alerts tables if missing (until `goldentime.db.SCHEMA_MODULES` lists us)."""
+    """Create only the alerts tables, without migrations (isolated test databases)."""
     Base.metadata.create_all(engine, tables=[Base.metadata.tables[n] for n in TABLE_NAMES])
 
 

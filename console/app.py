@@ -14,14 +14,27 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query, status
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from console.auth import (
+    SECRET_FILE_NAME,
+    AuthConfig,
+    LoginRateLimiter,
+    SessionSigner,
+    auth_config_from_env,
+    load_or_create_secret,
+)
+from console.basemap import add_basemap_roads_route
 from console.commands import add_command_routes
+from console.guard import AccessGuard
+from console.live import ChangeFeed, running
+from console.pages import add_page_routes
 from console.publisher import KafkaPublisher, RecordPublisher
+from console.scene import SceneMap, add_scene_route
 from dispatch import store
 from dispatch import units as units_store
 from dispatch.cells import cell_of
@@ -77,19 +90,34 @@ def create_app(
     publisher: RecordPublisher | None = None,
     engine: Engine | None = None,
     clock: Clock | None = None,
+    auth: AuthConfig | None = None,
 ) -> FastAPI:
-    """The console app. Without ``publisher`` it publishes to Kafka from ``settings``."""
+    """The console app. Without ``publisher`` it publishes to Kafka from ``settings``.
+
+    Without ``auth`` the mode comes from ``GOLDENTIME_AUTH`` (``required`` unless ``demo``).
+    """
     engine = engine or engine_for(settings)
     create_schema(engine)
+    from console.accounts import Accounts, seed_demo_users
+
     sessions = session_factory(engine)
     clock = clock or SystemClock()
     publisher = publisher or KafkaPublisher(settings)
+    auth = auth or auth_config_from_env()
+    accounts = Accounts(sessions)
+    if auth.demo:
+        seed_demo_users(accounts, now=clock.now())
+    secret = auth.secret_key or load_or_create_secret(settings.data_dir / SECRET_FILE_NAME)
+    signer = SessionSigner(secret, max_age_s=auth.session_max_age_s)
+    limiter = LoginRateLimiter(max_failures=auth.login_max_failures, window_s=auth.login_window_s)
+    feed = ChangeFeed(sessions)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await publisher.start()
         try:
-            yield
+            async with running(feed):
+                yield
         finally:
             await publisher.stop()
 
@@ -100,10 +128,32 @@ def create_app(
         lifespan=lifespan,
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(
+        AccessGuard,
+        router=app.router,
+        config=auth,
+        signer=signer,
+        accounts=accounts,
+        clock=clock,
+    )
+    add_page_routes(
+        app,
+        static_dir=STATIC_DIR,
+        config=auth,
+        signer=signer,
+        accounts=accounts,
+        limiter=limiter,
+        clock=clock,
+    )
 
-    @app.get("/", include_in_schema=False)
-    def index() -> FileResponse:
-        return FileResponse(STATIC_DIR / "index.html")
+    @app.get("/api/stream", tags=["live"], response_class=StreamingResponse)
+    async def stream() -> StreamingResponse:
+        """Server-sent events: ``incident`` and ``unit`` records as they change."""
+        return StreamingResponse(
+            feed.stream(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
 
     @app.get("/api/health", tags=["system"])
     def health() -> dict[str, Any]:
@@ -232,6 +282,10 @@ def create_app(
             return [unit_record(r).model_dump(mode="json") for r in rows]
 
     add_command_routes(app, publisher=publisher, sessions=sessions, clock=clock)
+    add_scene_route(app, sessions=sessions, scene=SceneMap())
+    add_basemap_roads_route(
+        app, graphml=settings.seoul_data_dir / "roads" / "seoul_central_drive.graphml"
+    )
 
     @app.exception_handler(SQLAlchemyError)
     async def database_error(_request: Any, err: SQLAlchemyError) -> JSONResponse:

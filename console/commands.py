@@ -11,12 +11,14 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import FastAPI, Header, HTTPException, status
+from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session, sessionmaker
 
+from console.guard import current_principal, note_command
 from console.publisher import RecordPublisher
+from console.roles import Principal
 from dispatch.store import CommandRow
 from goldentime import topics
 from goldentime.clock import Clock
@@ -25,7 +27,8 @@ from goldentime.contracts.dispatch import Command, CommandAction, CommandResult,
 from goldentime.errors import BrokerError
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
-Actor = Annotated[str, Header(alias="X-Goldentime-User", min_length=1, max_length=80)]
+# The actor of every command is the signed-in user, never a name the client sends.
+Actor = Annotated[Principal, Depends(current_principal)]
 
 
 class CommandAccepted(BaseModel):
@@ -70,6 +73,15 @@ class MergeBody(BaseModel):
     id: RecordId | None = None
 
 
+def own_unit(actor: Principal, unit_id: str) -> None:
+    """Crews report for their own unit only; the control room for any unit."""
+    if not actor.may_report_for(unit_id):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"{actor.name} rides unit {actor.unit_id or '(none)'}, not {unit_id}",
+        )
+
+
 def add_command_routes(
     app: FastAPI,
     *,
@@ -77,10 +89,16 @@ def add_command_routes(
     sessions: sessionmaker[Session],
     clock: Clock,
 ) -> None:
-    async def send(key: str, **fields: Any) -> CommandAccepted | JSONResponse:
+    async def send(
+        request: Request, actor: Principal, key: str, **fields: Any
+    ) -> CommandAccepted | JSONResponse:
         command = Command(
-            id=fields.pop("id", None) or f"cmd-{uuid.uuid4().hex[:16]}", at=clock.now(), **fields
+            id=fields.pop("id", None) or f"cmd-{uuid.uuid4().hex[:16]}",
+            at=clock.now(),
+            actor=actor.name,
+            **fields,
         )
+        note_command(request, command.id)
         try:
             await publisher.publish(topics.COMMANDS, command, key=key)
         except BrokerError as err:
@@ -104,60 +122,66 @@ def add_command_routes(
         )
 
     @post("/api/incidents/{incident_id}/dispatch")
-    async def dispatch(incident_id: str, body: DispatchBody, actor: Actor = "console") -> Any:
+    async def dispatch(incident_id: str, body: DispatchBody, request: Request, actor: Actor) -> Any:
         """Send units (default: the recommended ones) to an incident."""
         return await send(
+            request,
+            actor,
             incident_id,
             id=body.id,
-            actor=actor,
             action=CommandAction.DISPATCH,
             incident_id=incident_id,
             unit_ids=body.unit_ids,
         )
 
     @post("/api/incidents/{incident_id}/close")
-    async def close(incident_id: str, body: NoteBody, actor: Actor = "console") -> Any:
+    async def close(incident_id: str, body: NoteBody, request: Request, actor: Actor) -> Any:
         """Close an incident; its units start returning."""
         return await send(
+            request,
+            actor,
             incident_id,
             id=body.id,
-            actor=actor,
             action=CommandAction.CLOSE,
             incident_id=incident_id,
             note=body.note,
         )
 
     @post("/api/incidents/{incident_id}/merge")
-    async def merge(incident_id: str, body: MergeBody, actor: Actor = "console") -> Any:
+    async def merge(incident_id: str, body: MergeBody, request: Request, actor: Actor) -> Any:
         """Fold this incident (calls, events, units) into another one."""
         return await send(
+            request,
+            actor,
             incident_id,
             id=body.id,
-            actor=actor,
             action=CommandAction.MERGE,
             incident_id=incident_id,
             into_incident_id=body.into_incident_id,
         )
 
     @post("/api/calls/{call_id}/unlink")
-    async def unlink(call_id: str, body: NoteBody, actor: Actor = "console") -> Any:
+    async def unlink(call_id: str, body: NoteBody, request: Request, actor: Actor) -> Any:
         """Take a call (or video/sensor event) out of its incident into a new incident."""
         return await send(
+            request,
+            actor,
             call_id,
             id=body.id,
-            actor=actor,
             action=CommandAction.UNLINK,
             call_id=call_id,
             note=body.note,
         )
 
     @post("/api/units/{unit_id}/status")
-    async def unit_status(unit_id: str, body: StatusBody, actor: Actor = "console") -> Any:
+    async def unit_status(unit_id: str, body: StatusBody, request: Request, actor: Actor) -> Any:
         """A crew (or dispatcher) reports a unit's status, optionally with its position."""
+        own_unit(actor, unit_id)
         return await send(
+            request,
+            actor,
             unit_id,
             id=body.id,
-            actor=actor,
             action=CommandAction.UNIT_STATUS,
             unit_ids=[unit_id],
             unit_status=body.status,
@@ -166,12 +190,14 @@ def add_command_routes(
         )
 
     @post("/api/units/{unit_id}/position")
-    async def position(unit_id: str, body: PositionBody, actor: Actor = "console") -> Any:
+    async def position(unit_id: str, body: PositionBody, request: Request, actor: Actor) -> Any:
         """AVL: a unit's current position (from its vehicle terminal)."""
+        own_unit(actor, unit_id)
         return await send(
+            request,
+            actor,
             unit_id,
             id=body.id,
-            actor=actor,
             action=CommandAction.POSITION,
             unit_ids=[unit_id],
             lat=body.lat,
@@ -179,12 +205,14 @@ def add_command_routes(
         )
 
     @post("/api/units/{unit_id}/acknowledge")
-    async def acknowledge(unit_id: str, body: NoteBody, actor: Actor = "console") -> Any:
+    async def acknowledge(unit_id: str, body: NoteBody, request: Request, actor: Actor) -> Any:
         """A crew acknowledges its assignment."""
+        own_unit(actor, unit_id)
         return await send(
+            request,
+            actor,
             unit_id,
             id=body.id,
-            actor=actor,
             action=CommandAction.ACKNOWLEDGE,
             unit_ids=[unit_id],
             note=body.note,

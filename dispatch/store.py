@@ -6,44 +6,23 @@ changes nothing; incident and timeline ids are derived from the call id.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
-    DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
-    TypeDecorator,
     select,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from goldentime.contracts import Incident, IncidentStatus, IncidentType, TimelineEntry
-from goldentime.db import Base
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Timezone-aware datetimes stored as UTC, read back aware (SQLite drops the offset)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the incident store")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+from goldentime.db import Base, UtcDateTime
 
 
 class IncidentRow(Base):

@@ -26,6 +26,8 @@ PLUGIN_COMMANDS: dict[str, str] = {
     "console": "goldentime.commands.system:console",
     "broker": "goldentime.commands.system:broker",
     "contracts": "goldentime.commands.system:contracts",
+    "db": "goldentime.commands.system:db",
+    "user": "console.cli:user",
     "call": "goldentime.commands.intake:call",
     "demo": "goldentime.commands.intake:demo",
     "report": "dispatch.cli:report",
@@ -34,6 +36,7 @@ PLUGIN_COMMANDS: dict[str, str] = {
     "coverage": "routing.cli:coverage",
     "firemap": "firemap.cli:firemap",
     "video": "video_relay.cli:video",
+    "sensors": "sensors.cli:sensors",
     "alert": "alerts.cli:alert",
 }
 
@@ -44,6 +47,7 @@ BENCH_COMMANDS: dict[str, str] = {
     "video": "bench.video:command",
     "alerts": "bench.alerts:command",
     "dispatch": "bench.dispatch:command",
+    "sensors": "bench.sensors:command",
 }
 
 

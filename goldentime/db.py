@@ -5,32 +5,44 @@ SQLite runs in WAL mode with a busy timeout so the console can read while a work
 
 from __future__ import annotations
 
-import hashlib
 import importlib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    Engine,
-    MetaData,
-    String,
-    Table,
-    create_engine,
-    event,
-    inspect,
-    select,
-)
+from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
-from goldentime.errors import ConfigError, StoreError
+from goldentime.errors import ConfigError
 from goldentime.settings import Settings
 
 
 class Base(DeclarativeBase):
     """Declarative base of every table in the incident record."""
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes stored as UTC and read back aware (SQLite drops the offset).
+
+    Migrations store it as ``DateTime(timezone=True)``, which is its ``impl``.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -83,56 +95,25 @@ def engine_for(settings: Settings) -> Engine:
 
 
 # Modules that declare tables on Base; imported by name so the shell does not depend on them.
-SCHEMA_MODULES: tuple[str, ...] = ("dispatch.store", "alerts.store")
+# A change to their tables needs a migration (goldentime/migrations; a test compares them).
+SCHEMA_MODULES: tuple[str, ...] = ("dispatch.store", "alerts.store", "console.store")
 
 
-SCHEMA_TABLE = "goldentime_schema"
-
-
-def schema_fingerprint() -> str:
-    """A digest of every table, column and type: it changes whenever the schema does."""
-    parts = []
-    for table in sorted(Base.metadata.sorted_tables, key=lambda t: t.name):
-        columns = ",".join(f"{c.name}:{c.type!r}" for c in table.columns)
-        parts.append(f"{table.name}({columns})")
-    return hashlib.sha256(";".join(parts).encode()).hexdigest()[:16]
+def load_schema_modules() -> None:
+    """Import every module that declares tables, so Base.metadata is complete."""
+    for module in SCHEMA_MODULES:
+        importlib.import_module(module)
 
 
 def create_schema(engine: Engine) -> None:
-    """Create the tables of every module in SCHEMA_MODULES, or check an existing database.
+    """Bring the database to this version's schema (Alembic migrations, see goldentime.migrate).
 
-    A database made by a different schema is refused with a clear error rather than used:
-    the incident record is never altered silently.
+    A database made by a newer version, or by an early one without migration history, is
+    refused with a clear error: the incident record is never altered silently.
     """
-    for module in SCHEMA_MODULES:
-        importlib.import_module(module)
-    fingerprint = schema_fingerprint()
-    marker = Table(SCHEMA_TABLE, MetaData(), Column("fingerprint", String(32), primary_key=True))
-    try:
-        with engine.begin() as conn:
-            tables = set(inspect(conn).get_table_names())
-            if SCHEMA_TABLE in tables:
-                found = conn.execute(select(marker.c.fingerprint)).scalars().all()
-                if found and found != [fingerprint]:
-                    raise StoreError(
-                        f"the database at {engine.url!r} was made by another version of Golden "
-                        f"Time (schema {found[0]}, this version needs {fingerprint}); move it "
-                        "aside or point DATABASE_URL at a new database"
-                    )
-            elif tables & set(Base.metadata.tables):
-                raise StoreError(
-                    f"the database at {engine.url!r} has Golden Time tables but no schema "
-                    "marker (made by an older version); move it aside or point DATABASE_URL "
-                    "at a new database"
-                )
-            Base.metadata.create_all(conn)
-            marker.create(conn, checkfirst=True)
-            if not conn.execute(select(marker.c.fingerprint)).first():
-                conn.execute(marker.insert().values(fingerprint=fingerprint))
-    except IntegrityError:
-        pass  # another process marked the new database at the same moment
-    except SQLAlchemyError as err:
-        raise StoreError(f"cannot create the database schema: {err}") from err
+    from goldentime.migrate import upgrade
+
+    upgrade(engine)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Any]:

@@ -25,6 +25,7 @@ COMMANDS = TopicSpec("commands", "dispatcher and crew commands (assign, status, 
 UNITS = TopicSpec("units", "unit status and position, keyed by unit id", compacted=True)
 VIDEO_EVENTS = TopicSpec("video.events", "fire/smoke/motion and camera-health events")
 SENSOR_READINGS = TopicSpec("sensor.readings", "bridge and tunnel sensor readings")
+SENSOR_ALARMS = TopicSpec("sensor.alarms", "structure alarms and sensor faults from the rules")
 CLOSURES = TopicSpec("routing.closures", "road closures and reopenings for routing")
 ALERT_REQUESTS = TopicSpec("alert.requests", "public warning drafts and approvals")
 ALERT_DELIVERIES = TopicSpec("alert.deliveries", "per-recipient delivery receipts")
@@ -39,6 +40,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     UNITS,
     VIDEO_EVENTS,
     SENSOR_READINGS,
+    SENSOR_ALARMS,
     CLOSURES,
     ALERT_REQUESTS,
     ALERT_DELIVERIES,

@@ -1,91 +1,261 @@
-// Golden Time dispatcher board: incident queue, map, call intake. No external requests.
+// Golden Time dispatcher board: live queue, incident panel, map, unit board, call intake.
 "use strict";
-const GOLDEN_TIME_S = 7 * 60;
-const TYPE_LABELS = {
-  fire: "화재 Fire", building_fire: "건물화재 Building fire", vehicle_fire: "차량화재 Vehicle fire",
-  cardiac_arrest: "심정지 Cardiac arrest", ems: "구급 EMS", traffic_collision: "교통사고 Collision",
-  rescue: "구조 Rescue", hazmat: "위험물 Hazmat", flood: "침수 Flood",
-  structure_alarm: "시설물 경보 Structure alarm", other: "기타 Other",
-};
-const map = L.map("map", { zoomControl: true, attributionControl: true }).setView([37.5665, 126.978], 14);
-map.attributionControl.addAttribution("Boundaries: southkorea-maps (Apache-2.0) · Roads © OpenStreetMap contributors (ODbL)");
+const state = { incidents: new Map(), units: new Map(), selected: null, detail: null };
+const map = GT.baseMap("map");
 const incidentLayer = L.layerGroup().addTo(map);
-const markers = new Map();
+const unitLayer = L.layerGroup().addTo(map);
+const routeLayer = L.layerGroup().addTo(map);
+let pickMarker = null;
+const ACTIVE = new Set(["open", "dispatched", "on_scene"]);
 
-async function loadBasemap() {
-  try {
-    const gu = await (await fetch("/api/basemap/gu")).json();
-    L.geoJSON(gu, { style: { color: "#4b6078", weight: 1.5, fillOpacity: 0.04 },
-      onEachFeature: (f, layer) => layer.bindTooltip(f.properties.name || "", { sticky: true }) }).addTo(map);
-  } catch (e) { console.warn("basemap", e); }
+function ageSeconds(inc) { return (Date.now() - Date.parse(inc.created_at)) / 1000; }
+
+function goldenTime(inc) {
+  // 7 minutes from the call to the first unit on scene.
+  if (inc.on_scene_at) {
+    const took = (Date.parse(inc.on_scene_at) - Date.parse(inc.created_at)) / 1000;
+    return { text: `도착 ${GT.mmss(took)}`, cls: took <= GOLDEN_TIME_S ? "gt-ok" : "gt-breach" };
+  }
+  if (!ACTIVE.has(inc.status)) return { text: "—", cls: "" };
+  const left = GOLDEN_TIME_S - ageSeconds(inc);
+  if (left <= 0) return { text: `초과 +${GT.mmss(-left)}`, cls: "gt-breach" };
+  return { text: GT.mmss(left), cls: left < 120 ? "gt-warn" : "gt-ok" };
 }
 
-function fmtAge(seconds) {
-  const m = Math.floor(seconds / 60), s = Math.floor(seconds % 60);
-  return `${m}:${String(s).padStart(2, "0")}`;
+function queue() {
+  return [...state.incidents.values()].filter((i) => ACTIVE.has(i.status))
+    .sort((a, b) => a.priority - b.priority || Date.parse(a.created_at) - Date.parse(b.created_at));
 }
 
-function goldenCell(inc, now) {
-  const age = (now - Date.parse(inc.created_at)) / 1000;
-  if (inc.status !== "open") return { text: inc.status === "closed" ? "—" : "출동 dispatched", cls: "gt-ok" };
-  const left = GOLDEN_TIME_S - age;
-  if (left <= 0) return { text: `초과 +${fmtAge(-left)}`, cls: "gt-breach" };
-  return { text: fmtAge(left), cls: left < 120 ? "gt-warn" : "gt-ok" };
+let renderPending = false;
+function scheduleRender() {
+  if (renderPending) return;
+  renderPending = true;
+  requestAnimationFrame(() => { renderPending = false; renderQueue(); renderUnits(); renderMarkers(); });
 }
 
-function render(incidents) {
-  const now = Date.now();
+function renderQueue() {
+  const rows = queue();
   const tbody = document.getElementById("incidents");
-  tbody.replaceChildren();
-  document.getElementById("count").textContent = `(${incidents.length})`;
-  for (const inc of incidents) {
-    const tr = document.createElement("tr");
-    tr.className = "incident"; tr.tabIndex = 0; tr.dataset.id = inc.id;
-    const gt = goldenCell(inc, now);
-    const cells = [inc.id, TYPE_LABELS[inc.type] || inc.type, inc.status,
-      fmtAge((now - Date.parse(inc.created_at)) / 1000), gt.text, String(inc.call_ids.length)];
-    cells.forEach((text, i) => { const td = document.createElement("td"); td.textContent = text; if (i === 4) td.className = gt.cls; tr.appendChild(td); });
-    const focus = () => { map.setView([inc.lat, inc.lon], 16); markers.get(inc.id)?.openPopup(); };
-    tr.addEventListener("click", focus);
-    tr.addEventListener("keydown", (e) => { if (e.key === "Enter") focus(); });
-    tbody.appendChild(tr);
-    if (!markers.has(inc.id)) {
-      const m = L.circleMarker([inc.lat, inc.lon], { radius: 8, color: "#ff5a4f", fillOpacity: 0.8 })
-        .bindPopup(`<b>${inc.id}</b><br>${TYPE_LABELS[inc.type] || inc.type}<br>${inc.description || ""}`.replace(/<(?!\/?b>|br>)/g, "&lt;"));
-      m.addTo(incidentLayer); markers.set(inc.id, m);
-    }
+  const focusedId = document.activeElement?.dataset?.id;
+  GT.fill(tbody, ...rows.map((inc) => {
+    const gt = goldenTime(inc);
+    const tr = GT.el("tr", {
+      class: `incident status-${inc.status}` + (inc.id === state.selected ? " selected" : ""),
+      tabindex: "0", "data-id": inc.id, "aria-selected": String(inc.id === state.selected),
+      onclick: () => select(inc.id), onkeydown: queueKeys,
+    },
+      GT.el("td", { class: `prio p${inc.priority}` }, String(inc.priority)),
+      GT.el("td", { title: inc.id }, GT.typeLabel(inc.type), GT.el("div", { class: "muted small" }, inc.gu || "")),
+      GT.el("td", {}, GT.statusLabel(inc.status)),
+      GT.el("td", { class: "age" }, GT.mmss(ageSeconds(inc))),
+      GT.el("td", { class: `gt ${gt.cls}` }, gt.text),
+      GT.el("td", {}, String(inc.call_ids.length + (inc.event_ids || []).length)));
+    return tr;
+  }));
+  document.getElementById("count").textContent = `(${rows.length})`;
+  if (focusedId) tbody.querySelector(`tr[data-id="${CSS.escape(focusedId)}"]`)?.focus();
+}
+
+function tickClocks() {
+  document.getElementById("clock").textContent = new Date().toLocaleTimeString("ko-KR");
+  for (const tr of document.querySelectorAll("#incidents tr")) {
+    const inc = state.incidents.get(tr.dataset.id);
+    if (!inc) continue;
+    const gt = goldenTime(inc);
+    tr.querySelector(".age").textContent = GT.mmss(ageSeconds(inc));
+    const cell = tr.querySelector(".gt");
+    cell.textContent = gt.text; cell.className = `gt ${gt.cls}`;
   }
 }
 
-async function refresh() {
-  const conn = document.getElementById("conn");
+function renderUnits() {
+  const units = [...state.units.values()];
+  GT.fill(document.getElementById("unitrows"), ...units.map((u) => GT.el("tr", { "data-unit": u.id },
+    GT.el("td", {}, u.name),
+    GT.el("td", { class: "muted" }, u.station_name),
+    GT.el("td", {}, GT.el("span", { class: "dot", style: `background:${UNIT_COLOURS[u.status] || "#888"}` }), " ", GT.statusLabel(u.status)),
+    GT.el("td", {}, u.incident_id ? GT.el("a", { href: "#", onclick: (e) => { e.preventDefault(); select(u.incident_id); } }, u.incident_id) : "—"))));
+  const free = units.filter((u) => u.status === "available").length;
+  document.getElementById("unitcount").textContent = `(${free}/${units.length} 대기 available)`;
+}
+
+const incidentMarkers = new Map();
+const unitMarkers = new Map();
+function renderMarkers() {
+  for (const [id, m] of incidentMarkers) {
+    const inc = state.incidents.get(id);
+    if (!inc || !ACTIVE.has(inc.status)) { incidentLayer.removeLayer(m); incidentMarkers.delete(id); }
+  }
+  for (const inc of queue()) {
+    let m = incidentMarkers.get(inc.id);
+    const style = { radius: inc.id === state.selected ? 11 : 8, color: "#fff", weight: 2, fillColor: INCIDENT_COLOURS[inc.status], fillOpacity: 0.9 };
+    if (!m) {
+      m = L.circleMarker([inc.lat, inc.lon], style).addTo(incidentLayer);
+      m.on("click", () => select(inc.id));
+      incidentMarkers.set(inc.id, m);
+    }
+    m.setStyle(style);
+    m.bindTooltip(`${GT.typeLabel(inc.type)} · ${GT.statusLabel(inc.status)}`);
+  }
+  for (const u of state.units.values()) {
+    let m = unitMarkers.get(u.id);
+    const style = { radius: 5, color: "#0b0f14", weight: 1, fillColor: UNIT_COLOURS[u.status] || "#888", fillOpacity: 1 };
+    if (!m) { m = L.circleMarker([u.lat, u.lon], style).addTo(unitLayer); unitMarkers.set(u.id, m); }
+    m.setLatLng([u.lat, u.lon]); m.setStyle(style);
+    m.bindTooltip(`${u.name} (${u.station_name}) · ${GT.statusLabel(u.status)}`);
+  }
+}
+
+function queueKeys(e) {
+  const rows = [...document.querySelectorAll("#incidents tr")];
+  const i = rows.indexOf(e.currentTarget);
+  if (e.key === "ArrowDown" && rows[i + 1]) { rows[i + 1].focus(); e.preventDefault(); }
+  else if (e.key === "ArrowUp" && rows[i - 1]) { rows[i - 1].focus(); e.preventDefault(); }
+  else if (e.key === "Enter" || e.key === " ") { select(e.currentTarget.dataset.id); e.preventDefault(); }
+}
+
+async function select(id) {
+  state.selected = id;
+  scheduleRender();
+  await loadDetail();
+  const inc = state.incidents.get(id);
+  if (inc) map.setView([inc.lat, inc.lon], Math.max(map.getZoom(), 15));
+}
+
+async function loadDetail() {
+  const id = state.selected;
+  if (!id) return;
   try {
-    const res = await fetch("/api/incidents?limit=500");
-    if (!res.ok) throw new Error(res.status);
-    render(await res.json());
-    conn.classList.remove("down"); conn.title = "connected";
-  } catch (e) { conn.classList.add("down"); conn.title = "disconnected"; }
+    const detail = await GT.get(`/api/incidents/${encodeURIComponent(id)}`);
+    if (state.selected !== id) return;
+    state.detail = detail;
+    renderPanel(detail);
+    renderRoutes(detail);
+  } catch (e) { GT.fill(document.getElementById("panel"), GT.el("p", { class: "error" }, String(e))); }
+}
+
+let detailTimer = null;
+function detailChanged() { clearTimeout(detailTimer); detailTimer = setTimeout(loadDetail, 150); }
+
+function renderRoutes(detail) {
+  routeLayer.clearLayers();
+  const rec = detail.recommendation;
+  if (!rec) return;
+  for (const u of rec.units || []) {
+    if (!u.route) continue;
+    L.geoJSON(u.route, { style: { color: u.within_golden_time ? "#4aa3ff" : "#ff5a4f", weight: 4, opacity: 0.85 } })
+      .bindTooltip(`${u.name}: ${GT.mmss(u.eta_s)}`).addTo(routeLayer);
+  }
+}
+
+async function command(path, body, label) {
+  const out = document.getElementById("panelstatus");
+  if (out) out.textContent = `${label}…`;
+  const res = await GT.post(path, body);
+  if (!out) return res;
+  if (res.status === 202) out.textContent = `${label}: 접수됨 accepted (${res.data.command_id})`;
+  else out.textContent = `${label}: 오류 error ${res.status} ${typeof res.data.detail === "string" ? res.data.detail : JSON.stringify(res.data.detail)}`;
+  return res;
+}
+
+function dispatchRecommended() {
+  if (!state.detail) return;
+  command(`/api/incidents/${encodeURIComponent(state.detail.id)}/dispatch`, {}, "추천 출동 Dispatch recommended");
+}
+
+function renderPanel(d) {
+  const rec = d.recommendation;
+  const section = (title, ...body) => GT.el("div", { class: "block" }, GT.el("h3", {}, title), ...body);
+  const recRows = (rec?.units || []).map((u) => GT.el("tr", {},
+    GT.el("td", {}, GT.el("input", { type: "checkbox", class: "pick", value: u.unit_id, "aria-label": `${u.name} 선택 select` })),
+    GT.el("td", {}, u.name, GT.el("div", { class: "muted small" }, `${u.kind} · ${u.station_name}`)),
+    GT.el("td", {}, GT.mmss(u.eta_s)),
+    GT.el("td", {}, `${(u.distance_m / 1000).toFixed(1)} km`),
+    GT.el("td", { class: u.within_golden_time ? "gt-ok" : "gt-breach" }, u.within_golden_time ? "✓ 7분 내 within" : "✗ 초과 beyond")));
+  const assigned = (d.units || []).map((u) => GT.el("li", {},
+    GT.el("span", { class: "dot", style: `background:${UNIT_COLOURS[u.status]}` }), " ", `${u.name} — ${GT.statusLabel(u.status)}`));
+  const panel = document.getElementById("panel");
+  GT.fill(panel,
+    GT.el("h2", {}, `${GT.typeLabel(d.type)} `, GT.el("span", { class: "muted small" }, d.id)),
+    GT.el("p", {}, `${GT.statusLabel(d.status)} · P${d.priority} · ${d.gu || ""} · ${d.lat.toFixed(5)}, ${d.lon.toFixed(5)}`),
+    d.description ? GT.el("p", { class: "desc" }, d.description) : null,
+    GT.el("div", { class: "actions" },
+      GT.el("button", { type: "button", id: "dispatch-recommended", onclick: dispatchRecommended, disabled: !rec || !(rec.units || []).length || !ACTIVE.has(d.status) }, "추천 출동 Dispatch recommended (D)"),
+      GT.el("button", { type: "button", class: "secondary", id: "dispatch-selected", onclick: () => {
+        const ids = [...document.querySelectorAll("#panel input.pick:checked")].map((c) => c.value);
+        if (ids.length) command(`/api/incidents/${encodeURIComponent(d.id)}/dispatch`, { unit_ids: ids }, "선택 출동 Dispatch selected");
+      } }, "선택 출동 Dispatch selected"),
+      GT.el("button", { type: "button", class: "secondary", id: "close-incident", disabled: !ACTIVE.has(d.status), onclick: () => {
+        const note = prompt("종결 메모 Closing note", "") ?? null;
+        if (note !== null) command(`/api/incidents/${encodeURIComponent(d.id)}/close`, { note }, "종결 Close");
+      } }, "종결 Close")),
+    GT.el("output", { id: "panelstatus", role: "status" }),
+    section("추천 Recommendation",
+      rec ? GT.el("p", { class: rec.golden_time_breach ? "gt-breach" : "gt-ok" },
+        rec.first_eta_s != null ? `첫 도착 First ETA ${GT.mmss(rec.first_eta_s)}` : "ETA —",
+        rec.golden_time_breach ? " · 골든타임 초과 예상 golden time breach" : " · 골든타임 내 within golden time",
+        rec.mutual_aid ? " · 응원 요청 mutual aid" : "") : GT.el("p", { class: "muted" }, "계산 중 · computing"),
+      rec && Object.keys(rec.unfilled || {}).length ? GT.el("p", { class: "gt-warn" }, `부족 Unfilled: ${Object.entries(rec.unfilled).map(([k, n]) => `${k}×${n}`).join(", ")}`) : null,
+      rec?.hospital ? GT.el("p", {}, `병원 Hospital: ${rec.hospital.name || JSON.stringify(rec.hospital)}`) : null,
+      rec?.note ? GT.el("p", { class: "muted" }, rec.note) : null,
+      recRows.length ? GT.el("table", { class: "rec" }, GT.el("thead", {}, GT.el("tr", {}, GT.el("th", {}, ""), GT.el("th", {}, "차량 Unit"), GT.el("th", {}, "ETA"), GT.el("th", {}, "거리 Dist"), GT.el("th", {}, "골든타임 Golden"))), GT.el("tbody", {}, recRows)) : null),
+    section("출동 차량 Assigned units", assigned.length ? GT.el("ul", {}, assigned) : GT.el("p", { class: "muted" }, "없음 none")),
+    section(`신고 Calls (${d.calls.length})`, GT.el("ul", { class: "calls" }, d.calls.map((c) => GT.el("li", {},
+      GT.el("b", {}, new Date(c.received_at).toLocaleTimeString("ko-KR")), ` ${GT.typeLabel(c.type)} ${c.caller ? "· " + c.caller : ""}`,
+      c.description ? GT.el("div", {}, c.description) : null,
+      GT.el("div", { class: "muted small" }, `연결 사유 Link: ${c.link_reason}`),
+      d.calls.length > 1 ? GT.el("button", { type: "button", class: "small secondary", onclick: () => command(`/api/calls/${encodeURIComponent(c.id)}/unlink`, { note: "dispatcher" }, "분리 Unlink") }, "분리 Unlink") : null)))),
+    d.events.length ? section(`영상·센서 Events (${d.events.length})`, GT.el("ul", {}, d.events.map((e) => GT.el("li", {},
+      `${e.kind} ${GT.typeLabel(e.type)} ${new Date(e.at).toLocaleTimeString("ko-KR")}`, GT.el("div", { class: "muted small" }, e.link_reason),
+      GT.el("button", { type: "button", class: "small secondary", onclick: () => command(`/api/calls/${encodeURIComponent(e.id)}/unlink`, { note: "dispatcher" }, "분리 Unlink") }, "분리 Unlink"))))) : null,
+    section("경과 Timeline", GT.el("ol", { class: "timeline" }, d.timeline.map((t) => GT.el("li", {},
+      GT.el("b", {}, new Date(t.at).toLocaleTimeString("ko-KR")), ` ${t.kind} — ${t.detail} `, GT.el("span", { class: "muted small" }, `(${t.actor})`))))),
+  );
+}
+
+async function reloadAll() {
+  const [incidents, units] = await Promise.all([GT.get("/api/incidents?limit=500"), GT.get("/api/units")]);
+  state.incidents = new Map(incidents.map((i) => [i.id, i]));
+  state.units = new Map(units.map((u) => [u.id, u]));
+  scheduleRender();
+  if (state.selected) detailChanged();
 }
 
 map.on("click", (e) => {
   const f = document.getElementById("callform");
   f.lat.value = e.latlng.lat.toFixed(6); f.lon.value = e.latlng.lng.toFixed(6);
+  if (pickMarker) pickMarker.setLatLng(e.latlng); else pickMarker = L.marker(e.latlng, { title: "신고 위치 Call location" }).addTo(map);
 });
 
 document.getElementById("callform").addEventListener("submit", async (e) => {
   e.preventDefault();
   const f = e.target, out = document.getElementById("formstatus");
-  const body = { type: f.type.value, lat: Number(f.lat.value), lon: Number(f.lon.value),
-    description: f.description.value, source: "console" };
+  const body = { type: f.type.value, lat: Number(f.lat.value), lon: Number(f.lon.value), description: f.description.value, source: "console" };
   if (f.caller.value) body.caller = f.caller.value;
-  const res = await fetch("/api/calls", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  const data = await res.json();
-  if (res.status === 202) { out.textContent = `접수됨 Accepted: ${data.call_id}`; f.description.value = ""; refresh(); }
-  else if (res.status === 422) { out.textContent = "입력 오류 Invalid: " + data.detail.map(d => `${d.loc.slice(1).join(".")}: ${d.msg}`).join("; "); }
-  else { out.textContent = `오류 Error ${res.status}: ${data.detail}`; }
+  const res = await GT.post("/api/calls", body);
+  if (res.status === 202) { out.textContent = `접수됨 Accepted: ${res.data.call_id}`; f.description.value = ""; }
+  else if (res.status === 422) { out.textContent = "입력 오류 Invalid: " + res.data.detail.map((d) => `${d.loc.slice(1).join(".")}: ${d.msg}`).join("; "); }
+  else { out.textContent = `오류 Error ${res.status}: ${res.data.detail}`; }
 });
 
-setInterval(() => { document.getElementById("clock").textContent = new Date().toLocaleTimeString("ko-KR"); }, 1000);
-loadBasemap();
-refresh();
-setInterval(refresh, 2000);
+document.addEventListener("keydown", (e) => {
+  if (e.target.closest("input, textarea, select") || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (e.key === "d" || e.key === "D") { dispatchRecommended(); e.preventDefault(); }
+  else if (e.key === "n" || e.key === "N") { document.querySelector("#callform select").focus(); e.preventDefault(); }
+  else if (e.key === "ArrowDown" && !e.target.closest("#incidents")) { document.querySelector("#incidents tr")?.focus(); e.preventDefault(); }
+});
+
+GT.init().then(() => {
+  GT.stream({
+    incident: (inc) => {
+      state.incidents.set(inc.id, inc); scheduleRender();
+      if (inc.id === state.selected) detailChanged();
+    },
+    unit: (u) => {
+      state.units.set(u.id, u); scheduleRender();
+      if (state.selected && u.incident_id === state.selected) detailChanged();
+    },
+  }, reloadAll);
+  setInterval(tickClocks, 1000);
+});

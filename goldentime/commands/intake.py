@@ -41,6 +41,12 @@ def _default_url() -> str:
     help="Seconds to wait for the incident (0: do not wait).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--token",
+    envvar="GOLDENTIME_API_TOKEN",
+    default=None,
+    help="API token (`goldentime user token NAME`); env GOLDENTIME_API_TOKEN.",
+)
 @click.argument("description", required=False, default="")
 def call(
     lat: float,
@@ -51,6 +57,7 @@ def call(
     url: str | None,
     wait: float,
     as_json: bool,
+    token: str | None,
     description: str,
 ) -> None:
     """Post a 119 call to the console's intake API, and show the incident it became."""
@@ -67,8 +74,14 @@ def call(
     if caller:
         body["caller"] = caller
     try:
-        with httpx.Client(base_url=base, timeout=10.0) as client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        with httpx.Client(base_url=base, timeout=10.0, headers=headers) as client:
             response = client.post("/api/calls", json=body)
+            if response.status_code in {401, 403}:
+                raise click.ClickException(
+                    f"the console refused the call ({response.status_code}): give an API token "
+                    "with --token or GOLDENTIME_API_TOKEN"
+                )
             if response.status_code == 422:
                 details = "; ".join(
                     f"{'.'.join(str(p) for p in d['loc'][1:])}: {d['msg']}"

@@ -120,3 +120,29 @@ def export(directory: Path) -> None:
         path = directory / f"{name}.schema.json"
         path.write_text(json.dumps(schema, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         click.echo(str(path))
+
+
+@click.group()
+def db() -> None:
+    """The incident database: schema migrations."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database (DATABASE_URL) to this version's schema; run before an upgrade."""
+    from goldentime.db import engine_for
+    from goldentime.migrate import head_revision, upgrade
+
+    upgrade(engine_for(load_settings()))
+    click.echo(f"database at schema revision {head_revision()}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Print the database's schema revision and the newest one this version knows."""
+    from goldentime.db import engine_for
+    from goldentime.migrate import current_revision, head_revision
+
+    with engine_for(load_settings()).connect() as conn:
+        revision = current_revision(conn)
+    click.echo(f"database: {revision or '(empty)'}; this version: {head_revision()}")

@@ -10,6 +10,7 @@ changes a record must bump its ``schema_version``.
 from __future__ import annotations
 
 import base64
+import hashlib
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
@@ -213,7 +214,7 @@ class DeadLetter(Record):
             text, encoding = base64.b64encode(raw).decode("ascii"), "base64"
         position = f"{source_topic}-{partition}-{offset}" if offset is not None else None
         return cls(
-            id=f"dl-{position}" if position else f"dl-{abs(hash(raw)):x}",
+            id=f"dl-{position}" if position else f"dl-{hashlib.sha256(raw).hexdigest()[:16]}",
             at=at or utcnow(),
             source_topic=source_topic,
             partition=partition,

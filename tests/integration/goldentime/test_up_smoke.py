@@ -53,6 +53,7 @@ def test_up_starts_everything_and_sigterm_leaves_no_process(tmp_path: Path) -> N
         if k not in {"KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "GOLDENTIME_CONFIG"}
     }
     env["GOLDENTIME_DATA_DIR"] = str(tmp_path)
+    env["GOLDENTIME_AUTH"] = "demo"  # as `make demo` runs it
     proc = subprocess.Popen(
         [sys.executable, "-m", "goldentime", "up", "--no-demo", "--port", str(port)],
         env=env,

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from console.app import create_app
+from console.auth import AuthConfig
 from dispatch.catalog import load_catalog
 from dispatch.correlate import Signal
 from dispatch.intake import ingest
@@ -47,7 +48,11 @@ def env(tmp_path: Path) -> Iterator[tuple[TestClient, FakePublisher, object]]:
     publisher = FakePublisher()
     engine = make_engine(f"sqlite:///{tmp_path / 'gt.db'}")
     app = create_app(
-        load_settings(data_dir=tmp_path), publisher=publisher, engine=engine, clock=ManualClock(NOW)
+        load_settings(data_dir=tmp_path),
+        publisher=publisher,
+        engine=engine,
+        clock=ManualClock(NOW),
+        auth=AuthConfig(mode="demo", secret_key="test-secret"),
     )
     with TestClient(app) as client:
         yield client, publisher, session_factory(writer(engine))

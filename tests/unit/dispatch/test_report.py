@@ -11,7 +11,7 @@ from dispatch.report import golden_time_report
 from dispatch.store import IncidentRow
 from goldentime.cli import cli
 from goldentime.db import create_schema, make_engine, session_factory
-from goldentime.errors import GoldenTimeError, StoreError
+from goldentime.errors import GoldenTimeError
 
 T0 = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
 
@@ -91,12 +91,3 @@ def test_since_parsing() -> None:
         parse_since("2026-11-26T09:00:00")
     with pytest.raises(GoldenTimeError, match="24h"):
         parse_since("yesterday")
-
-
-def test_database_of_another_schema_is_refused(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    create_schema(engine)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE goldentime_schema SET fingerprint = 'older'")
-    with pytest.raises(StoreError, match="another version of Golden Time"):
-        create_schema(engine)

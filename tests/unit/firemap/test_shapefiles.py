@@ -62,7 +62,7 @@ def test_shapefile_without_crs_is_read_as_wgs84_and_rejected_outside_seoul(
     tmp_path: Path,
 ) -> None:
     shp = write_shapefile(tmp_path / "h", hydrant_rows(3), encoding="cp949", cpg=True, prj=False)
-    with pytest.raises(FiremapDataError, match="line 1.*outside Seoul"):
+    with pytest.raises(FiremapDataError, match=r"line 1.*outside Seoul"):
         load_layer(HYDRANTS, shp)
     assert len(load_layer(HYDRANTS, shp, crs="EPSG:5181").features) == 3
 

@@ -1,0 +1,168 @@
+"""Live updates for browsers: a change feed over the incident database, served as SSE.
+
+Why poll the database rather than consume the ``incidents``/``units`` topics: the database is
+the system of record, so the board shows exactly what ``GET /api/incidents/{id}`` would (a
+recommendation, a unit assignment and a crew status are all committed rows, some of which are
+never published on a topic); it needs no consumer group (on the embedded Tansu broker a new
+group waits half the session timeout and "latest" offsets are wrong, see NOTES.md); and it
+behaves the same with several console processes and across broker restarts. One poller per
+console process fans out to every browser, so the database sees 4 small queries a second
+whatever the number of viewers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from dispatch.store import IncidentRow, RecommendationRow, UnitRow, incident_record
+from dispatch.units import unit_record
+
+log = logging.getLogger(__name__)
+
+POLL_INTERVAL_S = 0.25
+# Rows may commit out of updated_at order (two workers); look back this far on every poll.
+LOOKBACK = timedelta(seconds=5)
+QUEUE_LIMIT = 2000
+KEEPALIVE_S = 15.0
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # "incident" or "unit"
+    data: dict[str, Any]
+
+    def sse(self) -> str:
+        return f"event: {self.kind}\ndata: {json.dumps(self.data, separators=(',', ':'))}\n\n"
+
+
+RESYNC = Change(kind="resync", data={})
+
+
+class ChangeFeed:
+    """Finds incidents and units changed since the last poll and hands them to subscribers."""
+
+    def __init__(self, sessions: sessionmaker[Session], *, interval_s: float = POLL_INTERVAL_S):
+        self._sessions = sessions
+        self._interval_s = interval_s
+        self._cursor: datetime | None = None
+        self._seen: dict[tuple[str, str], tuple[Any, datetime]] = {}
+        self._subscribers: set[asyncio.Queue[Change]] = set()
+
+    def poll_once(self) -> list[Change]:
+        """Changes since the previous call (the first call only sets the starting point)."""
+        with self._sessions() as session:
+            if self._cursor is None:
+                self._cursor = _latest(session)
+                return []
+            since = self._cursor - LOOKBACK
+            changes: list[Change] = []
+            incidents = session.scalars(select(IncidentRow).where(IncidentRow.updated_at >= since))
+            by_id = {row.id: row for row in incidents}
+            recs = session.execute(
+                select(RecommendationRow.incident_id, RecommendationRow.computed_at).where(
+                    RecommendationRow.computed_at >= since
+                )
+            ).all()
+            rec_at = {incident_id: at for incident_id, at in recs}
+            for incident_id in rec_at.keys() - by_id.keys():
+                row = session.get(IncidentRow, incident_id)
+                if row is not None:
+                    by_id[incident_id] = row
+            for row in by_id.values():
+                signature = (row.revision, rec_at.get(row.id))
+                if self._mark(("incident", row.id), signature, row.updated_at):
+                    changes.append(Change("incident", incident_record(row).model_dump(mode="json")))
+            for unit in session.scalars(select(UnitRow).where(UnitRow.updated_at >= since)):
+                if self._mark(("unit", unit.id), unit.revision, unit.updated_at):
+                    changes.append(Change("unit", unit_record(unit).model_dump(mode="json")))
+        self._forget_before(self._cursor - LOOKBACK * 2)
+        return changes
+
+    def _mark(self, key: tuple[str, str], signature: Any, at: datetime) -> bool:
+        previous = self._seen.get(key)
+        self._seen[key] = (signature, at)
+        if self._cursor is None or at > self._cursor:
+            self._cursor = at
+        return previous is None or previous[0] != signature
+
+    def _forget_before(self, horizon: datetime) -> None:
+        for key in [k for k, (_sig, at) in self._seen.items() if at < horizon]:
+            del self._seen[key]
+
+    def subscribe(self) -> asyncio.Queue[Change]:
+        queue: asyncio.Queue[Change] = asyncio.Queue(maxsize=QUEUE_LIMIT)
+        self._subscribers.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[Change]) -> None:
+        self._subscribers.discard(queue)
+
+    def publish(self, changes: list[Change]) -> None:
+        for queue in list(self._subscribers):
+            for change in changes:
+                try:
+                    queue.put_nowait(change)
+                except asyncio.QueueFull:  # a stalled browser: tell it to reload everything
+                    while not queue.empty():
+                        queue.get_nowait()
+                    queue.put_nowait(RESYNC)
+                    break
+
+    async def run(self) -> None:
+        """Poll until cancelled; a database error is logged and retried, never fatal."""
+        while True:
+            if self._subscribers or self._cursor is None:
+                try:
+                    changes = await asyncio.to_thread(self.poll_once)
+                except Exception:
+                    log.exception("change feed poll failed; retrying")
+                    changes = []
+                if changes:
+                    self.publish(changes)
+            await asyncio.sleep(self._interval_s)
+
+    async def stream(self) -> AsyncIterator[str]:
+        """One browser's event stream: a hello, then changes, with keep-alive comments."""
+        queue = self.subscribe()
+        try:
+            yield "retry: 2000\nevent: hello\ndata: {}\n\n"
+            while True:
+                try:
+                    change = await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_S)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                yield change.sse()
+        finally:
+            self.unsubscribe(queue)
+
+
+def _latest(session: Session) -> datetime:
+    latest = [
+        session.scalar(select(func.max(IncidentRow.updated_at))),
+        session.scalar(select(func.max(UnitRow.updated_at))),
+        session.scalar(select(func.max(RecommendationRow.computed_at))),
+    ]
+    found = [t for t in latest if t is not None]
+    return max(found) if found else datetime.fromtimestamp(0).astimezone()
+
+
+@contextlib.asynccontextmanager
+async def running(feed: ChangeFeed) -> AsyncIterator[None]:
+    task = asyncio.create_task(feed.run(), name="console-change-feed")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

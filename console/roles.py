@@ -1,0 +1,107 @@
+"""Who is asking: roles, the authenticated principal, and which roles may call which route.
+
+The policy is deny by default: a route that is neither in :data:`PUBLIC` nor in
+:data:`ROUTE_ROLES` is refused to everyone, whatever their roles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+
+class Role(StrEnum):
+    DISPATCHER = "dispatcher"
+    SUPERVISOR = "supervisor"
+    CREW = "crew"
+    ADMIN = "admin"
+
+
+ALL_ROLES = frozenset(Role)
+CONTROL_ROOM = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
+COMMANDERS = frozenset({Role.DISPATCHER, Role.SUPERVISOR})
+UNIT_REPORTERS = frozenset({Role.CREW, Role.DISPATCHER, Role.SUPERVISOR})
+
+Via = Literal["session", "token", "demo"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated user of one request."""
+
+    name: str
+    roles: frozenset[Role]
+    via: Via
+    unit_id: str | None = None
+    csrf_token: str | None = None  # set for browser sessions only
+
+    def may(self, allowed: frozenset[Role]) -> bool:
+        return bool(self.roles & allowed)
+
+    def may_report_for(self, unit_id: str) -> bool:
+        """Crews report only for their own unit; the control room for any unit."""
+        return self.may(COMMANDERS) or (Role.CREW in self.roles and self.unit_id == unit_id)
+
+
+DEMO_PRINCIPAL = Principal(name="demo", roles=ALL_ROLES, via="demo")
+
+# Paths (or path prefixes ending in "/") anyone may use, signed in or not.
+PUBLIC_PATHS = frozenset({"/api/health", "/login"})
+PUBLIC_PREFIXES = ("/static/", "/alerts/")
+
+# (method, route path template) -> roles allowed. Everything else is denied.
+ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
+    ("GET", "/"): CONTROL_ROOM,
+    ("GET", "/crew"): ALL_ROLES,
+    ("POST", "/logout"): ALL_ROLES,
+    ("GET", "/api/me"): ALL_ROLES,
+    ("GET", "/openapi.json"): ALL_ROLES,
+    ("GET", "/docs"): ALL_ROLES,
+    ("GET", "/docs/oauth2-redirect"): ALL_ROLES,
+    ("GET", "/redoc"): ALL_ROLES,
+    ("GET", "/api/stream"): ALL_ROLES,
+    ("GET", "/api/basemap/gu"): ALL_ROLES,
+    ("GET", "/api/basemap/roads"): ALL_ROLES,
+    ("POST", "/api/calls"): CONTROL_ROOM,
+    ("GET", "/api/calls/{call_id}"): CONTROL_ROOM,
+    ("GET", "/api/incidents"): ALL_ROLES,
+    ("GET", "/api/incidents/{incident_id}"): ALL_ROLES,
+    ("GET", "/api/incidents/{incident_id}/scene"): ALL_ROLES,
+    ("GET", "/api/units"): ALL_ROLES,
+    ("GET", "/api/commands/{command_id}"): ALL_ROLES,
+    ("POST", "/api/incidents/{incident_id}/dispatch"): COMMANDERS,
+    ("POST", "/api/incidents/{incident_id}/close"): COMMANDERS,
+    ("POST", "/api/incidents/{incident_id}/merge"): COMMANDERS,
+    ("POST", "/api/calls/{call_id}/unlink"): COMMANDERS,
+    ("POST", "/api/units/{unit_id}/status"): UNIT_REPORTERS,
+    ("POST", "/api/units/{unit_id}/position"): UNIT_REPORTERS,
+    ("POST", "/api/units/{unit_id}/acknowledge"): UNIT_REPORTERS,
+}
+
+
+def is_public(method: str, path: str) -> bool:
+    if path in PUBLIC_PATHS:
+        return method in {"GET", "HEAD", "POST"} if path == "/login" else method in {"GET", "HEAD"}
+    return method in {"GET", "HEAD"} and path.startswith(PUBLIC_PREFIXES)
+
+
+def allowed_roles(method: str, template: str) -> frozenset[Role]:
+    """Roles that may call ``method template``; empty (deny) for anything not listed."""
+    if method == "HEAD":
+        method = "GET"
+    return ROUTE_ROLES.get((method, template), frozenset())
+
+
+def parse_roles(text: str) -> frozenset[Role]:
+    """``"dispatcher,crew"`` -> roles; raises ValueError naming an unknown role."""
+    roles = set()
+    for part in filter(None, (p.strip().lower() for p in text.split(","))):
+        try:
+            roles.add(Role(part))
+        except ValueError:
+            known = ", ".join(r.value for r in Role)
+            raise ValueError(f"unknown role {part!r} (known: {known})") from None
+    if not roles:
+        raise ValueError("a user needs at least one role")
+    return frozenset(roles)

@@ -1,0 +1,96 @@
+// Crew view (phone): this unit's assignment, route, hazards and hydrants, status buttons.
+"use strict";
+const crew = { unitId: null, unit: null, incident: null, sceneFor: null };
+const map = GT.baseMap("crewmap");
+const layer = L.layerGroup().addTo(map);
+
+function sceneList(title, items, fmt) {
+  if (!items || !items.length) return null;
+  return GT.el("div", { class: "block" }, GT.el("h3", {}, `${title} (${items.length})`), GT.el("ul", {}, items.slice(0, 12).map((x) => GT.el("li", {}, fmt(x)))));
+}
+
+async function loadScene(incidentId) {
+  if (crew.sceneFor === incidentId) return;
+  crew.sceneFor = incidentId;
+  const box = document.getElementById("scene");
+  GT.fill(box, GT.el("p", { class: "muted" }, "현장 정보 불러오는 중 · Loading scene…"));
+  try {
+    const s = await GT.get(`/api/incidents/${encodeURIComponent(incidentId)}/scene`);
+    const where = (x) => (x.distance_m != null ? `${Math.round(x.distance_m)} m` : "");
+    GT.fill(box,
+      GT.el("h2", {}, "현장 정보 · At the scene (200 m)"),
+      GT.el("p", {}, `${s.gu || ""} ${s.dong || ""}`, s.station ? ` · 관할 ${s.station.centre}` : ""),
+      sceneList("⚠ 위험물·위험요소 Hazards", s.hazards, (h) => `${h.name || h.kind || h.type || "hazard"} ${where(h)}`) || GT.el("p", { class: "muted" }, "위험 정보 없음 · No hazards on record"),
+      sceneList("소화전 Hydrants", s.hydrants, (h) => `${h.id} ${where(h)}${h.no_engine_access ? " · 진입 불가 no engine access" : ""}`),
+      sceneList("소화전 사용불가 Unusable hydrants", s.hydrants_unusable, (h) => `${h.id} ${where(h)}`),
+      sceneList("소방용수·설비 Fire devices", s.devices, (h) => `${h.id} ${where(h)}${h.no_engine_access ? " · 진입 불가" : ""}`));
+    for (const h of s.hydrants || []) L.circleMarker([h.lat, h.lon], { radius: 6, color: "#fff", weight: 1, fillColor: "#4aa3ff", fillOpacity: 1 }).bindTooltip(`소화전 Hydrant ${h.id}`).addTo(layer);
+    for (const h of s.devices || []) L.circleMarker([h.lat, h.lon], { radius: 5, color: "#fff", weight: 1, fillColor: "#2f7fd6", fillOpacity: 1 }).bindTooltip(`용수 Device ${h.id}`).addTo(layer);
+    for (const h of s.hazards || []) if (h.lat != null) L.circleMarker([h.lat, h.lon], { radius: 7, color: "#000", weight: 1, fillColor: "#ffb020", fillOpacity: 1 }).bindTooltip(`⚠ ${h.name || h.kind || "hazard"}`).addTo(layer);
+  } catch (e) { GT.fill(box, GT.el("p", { class: "error" }, `현장 정보 오류 Scene error: ${e}`)); }
+}
+
+async function refresh() {
+  const units = await GT.get("/api/units");
+  crew.unit = units.find((u) => u.id === crew.unitId) || null;
+  const title = document.getElementById("unitname");
+  if (!crew.unit) { title.textContent = `차량 없음 · No unit ${crew.unitId || ""}`; return; }
+  title.textContent = `${crew.unit.name} · ${crew.unit.station_name}`;
+  const st = document.getElementById("unitstatus");
+  st.textContent = `상태 Status: ${GT.statusLabel(crew.unit.status)}`;
+  st.style.borderColor = UNIT_COLOURS[crew.unit.status] || "#888";
+  for (const b of document.querySelectorAll(".statusbuttons button[data-status]")) b.setAttribute("aria-pressed", String(b.dataset.status === crew.unit.status));
+  layer.clearLayers();
+  L.circleMarker([crew.unit.lat, crew.unit.lon], { radius: 8, color: "#fff", weight: 2, fillColor: UNIT_COLOURS[crew.unit.status], fillOpacity: 1 }).bindTooltip(crew.unit.name).addTo(layer);
+  const box = document.getElementById("assignment");
+  if (!crew.unit.incident_id) {
+    crew.incident = null; crew.sceneFor = null;
+    GT.fill(box, GT.el("p", { class: "muted" }, "지령 없음 · No assignment."));
+    GT.fill(document.getElementById("scene"));
+    map.setView([crew.unit.lat, crew.unit.lon], 15);
+    return;
+  }
+  const d = await GT.get(`/api/incidents/${encodeURIComponent(crew.unit.incident_id)}`);
+  crew.incident = d;
+  const mine = (d.recommendation?.units || []).find((u) => u.unit_id === crew.unitId);
+  GT.fill(box,
+    GT.el("h2", { id: "assigned-type" }, GT.typeLabel(d.type)),
+    GT.el("p", {}, `${d.gu || ""} · ${d.lat.toFixed(5)}, ${d.lon.toFixed(5)} · ${GT.statusLabel(d.status)}`),
+    d.description ? GT.el("p", { class: "desc" }, d.description) : null,
+    mine ? GT.el("p", { id: "route-eta", class: mine.within_golden_time ? "gt-ok" : "gt-breach" }, `예상 도착 ETA ${GT.mmss(mine.eta_s)} · ${(mine.distance_m / 1000).toFixed(1)} km`) : GT.el("p", { class: "muted" }, "경로 없음 · No computed route"),
+    GT.el("p", { class: "muted small" }, `사건 Incident ${d.id} · 신고 ${d.calls.length}건 calls`));
+  L.circleMarker([d.lat, d.lon], { radius: 11, color: "#fff", weight: 2, fillColor: "#ff3b30", fillOpacity: 1 }).bindTooltip("현장 Scene").addTo(layer);
+  if (mine && mine.route) {
+    const route = L.geoJSON(mine.route, { style: { color: "#4aa3ff", weight: 6, opacity: 0.9 }, className: "crew-route" }).addTo(layer);
+    map.fitBounds(route.getBounds().pad(0.2));
+  } else {
+    map.fitBounds(L.latLngBounds([[d.lat, d.lon], [crew.unit.lat, crew.unit.lon]]).pad(0.3));
+  }
+  crew.sceneFor = null;
+  loadScene(d.id);
+}
+
+let timer = null;
+function soon() { clearTimeout(timer); timer = setTimeout(() => refresh().catch((e) => console.warn(e)), 100); }
+
+async function report(button) {
+  if (!crew.unitId) return;
+  const out = document.getElementById("crewout");
+  const id = encodeURIComponent(crew.unitId);
+  const label = button.innerText.replace(/\s+/g, " ");
+  const res = button.dataset.action === "acknowledge"
+    ? await GT.post(`/api/units/${id}/acknowledge`, {})
+    : await GT.post(`/api/units/${id}/status`, { status: button.dataset.status });
+  out.textContent = res.status === 202 ? `보냄 Sent: ${label}` : `오류 Error ${res.status}: ${res.data.detail}`;
+}
+
+for (const b of document.querySelectorAll(".statusbuttons button")) b.addEventListener("click", () => report(b));
+
+GT.init().then((me) => {
+  crew.unitId = new URLSearchParams(location.search).get("unit") || me.unit_id;
+  if (!crew.unitId) { document.getElementById("unitname").textContent = "차량 미지정 · No unit: add ?unit=ID"; return; }
+  GT.stream({
+    unit: (u) => { if (u.id === crew.unitId) soon(); },
+    incident: (inc) => { if (crew.unit && inc.id === crew.unit.incident_id) soon(); },
+  }, soon);
+});

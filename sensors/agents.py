@@ -1,0 +1,230 @@
+"""The sensors faust agent: ``sensor.readings`` -> rules -> ``sensor.alarms`` (+ dead letters).
+
+Readings are consumed in batches (``take_events``); faust acks a batch when the loop body
+returns, so nothing may escape the body: a bad record is dead-lettered with the reason, an
+unexpected error retries the batch (safe: the engine ignores readings it has already seen,
+by ``measured_at``) and after three attempts dead-letters the batch. Readings are keyed by
+structure id, so all sensors of a structure are on one partition and one worker.
+
+A timer looks for silent sensors (gap faults) against the event-time watermark, so a replay
+at any speed finds the same gaps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import faust
+import orjson
+from pydantic import TypeAdapter, ValidationError
+
+from goldentime import topics
+from goldentime.clock import Clock, SystemClock
+from goldentime.contracts import DeadLetter, decode, encode, validate
+from goldentime.contracts.sensors import (
+    MAX_READINGS_PER_MESSAGE,
+    SENSOR_ALARMS,
+    SensorAlarm,
+    SensorReading,
+)
+from goldentime.errors import ContractError
+from goldentime.settings import Settings
+from sensors.ingest import ReadingValidator
+from sensors.registry import SensorRegistry, load_registry
+from sensors.rules import RulesEngine
+
+log = logging.getLogger(__name__)
+
+BATCH_MAX = 1000
+BATCH_WITHIN_S = 0.01
+GAP_CHECK_S = 10.0
+ATTEMPTS = 3
+
+
+@dataclass
+class SensorsContext:
+    registry: SensorRegistry
+    engine: RulesEngine
+    validator: ReadingValidator
+    clock: Clock
+    consumer_name: str = "sensors.rules"
+    on_batch: Callable[[int], None] | None = None  # readings per batch (benchmarks)
+
+
+def build_context(
+    settings: Settings, *, clock: Clock | None = None, registry: SensorRegistry | None = None
+) -> SensorsContext:
+    clock = clock or SystemClock()
+    registry = registry or load_registry(settings.seoul_data_dir)
+    return SensorsContext(
+        registry=registry,
+        engine=RulesEngine(registry),
+        validator=ReadingValidator(registry, clock=clock),
+        clock=clock,
+    )
+
+
+_READING_LIST = TypeAdapter(list[SensorReading])
+
+
+@dataclass(frozen=True, slots=True)
+class BadItem:
+    """One bad element of an array message: dead-lettered alone, its siblings go on."""
+
+    index: int
+    raw: bytes
+    reason: str
+
+
+def decode_reading(raw: bytes) -> SensorReading:
+    """Fast path (pydantic JSON) for good records; the full reason for bad ones."""
+    try:
+        return SensorReading.model_validate_json(raw)
+    except ValidationError:
+        return decode(SensorReading, raw)  # raises ContractError with field and reason
+
+
+def decode_message(raw: bytes) -> list[SensorReading | BadItem]:
+    """A ``sensor.readings`` value: one reading or an array of them.
+
+    Raises ContractError when the message as a whole is unusable (not JSON, empty or too
+    long an array); a bad element of a good array comes back as a :class:`BadItem`.
+    """
+    if raw.lstrip()[:1] != b"[":
+        return [decode_reading(raw)]
+    try:
+        readings: list[SensorReading | BadItem] = list(_READING_LIST.validate_json(raw))
+    except ValidationError:
+        readings = []
+        try:
+            items = orjson.loads(raw)
+        except orjson.JSONDecodeError as err:
+            raise ContractError(f"not JSON: {err}") from err
+        for index, item in enumerate(items):
+            try:
+                readings.append(validate(SensorReading, item))
+            except ContractError as err:
+                readings.append(BadItem(index, orjson.dumps(item), f"item {index}: {err.reason}"))
+    if not 1 <= len(readings) <= MAX_READINGS_PER_MESSAGE:
+        raise ContractError(
+            f"{len(readings)} readings in one message: 1..{MAX_READINGS_PER_MESSAGE}"
+        )
+    return readings
+
+
+def register(
+    app: faust.App, ctx: SensorsContext, *, gap_check_s: float | None = GAP_CHECK_S
+) -> None:
+    """Declare the readings agent (and the gap timer) on ``app``."""
+
+    def topic(name: str) -> Any:
+        return app.topic(name, key_serializer="raw", value_serializer="raw")
+
+    alarms_topic = topic(SENSOR_ALARMS.name)
+    deadletter_topic = topic(topics.DEADLETTER.name)
+
+    async def publish_alarms(alarms: Sequence[SensorAlarm]) -> None:
+        for alarm in alarms:
+            await alarms_topic.send(key=alarm.structure_id.encode(), value=encode(alarm))
+            if not alarm.fault:
+                log.info("%s %s: %s -> %s (%s)", alarm.structure_id, alarm.rule,
+                            alarm.previous_level, alarm.level, alarm.reason)  # fmt: skip
+
+    async def dead_letter(event: Any, reason: str, item: BadItem | None = None) -> None:
+        message = event.message
+        raw = message.value if isinstance(message.value, bytes) else bytes(message.value or b"")
+        letter = DeadLetter.for_payload(
+            item.raw if item is not None else raw,
+            reason=reason,
+            source_topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            key=message.key if isinstance(message.key, bytes) else None,
+            consumer=ctx.consumer_name,
+            at=ctx.clock.now(),
+        )
+        if item is not None:
+            letter = letter.model_copy(update={"id": f"{letter.id}-{item.index}"})
+        log.warning("dead-lettered %s: %s", letter.id, reason)
+        await deadletter_topic.send(key=letter.id.encode(), value=encode(letter))
+
+    async def handle(events: Sequence[Any]) -> int:
+        """Run the rules over a batch; return the number of readings it held."""
+        alarms: list[SensorAlarm] = []
+        engine, validator = ctx.engine, ctx.validator
+        count = 0
+        for event in events:
+            try:
+                decoded = decode_message(event.value)
+            except ContractError as err:
+                await dead_letter(event, err.reason)
+                continue
+            count += len(decoded)
+            for reading in decoded:
+                if isinstance(reading, BadItem):
+                    await dead_letter(event, reading.reason, reading)
+                    continue
+                try:
+                    spec = validator.check(reading, unit=False)
+                except ContractError as err:
+                    await dead_letter(event, err.reason, _item(decoded, reading))
+                    continue
+                alarms.extend(engine.process(reading))
+                if reading.unit != spec.unit:
+                    reason = (
+                        f"wrong unit {reading.unit!r} for {spec.sensor_id!r}: "
+                        f"expected {spec.unit!r} (reported as a sensor fault)"
+                    )
+                    await dead_letter(event, reason, _item(decoded, reading))
+        await publish_alarms(alarms)
+        return count
+
+    @app.agent(topic(topics.SENSOR_READINGS.name), name="sensors.rules")
+    async def rules(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
+        async for events in cast(faust.Stream[Any], stream).take_events(
+            BATCH_MAX, within=BATCH_WITHIN_S
+        ):
+            count = len(events)
+            for attempt in range(1, ATTEMPTS + 1):
+                try:
+                    count = await handle(events)
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception as err:
+                    log.exception("%d reading(s) failed (attempt %d)", len(events), attempt)
+                    if attempt == ATTEMPTS:
+                        for event in events:
+                            await _quietly(dead_letter(event, f"processing failed: {err!r}"))
+            if ctx.on_batch is not None:
+                ctx.on_batch(count)
+            yield None
+
+    async def gaps() -> None:
+        watermark = ctx.engine.watermark
+        if watermark is not None:
+            await _quietly(publish_alarms(ctx.engine.check_gaps(now=watermark)))
+
+    if gap_check_s is not None:
+        app.timer(gap_check_s, name="sensors.gaps")(gaps)
+
+
+def _item(decoded: list[SensorReading | BadItem], reading: SensorReading) -> BadItem | None:
+    """The dead-letter item of ``reading`` when it came in an array, else None."""
+    if len(decoded) == 1:
+        return None
+    return BadItem(decoded.index(reading), encode(reading), "")
+
+
+async def _quietly(work: Any) -> None:
+    """Await ``work``; log instead of raising (a failed dead letter must not stop the loop)."""
+    try:
+        await work
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("could not publish")
