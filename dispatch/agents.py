@@ -30,6 +30,7 @@ from goldentime.contracts import Call, DeadLetter, IncidentType, Record, decode,
 from goldentime.contracts.dispatch import Command
 from goldentime.contracts.video import VideoEvent, VideoEventType, VideoPhase
 from goldentime.errors import ContractError, StoreError
+from goldentime.metrics import Metrics, Outcome, ReasonClass, reason_class_of
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +82,20 @@ def video_signal(event: VideoEvent) -> Signal | None:
     )
 
 
-def register(app: faust.App, ctx: DispatchContext, *, recommendations: bool = True) -> None:
+def register(
+    app: faust.App,
+    ctx: DispatchContext,
+    *,
+    recommendations: bool = True,
+    metrics: Metrics | None = None,
+) -> None:
     """Declare the dispatch topics, agents and timers on ``app``.
 
     ``recommendations=False`` leaves out the recommender task (the intake throughput
-    benchmark measures correlation alone; workers always run it).
+    benchmark measures correlation alone; workers always run it). ``metrics`` receives the
+    processed/dead-letter counts and end-to-end latencies (default: a private registry).
     """
+    metrics = metrics if metrics is not None else Metrics()
 
     def topic(spec: topics.TopicSpec) -> Any:
         return app.topic(spec.name, key_serializer="raw", value_serializer="raw")
@@ -107,7 +116,7 @@ def register(app: faust.App, ctx: DispatchContext, *, recommendations: bool = Tr
         for record in records:
             await out[spec.name].send(key=record.id.encode(), value=encode(record))
 
-    async def dead_letter(event: Any, reason: str) -> None:
+    async def dead_letter(event: Any, reason: str, *, reason_class: ReasonClass) -> None:
         message = event.message
         letter = DeadLetter.for_payload(
             message.value if isinstance(message.value, bytes) else bytes(message.value or b""),
@@ -121,6 +130,14 @@ def register(app: faust.App, ctx: DispatchContext, *, recommendations: bool = Tr
         )
         log.warning("dead-lettered %s: %s", letter.id, reason)
         await publish(topics.DEADLETTER, [letter])
+        metrics.record_dead_letter(topic=message.topic, reason_class=reason_class)
+
+    def record_done(topic: str, records: Sequence[Record], outcome: Outcome) -> None:
+        """Count ``records`` as handled and observe their event time -> now."""
+        metrics.record_processed(topic=topic, outcome=outcome, count=len(records))
+        now = ctx.clock.now()
+        for record in records:
+            metrics.observe_latency(topic=topic, event_time=record.event_time, now=now)
 
     async def in_store(work: Callable[[], T], what: str) -> T:
         """Run database work off the loop; retry with backoff while the database fails."""
@@ -172,7 +189,11 @@ def register(app: faust.App, ctx: DispatchContext, *, recommendations: bool = Tr
                 log.exception("%s failed (attempt %d)", what, attempt)
                 if attempt == 3:
                     for event in events:
-                        await dead_letter(event, f"processing failed: {type(err).__name__}: {err}")
+                        await dead_letter(
+                            event,
+                            f"processing failed: {type(err).__name__}: {err}",
+                            reason_class=ReasonClass.PROCESSING,
+                        )
 
     @app.agent(topic(topics.CALLS), name="dispatch.intake")
     async def intake(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
@@ -182,12 +203,19 @@ def register(app: faust.App, ctx: DispatchContext, *, recommendations: bool = Tr
 
             async def body(events: Sequence[Any] = events) -> None:
                 signals = []
+                calls: list[Call] = []
                 for event in events:
                     try:
-                        signals.append(call_signal(decode(Call, event.value)))
+                        call = decode(Call, event.value)
                     except ContractError as err:
-                        await dead_letter(event, err.reason)
+                        await dead_letter(
+                            event, err.reason, reason_class=reason_class_of(err.reason)
+                        )
+                        continue
+                    calls.append(call)
+                    signals.append(call_signal(call))
                 await store_signals(signals)
+                record_done(topics.CALLS.name, calls, Outcome.OK)
 
             await guarded(events, body, f"{len(events)} call(s)")
             yield None
@@ -200,15 +228,25 @@ def register(app: faust.App, ctx: DispatchContext, *, recommendations: bool = Tr
 
             async def body(events: Sequence[Any] = events) -> None:
                 signals = []
+                used: list[VideoEvent] = []
+                ignored: list[VideoEvent] = []
                 for event in events:
                     try:
-                        signal = video_signal(decode(VideoEvent, event.value))
+                        video_event = decode(VideoEvent, event.value)
                     except ContractError as err:
-                        await dead_letter(event, err.reason)
+                        await dead_letter(
+                            event, err.reason, reason_class=reason_class_of(err.reason)
+                        )
                         continue
-                    if signal is not None:
+                    signal = video_signal(video_event)
+                    if signal is None:
+                        ignored.append(video_event)
+                    else:
                         signals.append(signal)
+                        used.append(video_event)
                 await store_signals(signals)
+                record_done(topics.VIDEO_EVENTS.name, used, Outcome.OK)
+                record_done(topics.VIDEO_EVENTS.name, ignored, Outcome.IGNORED)
 
             await guarded(events, body, f"{len(events)} video event(s)")
             yield None
@@ -222,7 +260,9 @@ def register(app: faust.App, ctx: DispatchContext, *, recommendations: bool = Tr
                     try:
                         command = decode(Command, event.value)
                     except ContractError as err:
-                        await dead_letter(event, err.reason)
+                        await dead_letter(
+                            event, err.reason, reason_class=reason_class_of(err.reason)
+                        )
                         continue
 
                     def work(command: Command = command) -> Any:
@@ -232,6 +272,8 @@ def register(app: faust.App, ctx: DispatchContext, *, recommendations: bool = Tr
                     applied = await in_store(work, f"command {command.id}")
                     if not applied.result.ok:
                         log.info("command %s refused: %s", command.id, applied.result.reason)
+                    outcome = Outcome.OK if applied.result.ok else Outcome.REFUSED
+                    record_done(topics.COMMANDS.name, [command], outcome)
                     await publish(topics.INCIDENTS, applied.incidents)
                     await publish(topics.UNITS, applied.units)
                     await publish(topics.TIMELINE, applied.timeline)

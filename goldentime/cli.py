@@ -27,6 +27,7 @@ PLUGIN_COMMANDS: dict[str, str] = {
     "broker": "goldentime.commands.system:broker",
     "contracts": "goldentime.commands.system:contracts",
     "db": "goldentime.commands.system:db",
+    "topics": "goldentime.commands.topics:topics",
     "user": "console.cli:user",
     "call": "goldentime.commands.intake:call",
     "demo": "goldentime.commands.intake:demo",

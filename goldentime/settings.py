@@ -135,6 +135,14 @@ class Settings(BaseSettings):
         description="Dispatch worker processes started by `up`.",
         **_env("DISPATCH_WORKERS"),
     )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Port of this process's Prometheus /metrics and /healthz endpoint "
+        "(unset: none; give each process its own).",
+        **_env("METRICS_PORT"),
+    )
     app_id: str = Field(
         default="goldentime",
         min_length=1,

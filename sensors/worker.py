@@ -7,6 +7,7 @@ import logging
 import faust
 
 from dispatch.app import create_app
+from goldentime.metrics import Metrics, serve_faust_metrics
 from goldentime.settings import Settings
 from sensors.agents import SensorsContext, build_context, register
 
@@ -30,5 +31,10 @@ def run_app(app: faust.App, *, loglevel: str = "INFO") -> None:
 
 def run(settings: Settings) -> None:
     app, _ctx = build(settings)
+    server = serve_faust_metrics(app, settings=settings, metrics=Metrics(process_metrics=True))
     logging.getLogger(__name__).info("sensors worker starting on %s", settings.bootstrap())
-    run_app(app, loglevel=settings.log_level.upper())
+    try:
+        run_app(app, loglevel=settings.log_level.upper())
+    finally:
+        if server is not None:
+            server.close()
