@@ -32,6 +32,7 @@ PLUGIN_COMMANDS: dict[str, str] = {
     "call": "goldentime.commands.intake:call",
     "demo": "goldentime.commands.intake:demo",
     "report": "dispatch.cli:report",
+    "simulate": "simulation.cli:simulate",
     "route": "routing.cli:route",
     "eta": "routing.cli:eta",
     "coverage": "routing.cli:coverage",

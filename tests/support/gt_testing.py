@@ -49,3 +49,28 @@ def wait_until(predicate: Callable[[], Any], *, timeout_s: float = 10.0) -> Any:
             return value
         time.sleep(0.05)
     return predicate()
+
+
+def run_coroutine(factory: Callable[[], Any]) -> Any:
+    """Run ``factory()``'s coroutine to completion on a fresh loop in its own thread.
+
+    Browser tests keep Playwright's event loop running in the main thread for the whole
+    session, so ``asyncio.run`` there would fail; a thread has no running loop.
+    """
+    import asyncio
+    import threading
+
+    result: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            result["value"] = asyncio.run(factory())
+        except BaseException as err:  # re-raised in the caller's thread
+            result["error"] = err
+
+    thread = threading.Thread(target=target, name="run-coroutine")
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result.get("value")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from gt_testing import run_coroutine
 
 from console.live import RESYNC, Change, ChangeFeed
 from dispatch.catalog import load_catalog
@@ -69,7 +70,7 @@ def test_a_stalled_subscriber_is_told_to_resync(tmp_path: Path) -> None:
         feed.publish([Change("unit", {"id": str(i)}) for i in range(2500)])
         return [queue.get_nowait() for _ in range(queue.qsize())]
 
-    received = asyncio.run(scenario())
+    received = run_coroutine(scenario)
     assert received[-1] == RESYNC
     assert len(received) <= 2000
 

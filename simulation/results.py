@@ -1,0 +1,76 @@
+"""Per-incident outcomes and the per-policy summary (the ``--json`` object of each policy)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+TRAVEL_BUDGET_S = 300.0  # 5 min driving
+GOLDEN_TIME_S = 420.0  # 7 min from the call to the first unit on scene
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one call under one policy (scenario seconds)."""
+
+    call_id: str
+    type: str
+    at_s: float
+    dispatched_s: float  # when units were sent (after processing, and any wait for a unit)
+    first_unit: str
+    first_kind: str
+    travel_s: float  # driving time of the first unit on scene
+    on_scene_s: float  # call -> first unit on scene
+    units_sent: int
+    queued_s: float = 0.0  # dispatched this long after processing (no free unit / system lag)
+
+
+def _pct(flags: list[bool]) -> float:
+    return round(100.0 * sum(flags) / len(flags), 2) if flags else 0.0
+
+
+def _stat(values: list[float], q: float | None = None) -> float | None:
+    if not values:
+        return None
+    return round(float(np.percentile(values, q) if q is not None else np.mean(values)), 1)
+
+
+def summarise(
+    outcomes: list[Outcome],
+    *,
+    moveups: int,
+    move_backs: int,
+    coverage: dict[str, dict[str, float]],
+    unserved: int = 0,
+) -> dict[str, Any]:
+    """The figures of one policy; ``unserved`` calls count as missing both budgets."""
+    n = len(outcomes) + unserved
+    travel = [o.travel_s for o in outcomes]
+    response = [o.on_scene_s for o in outcomes]
+    by_type: dict[str, dict[str, Any]] = {}
+    for kind in sorted({o.type for o in outcomes}):
+        mine = [o for o in outcomes if o.type == kind]
+        by_type[kind] = {
+            "incidents": len(mine),
+            "travel_within_5min_pct": _pct([o.travel_s <= TRAVEL_BUDGET_S for o in mine]),
+            "on_scene_within_7min_pct": _pct([o.on_scene_s <= GOLDEN_TIME_S for o in mine]),
+        }
+    return {
+        "incidents": n,
+        "unserved": unserved,
+        "travel_within_5min_pct": _pct([t <= TRAVEL_BUDGET_S for t in travel] + [False] * unserved),
+        "on_scene_within_7min_pct": _pct(
+            [r <= GOLDEN_TIME_S for r in response] + [False] * unserved
+        ),
+        "mean_response_s": _stat(response),
+        "p90_response_s": _stat(response, 90),
+        "mean_travel_s": _stat(travel),
+        "p90_travel_s": _stat(travel, 90),
+        "dispatch_delayed": sum(1 for o in outcomes if o.queued_s >= 1.0),
+        "moveups": moveups,
+        "move_backs": move_backs,
+        "coverage": coverage,
+        "by_type": by_type,
+    }

@@ -1,0 +1,110 @@
+"""Everything a simulation reads once: road graph, fleet, stations, hospitals, rules, demand.
+
+The road network is dispatch's own (`dispatch.context.road_network`: the central graph with
+firemap's vehicle restrictions), the fleet is `dispatch.fleet.load_fleet` for the stations
+inside the graph (`routing.units.load_fire_units(inside=)`), so the simulation drives the
+same vehicles over the same roads as the running system.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dispatch.catalog import Catalog, load_catalog
+from dispatch.cells import distance_m
+from dispatch.context import road_network
+from dispatch.fleet import Vehicle, load_fleet
+from dispatch.hospitals import Hospital, load_hospitals
+from goldentime.settings import Settings
+from routing import RoadNetwork, RoutingError, UnitPosition
+from routing.units import load_fire_units
+from simulation.calls import PlaceSampler, place_sampler
+from simulation.demand import AreaDemand, area_demand
+from simulation.errors import SimulationError
+from simulation.service import ServiceTimes
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Station:
+    station_id: str
+    name: str
+    lat: float
+    lon: float
+    kinds: frozenset[str]  # vehicle kinds housed here
+
+
+@dataclass
+class World:
+    """Read-only inputs shared by every policy of one run (plus a travel-time cache)."""
+
+    network: RoadNetwork
+    catalog: Catalog
+    fleet: list[Vehicle]
+    stations: dict[str, Station]
+    hospitals: list[Hospital]
+    demand: AreaDemand
+    places: PlaceSampler
+    service: ServiceTimes
+    _travel: dict[tuple[Point, Point, str], float] = field(default_factory=dict, repr=False)
+    _hospital: dict[Point, tuple[Hospital, float]] = field(default_factory=dict, repr=False)
+
+    def travel_s(self, origin: Point, destination: Point, *, vehicle: str) -> float:
+        """Driving time by road (routing); crow-flight at the fallback speed if off the graph."""
+        key = (origin, destination, vehicle)
+        found = self._travel.get(key)
+        if found is None:
+            try:
+                found = self.network.route(origin, destination, vehicle=vehicle).eta_s
+            except RoutingError:
+                found = distance_m(*origin, *destination) / self.service.fallback_speed_mps
+            self._travel[key] = found
+        return found
+
+    def hospital_for(self, place: Point) -> tuple[Hospital, float]:
+        """The nearest emergency room by straight line and the ambulance's time to it."""
+        found = self._hospital.get(place)
+        if found is None:
+            if not self.hospitals:
+                raise SimulationError("no emergency room is known; cannot transport patients")
+            nearest = min(self.hospitals, key=lambda h: distance_m(*place, h.lat, h.lon))
+            found = (nearest, self.travel_s(place, (nearest.lat, nearest.lon), vehicle="ambulance"))
+            self._hospital[place] = found
+        return found
+
+    def station_positions(self, kind: str) -> list[UnitPosition]:
+        """Stations that house ``kind`` as move-up targets (ids are station ids)."""
+        return [
+            UnitPosition(s.station_id, s.lat, s.lon, vehicle=kind, name=s.name)
+            for s in self.stations.values()
+            if kind in s.kinds
+        ]
+
+
+def load_world(settings: Settings, *, service: ServiceTimes | None = None) -> World:
+    """Load the central area's inputs from ``settings.seoul_data_dir``."""
+    data: Path = settings.seoul_data_dir
+    network = road_network(settings)
+    units_csv = data / "units" / "fire_units.csv"
+    inside = {u.unit_id for u in load_fire_units(units_csv, inside=network)}
+    fleet = load_fleet(units_csv, station_ids=inside)
+    stations: dict[str, Station] = {}
+    for vehicle in fleet:
+        old = stations.get(vehicle.station_id)
+        kinds = (old.kinds if old else frozenset()) | {vehicle.kind}
+        stations[vehicle.station_id] = Station(
+            vehicle.station_id, vehicle.station_name, vehicle.lat, vehicle.lon, kinds
+        )
+    demand = area_demand(data, network)
+    return World(
+        network=network,
+        catalog=load_catalog(settings.run_cards_file),
+        fleet=fleet,
+        stations=stations,
+        hospitals=load_hospitals(data / "hospitals" / "emergency_rooms.csv"),
+        demand=demand,
+        places=place_sampler(data, network, set(demand.gu_population_in_area)),
+        service=service or ServiceTimes(),
+    )
