@@ -156,6 +156,11 @@ class Settings(BaseSettings):
         description="Log level of every process.",
         **_env("LOG_LEVEL"),
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Log lines as readable text, or one JSON object per line for log shippers.",
+        **_env("LOG_FORMAT"),
+    )
     # --- demo ---------------------------------------------------------------------------------
     demo_speed: float = Field(
         default=60.0,

@@ -32,7 +32,7 @@ def up(port: int | None, no_demo: bool, workers: int | None) -> None:
     from goldentime.logs import setup
 
     settings = load_settings()
-    setup(settings.log_level)
+    setup(settings.log_level, fmt=settings.log_format)
     raise SystemExit(up_module.run(settings, port=port, demo=not no_demo, workers=workers))
 
 
@@ -57,7 +57,7 @@ def worker(role: str) -> None:
     from goldentime.logs import setup
 
     settings = load_settings()
-    setup(settings.log_level)
+    setup(settings.log_level, fmt=settings.log_format)
     if role == "dispatch":
         from dispatch.worker import run
 
@@ -74,7 +74,7 @@ def console(port: int | None) -> None:
     from goldentime.logs import setup
 
     settings = load_settings()
-    setup(settings.log_level)
+    setup(settings.log_level, fmt=settings.log_format)
     app = create_app(settings)
     uvicorn.run(
         app,
