@@ -9,14 +9,15 @@ receipts to ``POST /hooks/twilio/status``; a forged signature gets 403 and chang
 
 from __future__ import annotations
 
-import html
 import urllib.parse
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from alerts.compose import DraftRequest
+from alerts.draft_preview import preview_draft
 from alerts.errors import (
     AlertError,
     AreaError,
@@ -27,9 +28,12 @@ from alerts.errors import (
     WorkflowError,
 )
 from alerts.feed import atom_feed, public_entry
+from alerts.public_page import alert_page as render_alert_page
+from alerts.public_page import current_alerts_page
 from alerts.receipts import verify_signature
 from alerts.service import AlertService
 from alerts.store import AlertRow, AlertState
+from alerts.templates import TEMPLATES
 
 CAP_MEDIA_TYPE = "application/cap+xml"
 
@@ -105,24 +109,50 @@ def create_router(
     def alert_xml(alert_id: str) -> Response:
         return Response(public_row(alert_id).cap_xml.encode(), media_type=CAP_MEDIA_TYPE)
 
+    @router.get("/alerts", response_class=HTMLResponse)
+    def current_page() -> str:
+        """Citizens: every current alert, Korean and English (linked from SMS and posts)."""
+        rows = service.current_public_rows()
+        return current_alerts_page([public_entry(r, base_url=service.base_url) for r in rows])
+
     @router.get("/alerts/{alert_id}", response_class=HTMLResponse)
     def alert_page(alert_id: str) -> str:
-        entry = public_entry(public_row(alert_id), base_url=service.base_url)
-        blocks = []
-        for lang in ("ko", "en"):
-            part = entry.get(lang)
-            if part:
-                blocks.append(
-                    f"<section lang='{lang}'><h2>{html.escape(part['headline'] or '')}</h2>"
-                    f"<p>{html.escape(part['instruction'] or '')}</p>"
-                    f"<p>{html.escape(', '.join(part['areas']))}</p></section>"
-                )
-        return (
-            "<!doctype html><meta charset='utf-8'><title>119 경보 / Alert</title>"
-            f"<p>{html.escape(entry['msg_type'])} · {html.escape(entry['sent'])}</p>"
-            + "".join(blocks)
-            + f"<p><a href='{html.escape(entry['cap_url'])}'>CAP</a></p>"
-        )
+        return render_alert_page(public_entry(public_row(alert_id), base_url=service.base_url))
+
+    @router.get("/api/alerts/templates")
+    def templates(user: User) -> list[dict[str, Any]]:
+        """Warning templates with their fixed CAP fields and prepared cancellation."""
+        return [
+            {
+                "key": t.key,
+                "event_ko": t.event_ko,
+                "event_en": t.event_en,
+                "severity": t.severity.value,
+                "urgency": t.urgency.value,
+                "evacuation": t.evacuation,
+                "instruction_ko": t.instruction_ko,
+                "instruction_en": t.instruction_en,
+                "cancel_ko": t.cancel_ko,
+                "cancel_en": t.cancel_en,
+            }
+            for t in TEMPLATES.values()
+        ]
+
+    @router.get("/api/alerts/areas")
+    def areas(user: User) -> list[dict[str, str]]:
+        """The gu and administrative dong an alert can target, Korean and romanised."""
+        return [
+            {"kind": p.kind, "name_ko": p.name_ko, "name_en": p.name_en, "gu_ko": p.gu_ko}
+            for p in service.gazetteer.places
+        ]
+
+    @router.post("/api/alerts/preview")
+    def preview_unsaved(request: DraftRequest, user: User) -> dict[str, Any]:
+        """What each channel would send for this draft; nothing is stored."""
+        try:
+            return preview_draft(service, request)
+        except AlertError as err:
+            raise _http_error(err) from err
 
     @router.post("/api/alerts", status_code=201)
     def draft(request: DraftRequest, user: User) -> dict[str, Any]:
@@ -182,7 +212,7 @@ def create_router(
                 params=params,
                 signature=request.headers.get("X-Twilio-Signature"),
             )
-            outcome = service.record_receipt(params)
+            outcome = await anyio.to_thread.run_sync(service.record_receipt, params)
         except WebhookRejectedError as err:
             return JSONResponse({"error": str(err)}, status_code=403)
         return JSONResponse({"duplicate": outcome.duplicate, "applied": outcome.applied})

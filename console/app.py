@@ -20,6 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from alerts.runtime import AlertsConfig, alerts_config, build_service, publisher_sink
+from alerts.service import AlertService
+from console.alerts_mount import mount_alerts
 from console.auth import (
     SECRET_FILE_NAME,
     AuthConfig,
@@ -32,7 +35,8 @@ from console.basemap import add_basemap_roads_route
 from console.commands import add_command_routes
 from console.guard import AccessGuard
 from console.live import ChangeFeed, running
-from console.pages import add_page_routes
+from console.metrics import ConsoleMetrics, add_metrics
+from console.pages import DEMO_BANNER, add_page_routes
 from console.publisher import KafkaPublisher, RecordPublisher
 from console.scene import SceneMap, add_scene_route
 from dispatch import store
@@ -91,10 +95,15 @@ def create_app(
     engine: Engine | None = None,
     clock: Clock | None = None,
     auth: AuthConfig | None = None,
+    alerts: AlertService | None = None,
+    alerts_settings: AlertsConfig | None = None,
+    metrics: ConsoleMetrics | None = None,
 ) -> FastAPI:
     """The console app. Without ``publisher`` it publishes to Kafka from ``settings``.
 
     Without ``auth`` the mode comes from ``GOLDENTIME_AUTH`` (``required`` unless ``demo``).
+    Without ``alerts`` the public-warning service is built from the alert settings
+    (:func:`alerts.runtime.build_service`), its records published through ``publisher``.
     """
     engine = engine or engine_for(settings)
     create_schema(engine)
@@ -111,6 +120,15 @@ def create_app(
     signer = SessionSigner(secret, max_age_s=auth.session_max_age_s)
     limiter = LoginRateLimiter(max_failures=auth.login_max_failures, window_s=auth.login_window_s)
     feed = ChangeFeed(sessions)
+    alerts_settings = alerts_settings or alerts_config(settings)
+    if alerts is None:
+        alerts = build_service(
+            settings,
+            sessions=sessions,
+            clock=clock,
+            sink=publisher_sink(publisher.publish),
+            config=alerts_settings,
+        )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -282,6 +300,15 @@ def create_app(
             return [unit_record(r).model_dump(mode="json") for r in rows]
 
     add_command_routes(app, publisher=publisher, sessions=sessions, clock=clock)
+    mount_alerts(
+        app,
+        service=alerts,
+        config=alerts_settings,
+        settings=settings,
+        static_dir=STATIC_DIR,
+        banner=DEMO_BANNER if auth.demo else "",
+    )
+    add_metrics(app, metrics or ConsoleMetrics())
     add_scene_route(app, sessions=sessions, scene=SceneMap())
     add_basemap_roads_route(
         app, graphml=settings.seoul_data_dir / "roads" / "seoul_central_drive.graphml"

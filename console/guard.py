@@ -17,7 +17,7 @@ import anyio.to_thread
 from fastapi import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Match, Router
+from starlette.routing import BaseRoute, Match, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from console.auth import CSRF_HEADER, SESSION_COOKIE, AuthConfig, SessionSigner
@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # console.accounts registers tables: imported after create_sc
 PRINCIPAL_KEY = "goldentime.principal"
 COMMAND_ID_KEY = "goldentime.command_id"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-PAGES = frozenset({"/", "/crew"})
+PAGES = frozenset({"/", "/crew", "/supervisor/alerts"})
 _DEMO_ACTOR = re.compile(r"^[A-Za-z0-9._@-]{1,80}$")
 
 
@@ -111,15 +111,7 @@ class AccessGuard:
 
     def _route_template(self, scope: Scope) -> str | None:
         """The matched route's path template, or None when no route matches (404/405)."""
-        for route in self.router.routes:
-            match, _child = route.matches(scope)
-            if match == Match.FULL:
-                return str(getattr(route, "path", scope["path"]))
-        for route in self.router.routes:
-            match, _child = route.matches(scope)
-            if match == Match.PARTIAL:
-                return str(getattr(route, "path", scope["path"]))
-        return None
+        return matched_template(self.router, scope)
 
     def _unauthenticated(self, scope: Scope, conn: HTTPConnection, problem: str) -> Response:
         if scope.get("method") == "GET" and scope["path"] in PAGES:
@@ -154,6 +146,33 @@ class AccessGuard:
             status=status,
             command_id=scope.get(COMMAND_ID_KEY),
         )
+
+
+def flat_routes(routes: list[BaseRoute]) -> list[BaseRoute]:
+    """Routes with included routers expanded (FastAPI keeps an ``include_router`` as one
+    node); the console includes routers without a prefix, so child paths are full paths."""
+    found: list[BaseRoute] = []
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is None:
+            found.append(route)
+            continue
+        prefix = getattr(getattr(route, "include_context", None), "prefix", "")
+        if prefix:
+            raise ValueError(f"console routers are included without a prefix, not {prefix!r}")
+        found.extend(flat_routes(list(inner.routes)))
+    return found
+
+
+def matched_template(router: Router, scope: Scope) -> str | None:
+    """The path template of the route matching ``scope`` (full match first), or None."""
+    routes = flat_routes(list(router.routes))
+    for wanted in (Match.FULL, Match.PARTIAL):
+        for route in routes:
+            match, _child = route.matches(scope)
+            if match == wanted:
+                return str(getattr(route, "path", scope["path"]))
+    return None
 
 
 def _deny(status: int, detail: str) -> JSONResponse:

@@ -22,6 +22,8 @@ ALL_ROLES = frozenset(Role)
 CONTROL_ROOM = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
 COMMANDERS = frozenset({Role.DISPATCHER, Role.SUPERVISOR})
 UNIT_REPORTERS = frozenset({Role.CREW, Role.DISPATCHER, Role.SUPERVISOR})
+SUPERVISORS = frozenset({Role.SUPERVISOR})
+ADMINS = frozenset({Role.ADMIN})
 
 Via = Literal["session", "token", "demo"]
 
@@ -46,8 +48,10 @@ class Principal:
 
 DEMO_PRINCIPAL = Principal(name="demo", roles=ALL_ROLES, via="demo")
 
-# Paths (or path prefixes ending in "/") anyone may use, signed in or not.
-PUBLIC_PATHS = frozenset({"/api/health", "/login"})
+# Paths (or path prefixes ending in "/") anyone may use, signed in or not: GET/HEAD only,
+# except the sign-in form and the Twilio status webhook (which verifies X-Twilio-Signature).
+PUBLIC_PATHS = frozenset({"/api/health", "/login", "/alerts"})
+PUBLIC_POSTS = frozenset({"/login", "/hooks/twilio/status"})
 PUBLIC_PREFIXES = ("/static/", "/alerts/")
 
 # (method, route path template) -> roles allowed. Everything else is denied.
@@ -77,13 +81,28 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/units/{unit_id}/status"): UNIT_REPORTERS,
     ("POST", "/api/units/{unit_id}/position"): UNIT_REPORTERS,
     ("POST", "/api/units/{unit_id}/acknowledge"): UNIT_REPORTERS,
+    # Public warnings: drafting, approval (by another supervisor) and cancelling.
+    ("GET", "/supervisor/alerts"): SUPERVISORS,
+    ("GET", "/api/alerts"): SUPERVISORS,
+    ("GET", "/api/alerts/templates"): SUPERVISORS,
+    ("GET", "/api/alerts/areas"): SUPERVISORS,
+    ("POST", "/api/alerts/preview"): SUPERVISORS,
+    ("POST", "/api/alerts"): SUPERVISORS,
+    ("GET", "/api/alerts/{alert_id}/preview"): SUPERVISORS,
+    ("GET", "/api/alerts/{alert_id}/deliveries"): SUPERVISORS,
+    ("POST", "/api/alerts/{alert_id}/approve"): SUPERVISORS,
+    ("POST", "/api/alerts/{alert_id}/cancel"): SUPERVISORS,
+    # Prometheus: admins (Prometheus scrapes with an admin account's API token).
+    ("GET", "/metrics"): ADMINS,
 }
 
 
 def is_public(method: str, path: str) -> bool:
-    if path in PUBLIC_PATHS:
-        return method in {"GET", "HEAD", "POST"} if path == "/login" else method in {"GET", "HEAD"}
-    return method in {"GET", "HEAD"} and path.startswith(PUBLIC_PREFIXES)
+    if method == "POST":
+        return path in PUBLIC_POSTS
+    if method not in {"GET", "HEAD"}:
+        return False
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
 def allowed_roles(method: str, template: str) -> frozenset[Role]:

@@ -20,14 +20,21 @@ import faust
 from sqlalchemy.exc import SQLAlchemyError
 
 from dispatch import recommender
+from dispatch.closures import ClosureBook, active_closures, follow_closures
 from dispatch.commands import apply_command
 from dispatch.context import DispatchContext
 from dispatch.correlate import Signal
 from dispatch.intake import BatchOutcome, ingest
+from dispatch.reroute import sync_routes
+from dispatch.sensor_intake import AlarmHandler
 from dispatch.store import record_heartbeat
+from dispatch.structure_alarms import StructureDirectory, load_structures
+from dispatch.units import unit_record
 from goldentime import topics
 from goldentime.contracts import Call, DeadLetter, IncidentType, Record, decode, encode
 from goldentime.contracts.dispatch import Command
+from goldentime.contracts.routing import RoadClosure
+from goldentime.contracts.sensors import SensorAlarm
 from goldentime.contracts.video import VideoEvent, VideoEventType, VideoPhase
 from goldentime.errors import ContractError, StoreError
 from goldentime.metrics import Metrics, Outcome, ReasonClass, reason_class_of
@@ -39,6 +46,7 @@ BATCH_WITHIN_S = 0.01
 STORE_RETRY_MAX_S = 10.0
 HEARTBEAT_INTERVAL_S = 2.0
 SWEEP_INTERVAL_S = 5.0
+CLOSURE_SYNC_S = 5.0  # reconcile the network's closures with the database this often
 VIDEO_MIN_CONFIDENCE = 0.5
 VIDEO_TYPES = {VideoEventType.FIRE: IncidentType.FIRE, VideoEventType.SMOKE: IncidentType.FIRE}
 
@@ -88,14 +96,29 @@ def register(
     *,
     recommendations: bool = True,
     metrics: Metrics | None = None,
+    structures: StructureDirectory | None = None,
 ) -> None:
     """Declare the dispatch topics, agents and timers on ``app``.
 
     ``recommendations=False`` leaves out the recommender task (the intake throughput
     benchmark measures correlation alone; workers always run it). ``metrics`` receives the
     processed/dead-letter counts and end-to-end latencies (default: a private registry).
+    ``structures``: the monitored bridges and tunnels (default: the sensors registry of the
+    configured Seoul data).
     """
     metrics = metrics if metrics is not None else Metrics()
+    if structures is None:
+        from goldentime.settings import load_settings
+
+        structures = load_structures(load_settings().seoul_data_dir)
+    book = ClosureBook(ctx.network)
+    alarm_handler = AlarmHandler(
+        writers=ctx.writers,
+        book=book,
+        structures=structures,
+        catalog=ctx.catalog,
+        locate_gu=ctx.locate_gu,
+    )
 
     def topic(spec: topics.TopicSpec) -> Any:
         return app.topic(spec.name, key_serializer="raw", value_serializer="raw")
@@ -108,6 +131,8 @@ def register(
             topics.DEADLETTER,
             topics.UNITS,
             topics.RECOMMENDATIONS,
+            topics.CLOSURES,
+            topics.ALERT_REQUESTS,
         )
     }
     wake_recommender: asyncio.Queue[str] = asyncio.Queue()
@@ -275,7 +300,7 @@ def register(
                     outcome = Outcome.OK if applied.result.ok else Outcome.REFUSED
                     record_done(topics.COMMANDS.name, [command], outcome)
                     await publish(topics.INCIDENTS, applied.incidents)
-                    await publish(topics.UNITS, applied.units)
+                    await publish(topics.UNITS, await routed(applied.units))
                     await publish(topics.TIMELINE, applied.timeline)
                     for incident in applied.incidents:
                         wake_recommender.put_nowait(incident.id)
@@ -285,6 +310,93 @@ def register(
 
             await guarded(events, body, f"{len(events)} command(s)")
             yield None
+
+    async def routed(units: Sequence[Record]) -> Sequence[Record]:
+        """Plan routes for units now on their way (drop others'); their current states."""
+        if not units:
+            return units
+        ids = [u.id for u in units]
+
+        def work() -> list[Record]:
+            with ctx.writers.begin() as session:
+                changed = {
+                    row.id: unit_record(row)
+                    for row in sync_routes(session, ctx.network, ids, now=ctx.clock.now())
+                }
+            return [changed.get(u.id, u) for u in units]
+
+        return await in_store(work, f"routes of {len(ids)} unit(s)")
+
+    @app.agent(topic(topics.SENSOR_ALARMS), name="dispatch.sensors")
+    async def sensor_alarms(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
+        async for events in cast(faust.Stream[Any], stream).take_events(
+            BATCH_MAX, within=BATCH_WITHIN_S
+        ):
+
+            async def body(events: Sequence[Any] = events) -> None:
+                alarms: list[SensorAlarm] = []
+                for event in events:
+                    try:
+                        alarms.append(decode(SensorAlarm, event.value))
+                    except ContractError as err:
+                        await dead_letter(
+                            event, err.reason, reason_class=reason_class_of(err.reason)
+                        )
+                if not alarms:
+                    return
+                outcome = await in_store(
+                    lambda: alarm_handler.handle(alarms, now=ctx.clock.now()),
+                    f"{len(alarms)} sensor alarm(s)",
+                )
+                # closures first: every other worker applies them before it routes again
+                await publish(topics.CLOSURES, outcome.closures)
+                await publish(topics.INCIDENTS, outcome.incidents)
+                await publish(topics.UNITS, outcome.units)
+                await publish(topics.TIMELINE, outcome.timeline)
+                await publish(topics.ALERT_REQUESTS, outcome.alerts)
+                for incident in outcome.incidents:
+                    wake_recommender.put_nowait(incident.id)
+                if outcome.closures:
+                    wake_recommender.put_nowait("*")
+                acted = set(outcome.handled)
+                record_done(
+                    topics.SENSOR_ALARMS.name, [a for a in alarms if a.id in acted], Outcome.OK
+                )
+                record_done(
+                    topics.SENSOR_ALARMS.name,
+                    [a for a in alarms if a.id not in acted],
+                    Outcome.IGNORED,
+                )
+                for alarm_id in outcome.unknown:
+                    log.warning("sensor alarm %s: structure not in the registry", alarm_id)
+
+            await guarded(events, body, f"{len(events)} sensor alarm(s)")
+            yield None
+
+    async def apply_closure(record: RoadClosure) -> None:
+        loop = asyncio.get_running_loop()
+        if await loop.run_in_executor(ctx.executor, book.apply, record):
+            log.info("closure %s %s: %s", record.id, record.action.value, record.structure_name)
+            wake_recommender.put_nowait("*")
+
+    async def sync_closures() -> None:
+        def work() -> tuple[int, int]:
+            with ctx.sessions() as session:
+                return book.sync(active_closures(session))
+
+        try:
+            closed, reopened = await asyncio.get_running_loop().run_in_executor(ctx.executor, work)
+        except SQLAlchemyError as err:
+            log.warning("closures not reconciled with the database: %s", err)
+            return
+        if closed or reopened:
+            log.info("closures from the database: %d applied, %d reopened", closed, reopened)
+            wake_recommender.put_nowait("*")
+
+    async def closures_follower() -> None:
+        await sync_closures()  # re-apply what is active before anything is routed
+        bootstrap = [f"{url.host}:{url.port or 9092}" for url in app.conf.broker]
+        await follow_closures(bootstrap, apply_closure, client_id=f"{ctx.consumer_name}:closures")
 
     async def recommend_loop() -> None:
         while True:
@@ -336,5 +448,7 @@ def register(
     started_at = ctx.clock.now()
     app.timer(HEARTBEAT_INTERVAL_S)(periodic_heartbeat)
     app.on_rebalance_complete.connect(after_rebalance)
+    app.task(closures_follower)
+    app.timer(CLOSURE_SYNC_S)(sync_closures)
     if recommendations:
         app.task(recommend_loop)

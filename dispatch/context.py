@@ -21,9 +21,12 @@ from goldentime.clock import Clock, SystemClock
 from goldentime.db import create_schema, engine_for, session_factory, writer
 from goldentime.settings import Settings
 from routing import RoadNetwork, load_network
+from routing.approach import DEFAULT_APPROACH_M
 from routing.units import load_fire_units
 
 log = logging.getLogger(__name__)
+
+APPROACH_M = DEFAULT_APPROACH_M  # stations this far off the graph's roads still answer
 
 
 @dataclass
@@ -64,18 +67,26 @@ def road_network(settings: Settings) -> RoadNetwork:
     return network
 
 
+def fleet_for(network: RoadNetwork, units_csv: Path) -> list[Vehicle]:
+    """The vehicles of every station the network's incidents can be answered from.
+
+    The stations inside the graph's area and the real stations just outside it, within
+    `APPROACH_M` of its roads (their units reach it by an estimated approach leg, see
+    routing.approach): they are the first-due units near the graph's edge and its mutual aid.
+    """
+    stations = {
+        u.unit_id for u in load_fire_units(units_csv, inside=network, approach_m=APPROACH_M)
+    }
+    return load_fleet(units_csv, station_ids=stations)
+
+
 def build_context(settings: Settings, *, clock: Clock | None = None) -> DispatchContext:
     engine = engine_for(settings)
     create_schema(engine)
     clock = clock or SystemClock()
     network = road_network(settings)
-    stations = {
-        u.unit_id
-        for u in load_fire_units(
-            settings.seoul_data_dir / "units" / "fire_units.csv", inside=network
-        )
-    }
-    fleet = load_fleet(settings.seoul_data_dir / "units" / "fire_units.csv", station_ids=stations)
+    fleet = fleet_for(network, settings.seoul_data_dir / "units" / "fire_units.csv")
+    stations = {v.station_id for v in fleet}
     writers = session_factory(writer(engine))
     try:
         with writers.begin() as session:

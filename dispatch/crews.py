@@ -37,6 +37,7 @@ class Trip:
     eta_s: float = 0.0
     phase: str = "dispatched"
     phase_at: float = 0.0
+    route_revision: int = 0  # of the route dispatch planned for the unit (0: our own)
 
 
 class DemoCrews:
@@ -80,9 +81,22 @@ class DemoCrews:
             self._post(f"/api/incidents/{incident['id']}/dispatch", {}, DISPATCHER)
             self.echo(f"demo-dispatcher: dispatched recommended units to {incident['id']}")
 
+    def _follow(self, trip: Trip, route: dict[str, Any], now: float) -> None:
+        """Drive the route dispatch planned (at dispatch, or a re-route around a closure)."""
+        trip.path = [(lat, lon) for lon, lat in route["geometry"]["coordinates"]]
+        trip.eta_s = float(route["eta_s"])
+        trip.route_revision = int(route.get("revision", 1))
+        if trip.phase == "en_route":
+            trip.phase_at = now  # the new route starts where the unit is now
+
     def _start_trip(self, unit: dict[str, Any], now: float) -> None:
         incident = self.client.get(f"/api/incidents/{unit['incident_id']}").json()
         trip = Trip(unit["id"], unit["incident_id"], now, phase_at=now)
+        if unit.get("route"):
+            self._follow(trip, unit["route"], now)
+            self.trips[unit["id"]] = trip
+            self._post(f"/api/units/{unit['id']}/acknowledge", {}, CREW)
+            return
         try:
             route = self.network.route(
                 (unit["lat"], unit["lon"]), (incident["lat"], incident["lon"]), vehicle=unit["kind"]
@@ -137,6 +151,11 @@ class DemoCrews:
         for unit in self.client.get("/api/units").json():
             if unit["status"] == "dispatched" and unit["id"] not in self.trips:
                 self._start_trip(unit, now)
+            trip = self.trips.get(unit["id"])
+            route = unit.get("route")
+            if trip is not None and route and int(route.get("revision", 1)) > trip.route_revision:
+                self._follow(trip, route, now)
+                self.echo(f"demo-crews: {unit['id']} follows its new route ({route['reason']})")
         for trip in list(self.trips.values()):
             self._advance(trip, now)
         self._close_finished()

@@ -114,6 +114,8 @@ class UnitRow(Base):
     )
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # the route it is driving (goldentime.contracts.routing.UnitRoute as JSON), or None
+    route: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     incident: Mapped[IncidentRow | None] = relationship(back_populates="units")
 
@@ -241,3 +243,40 @@ def live_workers(session: Session, *, now: datetime, max_age_s: float) -> list[W
 def latest_recommendation(session: Session, incident_id: str) -> dict[str, Any] | None:
     row = session.get(RecommendationRow, incident_id)
     return None if row is None else dict(row.payload)
+
+
+class StructureClosureRow(Base):
+    """One critical episode of a monitored structure and the road closure it caused.
+
+    The id is the closure id (derived from the alarm that opened the episode). ``edges`` is
+    empty for a structure outside the road graph (the episode is kept all the same, so a
+    second critical alarm of the structure does not draft a second warning). Active
+    closures (``reopened_at`` is NULL) are re-applied to the road network at worker start.
+    """
+
+    __tablename__ = "structure_closures"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    structure_id: Mapped[str] = mapped_column(String(80), index=True)
+    structure_name: Mapped[str] = mapped_column(String(200), default="")
+    edges: Mapped[list[list[int]]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    incident_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    closed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    reopened_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
+    reopen_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class SensorAlarmRow(Base):
+    """Every sensor alarm dispatch acted on, once (idempotency by alarm id) and what it did."""
+
+    __tablename__ = "sensor_alarms"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    structure_id: Mapped[str] = mapped_column(String(80), index=True)
+    level: Mapped[str] = mapped_column(String(20))
+    structure_level: Mapped[str] = mapped_column(String(20))
+    raised_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    incident_id: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
+    action: Mapped[str] = mapped_column(String(300))
+    handled_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from dispatch.fleet import Vehicle
 from dispatch.store import UnitRow
-from goldentime.contracts.dispatch import UnitState, UnitStatus
+from goldentime.contracts.dispatch import UnitStatus
+from goldentime.contracts.routing import RoutedUnitState, UnitRoute
 
 
 def seed_units(session: Session, fleet: Iterable[Vehicle], *, now: datetime) -> int:
@@ -41,8 +42,9 @@ def seed_units(session: Session, fleet: Iterable[Vehicle], *, now: datetime) -> 
     return added
 
 
-def unit_record(row: UnitRow) -> UnitState:
-    return UnitState(
+def unit_record(row: UnitRow) -> RoutedUnitState:
+    """The wire/API form of a unit, with the route it is driving (None when not on its way)."""
+    return RoutedUnitState(
         id=row.id,
         station_id=row.station_id,
         station_name=row.station_name,
@@ -56,6 +58,7 @@ def unit_record(row: UnitRow) -> UnitState:
         incident_id=row.incident_id,
         updated_at=row.updated_at,
         revision=row.revision,
+        route=None if row.route is None else UnitRoute.model_validate(row.route),
     )
 
 

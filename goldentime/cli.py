@@ -27,6 +27,7 @@ PLUGIN_COMMANDS: dict[str, str] = {
     "broker": "goldentime.commands.system:broker",
     "contracts": "goldentime.commands.system:contracts",
     "db": "goldentime.commands.system:db",
+    "chaos": "goldentime.commands.chaos:chaos",
     "topics": "goldentime.commands.topics:topics",
     "user": "console.cli:user",
     "call": "goldentime.commands.intake:call",
@@ -50,6 +51,8 @@ BENCH_COMMANDS: dict[str, str] = {
     "alerts": "bench.alerts:command",
     "dispatch": "bench.dispatch:command",
     "sensors": "bench.sensors:command",
+    "scaleout": "bench.scaleout:command",
+    "console": "bench.console:command",
 }
 
 

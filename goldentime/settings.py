@@ -161,6 +161,80 @@ class Settings(BaseSettings):
         description="Log lines as readable text, or one JSON object per line for log shippers.",
         **_env("LOG_FORMAT"),
     )
+    # --- public warnings (alerts) -------------------------------------------------------
+    public_base_url: str | None = Field(
+        default=None,
+        description="Base URL of the public pages (links in SMS and posts, CAP web, Twilio "
+        "callback). Unset: the console URL.",
+        **_env("PUBLIC_BASE_URL"),
+    )
+    twilio_account_sid: str | None = Field(
+        default=None,
+        description="Twilio account SID (unset: no SMS).",
+        **_env("TWILIO_ACCOUNT_SID"),
+    )
+    twilio_auth_token: str | None = Field(
+        default=None,
+        description="Twilio auth token; also verifies X-Twilio-Signature.",
+        **_env("TWILIO_AUTH_TOKEN"),
+    )
+    twilio_sender: str | None = Field(
+        default=None,
+        description="SMS sender number (numeric for Korean recipients).",
+        **_env("TWILIO_SENDER"),
+    )
+    twilio_api_base_url: str | None = Field(
+        default=None,
+        description="Twilio API base URL (unset: Twilio itself; the loopback fake in the demo).",
+        **_env("TWILIO_API_BASE_URL"),
+    )
+    twilio_sandbox_account_sid: str | None = Field(
+        default=None,
+        description="Sandbox Twilio account SID: the SMS channel of exercises.",
+        **_env("TWILIO_SANDBOX_ACCOUNT_SID"),
+    )
+    twilio_sandbox_auth_token: str | None = Field(
+        default=None,
+        description="Sandbox Twilio auth token.",
+        **_env("TWILIO_SANDBOX_AUTH_TOKEN"),
+    )
+    twilio_sandbox_api_base_url: str | None = Field(
+        default=None,
+        description="Sandbox Twilio API base URL.",
+        **_env("TWILIO_SANDBOX_API_BASE_URL"),
+    )
+    mastodon_base_url: str | None = Field(
+        default=None,
+        description="Mastodon instance for public warnings (unset: none).",
+        **_env("MASTODON_BASE_URL"),
+    )
+    mastodon_token: str | None = Field(
+        default=None,
+        description="Mastodon access token.",
+        **_env("MASTODON_TOKEN"),
+    )
+    mastodon_sandbox_base_url: str | None = Field(
+        default=None,
+        description="Mastodon instance for exercises.",
+        **_env("MASTODON_SANDBOX_BASE_URL"),
+    )
+    mastodon_sandbox_token: str | None = Field(
+        default=None,
+        description="Mastodon token for exercises.",
+        **_env("MASTODON_SANDBOX_TOKEN"),
+    )
+    alert_sms_rate_per_s: float = Field(
+        default=100.0,
+        gt=0,
+        le=10_000,
+        description="SMS messages per second per sender.",
+        **_env("ALERT_SMS_RATE_PER_S"),
+    )
+    alert_demo_subscribers: bool = Field(
+        default=False,
+        description="Seed demo alert subscribers in central Seoul.",
+        **_env("ALERT_DEMO_SUBSCRIBERS"),
+    )
     # --- demo ---------------------------------------------------------------------------------
     demo_speed: float = Field(
         default=60.0,

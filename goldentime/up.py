@@ -145,6 +145,49 @@ class LocalSystem:
         self.stop()
 
 
+def _start_demo_children(
+    system: LocalSystem, settings: Settings, fake_ports: list[int], echo: Echo
+) -> None:
+    """Alert-channel fakes, the sensors worker with two replays, and the call replay."""
+    from alerts.demo import fakes_argv
+    from sensors import scenario
+
+    sup = system.supervisor
+    sup.add(
+        ChildSpec(
+            "alert-fakes",
+            fakes_argv(
+                host=settings.console_host,
+                twilio_port=fake_ports[0],
+                sandbox_port=fake_ports[1],
+                mastodon_port=fake_ports[2],
+            ),
+        )
+    )
+    sup.add(ChildSpec("sensors", python_argv("sensors", "worker")))
+    sup.add(ChildSpec("demo", python_argv("demo", "--url", system.url), restart=False))
+    sup.add(
+        ChildSpec(
+            "replay-jamsu",
+            python_argv("sensors", "replay", str(scenario.SHIPPED), "--now", "--speed", "60"),
+            restart=False,
+        )
+    )
+    sup.add(
+        ChildSpec(
+            "replay-sajik",
+            python_argv("sensors", "replay", str(scenario.SAJIK_SHIPPED), "--now", "--speed", "30"),
+            restart=False,
+        )
+    )
+    for name in ("alert-fakes", "sensors", "demo", "replay-jamsu", "replay-sajik"):
+        sup.start(name)
+    echo(
+        "[supervisor] demo: calls, a fire video, a Han river flood at Jamsu bridge and a "
+        "fire in 사직터널 (road closure and re-routing); Twilio and Mastodon are loopback fakes"
+    )
+
+
 def run(
     settings: Settings,
     *,
@@ -166,6 +209,18 @@ def run(
         signal.signal(signal.SIGTERM, _on_signal)
 
     system = LocalSystem(settings, port=port, workers=workers, echo=echo)
+    fake_ports: list[int] = []
+    if demo:
+        from alerts.demo import demo_environment
+
+        host = settings.console_host
+        fake_ports = [free_port(host) for _ in range(3)]
+        system.env |= demo_environment(
+            public_base_url=system.url,
+            twilio_url=f"http://{host}:{fake_ports[0]}",
+            sandbox_url=f"http://{host}:{fake_ports[1]}",
+            mastodon_url=f"http://{host}:{fake_ports[2]}",
+        )
     try:
         system.start(stop=stop)
         if stop.is_set():
@@ -185,10 +240,7 @@ def run(
                 f"[supervisor] video relay (demo cameras) on "
                 f"http://{settings.console_host}:{video_port}"
             )
-            system.supervisor.add(
-                ChildSpec("demo", python_argv("demo", "--url", system.url), restart=False)
-            )
-            system.supervisor.start("demo")
+            _start_demo_children(system, settings, fake_ports, echo)
         while not stop.is_set():
             system.tick()
             stop.wait(0.2)

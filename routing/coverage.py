@@ -5,6 +5,8 @@ one of its arcs can be driven end to end within T from the nearest available uni
 ``dist(tail) + travel_time(arc) <= T``. Coverage = covered length / total length.
 
 How it stays cheap:
+- units off the graph (routing.approach) are seeded at their cheapest entry nodes with their
+  estimated approach times;
 - the full computation is ONE multi-source, cutoff-limited dijkstra over a copy of the forward
   CSR with one virtual row per unit (its snapped partial-edge departures), returning for every
   node its time and the unit that owns it (``min_only`` sources);
@@ -28,7 +30,9 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import mapping
 
-from routing.compiled import FloatArray, IntArray
+from routing.anchors import Anchor
+from routing.approach import Approach
+from routing.compiled import CompiledGraph, FloatArray, IntArray
 from routing.errors import RoutingError
 from routing.model import UnitPosition
 from routing.speeds import check_vehicle
@@ -36,7 +40,7 @@ from routing.speeds import check_vehicle
 if TYPE_CHECKING:
     from routing.network import RoadNetwork
 
-SLOTS = 4
+SLOTS = 8  # per unit: its departures, or its cheapest approach entries when off the graph
 NO_SOURCE = -9999
 
 
@@ -56,6 +60,19 @@ class MoveUp:
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict."""
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in self.__dict__.items()}
+
+
+def seeds_of(
+    start: Anchor | Approach, compiled: CompiledGraph, weights: FloatArray
+) -> list[tuple[int, float]]:
+    """(node, seconds) a search from ``start`` begins with: its departures or approach entries.
+
+    A unit off the graph (routing.approach) enters at its entry nodes after its estimated
+    approach time; searches keep the cheapest few of them (`VIRTUAL_SLOTS` / `SLOTS`).
+    """
+    if isinstance(start, Approach):
+        return list(zip(start.nodes.tolist(), start.seconds.tolist(), strict=True))
+    return [(h, c) for h, c, _ in start.departures(compiled, weights)]
 
 
 def _ranges(indptr: npt.NDArray[np.integer[Any]], rows: IntArray) -> IntArray:
@@ -123,13 +140,13 @@ class CoverageModel:
         self.dep_head[i] = self.n + i
         self.dep_cost[i] = np.inf
         try:
-            anchor = self.net._anchor(unit.lat, unit.lon, self.vehicle)
+            start = self.net._endpoint(unit.lat, unit.lon, self.vehicle)
         except RoutingError as err:
             self.unplaced[unit.unit_id] = str(err)
             return
         self.unplaced.pop(unit.unit_id, None)
-        deps = sorted(anchor.departures(self.net.compiled, self.weights), key=lambda d: d[1])
-        for s, (head, cost, _arc) in enumerate(deps[:SLOTS]):
+        deps = sorted(seeds_of(start, self.net.compiled, self.weights), key=lambda d: d[1])
+        for s, (head, cost) in enumerate(deps[:SLOTS]):
             self.dep_head[i, s] = head
             self.dep_cost[i, s] = cost
 

@@ -1,6 +1,7 @@
 """All units' ETAs to one incident: cached unit anchors, a vectorised tree lookup, ranking.
 
-Units rarely move, so a `UnitBatch` (every unit's snap anchor, flattened into numpy arrays per
+Units rarely move, so a `UnitBatch` (every unit's snap anchor, or for a unit off the graph its
+approach leg's entry nodes and times (routing.approach), flattened into numpy arrays per
 vehicle class, plus the sort keys) is built once per unit list and reused until the effective
 weights change (a closure or restriction can change where a unit snaps). Per query, each
 vehicle group's ETAs are one fancy-indexed lookup in the reverse search tree; `UnitEta`
@@ -18,10 +19,11 @@ import numpy as np
 import numpy.typing as npt
 
 from routing.anchors import Anchor, direct
+from routing.approach import Approach
 from routing.compiled import FloatArray, IntArray
 from routing.errors import RoutingError
 from routing.model import Route, UnitEta, UnitPosition
-from routing.paths import assemble_route, path_length
+from routing.paths import Leg, assemble_route, path_length
 
 if TYPE_CHECKING:
     from routing.network import RoadNetwork
@@ -51,6 +53,11 @@ class VehicleGroup:
     heads: IntArray  # head node of each arc (where leaving the unit along it ends)
     leave: FloatArray  # fraction of each arc still to drive from the unit
     at_head: npt.NDArray[np.bool_]  # nothing left to drive: costs 0 even on a closed arc
+    approaches: list[Approach | None]  # per member: its approach leg when off the graph
+    approached: IntArray  # member positions that are off the graph (with an approach)
+    entry_starts: IntArray  # offset of each approached member's first entry below
+    entry_nodes: IntArray  # every entry node of every approached member
+    entry_cost: FloatArray  # approach seconds to each entry node
 
     @classmethod
     def build(
@@ -58,25 +65,31 @@ class VehicleGroup:
         vehicle: str,
         members: list[int],
         units: Sequence[UnitPosition],
-        anchor_of: Callable[[float, float, str], Anchor],
+        endpoint_of: Callable[[float, float, str], Anchor | Approach],
         arc_v: IntArray,
     ) -> VehicleGroup:
-        """Snap each member (errors become notes) and flatten the anchors."""
-        anchors: list[Anchor | None] = []
+        """Snap each member or give it an approach leg (errors become notes); flatten both."""
+        starts: list[Anchor | Approach | None] = []
         notes: list[str | None] = []
         for i in members:
             try:
-                anchors.append(anchor_of(units[i].lat, units[i].lon, vehicle))
-                notes.append(None)
+                start = endpoint_of(units[i].lat, units[i].lon, vehicle)
             except RoutingError as err:
-                anchors.append(None)
+                starts.append(None)
                 notes.append(str(err))
+                continue
+            starts.append(start)
+            notes.append(start.note if isinstance(start, Approach) else None)
+        anchors = [a if isinstance(a, Anchor) else None for a in starts]
         snapped = [m for m, a in enumerate(anchors) if a is not None]
         found = [a for a in anchors if a is not None]
         sizes = np.array([a.arcs.size for a in found], dtype=np.int64)
         arcs = np.concatenate([a.arcs for a in found]) if found else np.zeros(0, np.int64)
         position = np.concatenate([a.position for a in found]) if found else np.zeros(0)
         leave = 1.0 - position
+        outside = [m for m, a in enumerate(starts) if isinstance(a, Approach)]
+        legs = [a for a in starts if isinstance(a, Approach)]
+        leg_sizes = np.array([a.nodes.size for a in legs], dtype=np.int64)
         return cls(
             vehicle=vehicle,
             members=members,
@@ -89,6 +102,11 @@ class VehicleGroup:
             heads=arc_v[arcs],
             leave=leave,
             at_head=leave <= 0.0,
+            approaches=[a if isinstance(a, Approach) else None for a in starts],
+            approached=np.asarray(outside, dtype=np.int64),
+            entry_starts=np.cumsum(leg_sizes) - leg_sizes,
+            entry_nodes=np.concatenate([a.nodes for a in legs]) if legs else np.zeros(0, np.int64),
+            entry_cost=np.concatenate([a.seconds for a in legs]) if legs else np.zeros(0),
         )
 
     def lookup(
@@ -97,7 +115,8 @@ class VehicleGroup:
         """Each member's ETA (inf: unsnapped/unreachable) and the direct-drive plans.
 
         A member's ETA is its best departure arc: the rest of that arc plus the tree's time
-        from the arc's head. A member on the incident's own road may drive straight there.
+        from the arc's head. A member on the incident's own road may drive straight there. A
+        member off the graph takes its best entry: approach time + the tree's time from there.
         """
         best = np.full(len(self.members), np.inf)
         if self.arcs.size:
@@ -105,6 +124,9 @@ class VehicleGroup:
             cost[self.at_head] = 0.0
             totals = self.leave * cost + dist[self.heads]
             best[self.snapped] = np.minimum.reduceat(totals, self.starts)
+        if self.entry_nodes.size:
+            via = self.entry_cost + dist[self.entry_nodes]
+            best[self.approached] = np.minimum.reduceat(via, self.entry_starts)
         plans: dict[int, Plan] = {}
         shared = (self.arcs[:, None] == target.arcs[None, :]).any(axis=1)
         if shared.any():
@@ -124,8 +146,8 @@ class UnitBatch:
     groups: list[VehicleGroup]
     group_of: list[int]  # per unit: index of its group
     member_of: list[int]  # per unit: position within its group
-    anchors: list[Anchor | None]  # per unit
-    notes: list[str | None]  # per unit: why it could not be snapped
+    starts: list[Anchor | Approach | None]  # per unit: its snap, its approach leg, or None
+    notes: list[str | None]  # per unit: why it could not be snapped, or its approach note
     id_rank: IntArray  # per unit: rank of its unit_id among the sorted ids
     group_order: IntArray  # per unit: position when the groups are laid end to end
     by_id: IntArray  # units sorted by (unit_id, group_order): the order of unreached units
@@ -134,33 +156,34 @@ class UnitBatch:
     def build(
         cls,
         units: Sequence[UnitPosition],
-        anchor_of: Callable[[float, float, str], Anchor],
+        endpoint_of: Callable[[float, float, str], Anchor | Approach],
         arc_v: IntArray,
     ) -> UnitBatch:
-        """Group units by vehicle class (first appearance order) and snap them."""
+        """Group units by vehicle class (first appearance order) and snap/approach them."""
         by_vehicle: dict[str, list[int]] = {}
         for i, unit in enumerate(units):
             by_vehicle.setdefault(unit.vehicle, []).append(i)
         groups = [
-            VehicleGroup.build(vehicle, members, units, anchor_of, arc_v)
+            VehicleGroup.build(vehicle, members, units, endpoint_of, arc_v)
             for vehicle, members in by_vehicle.items()
         ]
         n = len(units)
         group_of, member_of = [0] * n, [0] * n
-        anchors: list[Anchor | None] = [None] * n
+        starts: list[Anchor | Approach | None] = [None] * n
         notes: list[str | None] = [None] * n
         laid_out: list[int] = []
         for g, group in enumerate(groups):
             for m, i in enumerate(group.members):
                 group_of[i], member_of[i] = g, m
-                anchors[i], notes[i] = group.anchors[m], group.notes[m]
+                starts[i] = group.anchors[m] or group.approaches[m]
+                notes[i] = group.notes[m]
             laid_out.extend(group.members)
         group_order = np.empty(n, dtype=np.int64)
         group_order[laid_out] = np.arange(n)
         ids = {unit_id: r for r, unit_id in enumerate(sorted({u.unit_id for u in units}))}
         id_rank = np.fromiter((ids[u.unit_id] for u in units), dtype=np.int64, count=n)
         by_id = np.lexsort((group_order, id_rank))
-        return cls(groups, group_of, member_of, anchors, notes, id_rank, group_order, by_id)
+        return cls(groups, group_of, member_of, starts, notes, id_rank, group_order, by_id)
 
 
 @dataclass(frozen=True)
@@ -198,7 +221,9 @@ def rank_etas(
         if eta > cutoff_s:
             result.append(UnitEta(unit.unit_id, None, unit.vehicle, rank, batch.notes[i] or beyond))
             continue
-        start, tree = batch.anchors[i], trees[batch.group_of[i]]
+        start, tree = batch.starts[i], trees[batch.group_of[i]]
+        if start is None:  # cannot happen: an unplaced unit has an infinite ETA
+            raise AssertionError(f"unit {unit.unit_id} reached without a start")
         plan = tree.plans.get(batch.member_of[i], tree.tree_plan)
         distance = partial(_distance, net, start, tree.target, plan)
         route = (
@@ -206,23 +231,34 @@ def rank_etas(
             if rank <= top_n_routes
             else None
         )
-        result.append(UnitEta(unit.unit_id, eta, unit.vehicle, rank, None, distance, route))
+        note = batch.notes[i]  # None, or the approach note of a unit off the graph
+        result.append(UnitEta(unit.unit_id, eta, unit.vehicle, rank, note, distance, route))
     return result
 
 
-def _distance(net: RoadNetwork, start: Anchor, target: Anchor, plan: Plan) -> float:
+def _distance(net: RoadNetwork, start: Anchor | Approach, target: Anchor, plan: Plan) -> float:
+    if isinstance(start, Approach):
+        entry, parts = net.approach_parts(start, target, plan)
+        return float(start.road_m[entry]) + path_length(net, parts)
     return path_length(net, net.path_parts(start, target, plan))
 
 
 def _route(
     net: RoadNetwork,
     unit: UnitPosition,
-    start: Anchor,
+    start: Anchor | Approach,
     target: Anchor,
     plan: Plan,
     incident: tuple[float, float],
 ) -> Route:
+    origin = (unit.lat, unit.lon)
+    if isinstance(start, Approach):
+        entry, parts = net.approach_parts(start, target, plan)
+        return assemble_route(
+            net, parts, vehicle=unit.vehicle, metric="time", origin=origin,
+            destination=incident, snaps=(None, target.snap), lead_in=Leg.of(start, entry),
+        )  # fmt: skip
     return assemble_route(
         net, net.path_parts(start, target, plan), vehicle=unit.vehicle, metric="time",
-        origin=(unit.lat, unit.lon), destination=incident, snaps=(start.snap, target.snap),
+        origin=origin, destination=incident, snaps=(start.snap, target.snap),
     )  # fmt: skip

@@ -55,6 +55,14 @@ class Route:
     snap_origin_m: float = 0.0
     snap_destination_m: float = 0.0
     avoided_edge: tuple[int, int, int] | None = None  # set on an alternative route
+    # Estimated legs off the road graph (routing.approach), included in eta_s and distance_m:
+    approach_s: float = 0.0
+    approach_m: float = 0.0
+
+    @property
+    def estimated(self) -> bool:
+        """True when part of the route is an estimated approach leg off the road graph."""
+        return self.approach_m > 0.0 or self.approach_s > 0.0
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict (the `goldentime route --json` object)."""
@@ -71,12 +79,17 @@ class Route:
             "snap_origin_m": round(self.snap_origin_m, 1),
             "snap_destination_m": round(self.snap_destination_m, 1),
             "avoided_edge": list(self.avoided_edge) if self.avoided_edge else None,
+            "approach_s": round(self.approach_s, 1),
+            "approach_m": round(self.approach_m, 1),
         }
 
 
 @dataclass(eq=False)
 class UnitEta:
     """One unit's ETA to an incident. ``eta_s`` is None when beyond the cutoff or unreachable.
+
+    ``note`` says why a unit has no ETA, or, with an ETA, that it includes an estimated approach
+    from outside the road graph (routing.approach.APPROACH_NOTE).
 
     ``distance_m`` (along the fastest path) and ``route`` (top N only) are derived from the
     search tree on first access, so ranking 100+ units stays cheap.

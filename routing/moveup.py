@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from routing.coverage import MoveUp
+from routing.coverage import MoveUp, seeds_of
 from routing.errors import RoutingError
 from routing.model import UnitPosition
 
@@ -20,11 +20,11 @@ def _station_reach(model: CoverageModel, station: UnitPosition) -> IntArray | No
     """Segments a unit parked at ``station`` would cover alone (None if it cannot snap)."""
     net = model.net
     try:
-        anchor = net._anchor(station.lat, station.lon, model.vehicle)
+        start = net._endpoint(station.lat, station.lon, model.vehicle)
     except RoutingError:
         return None
     ws = net.compiled.weights(model.vehicle, "time")
-    seeds = [(h, c) for h, c, _ in anchor.departures(net.compiled, ws.arc_weights)]
+    seeds = seeds_of(start, net.compiled, ws.arc_weights)
     tree = net.compiled.search(ws, seeds, reverse=False, limit=model.limit_s)
     covered = tree.dist[net.compiled.arc_u] + model.weights <= model.limit_s
     found: IntArray = np.unique(model.seg_of_arc[covered])

@@ -14,12 +14,21 @@ import numpy as np
 import numpy.typing as npt
 
 from routing.anchors import Anchor, direct
+from routing.approach import Approach, ApproachModel, ApproachRules
+from routing.approach_routes import approach_route
 from routing.closures import ClosureRegistry, area_from_geojson
 from routing.compiled import CompiledGraph, WeightSet, check_metric
-from routing.errors import RoutingError, UnreachableError
+from routing.errors import RoutingError, SnapError, UnreachableError
 from routing.etas import BatchKey, GroupTree, UnitBatch, batch_key, rank_etas
 from routing.model import LoadInfo, Route, UnitEta, UnitPosition, check_latlon
-from routing.paths import PathPart, assemble_route, busiest_arc, tree_from_point, tree_to_point
+from routing.paths import (
+    PathPart,
+    assemble_route,
+    busiest_arc,
+    tree_from_node,
+    tree_from_point,
+    tree_to_point,
+)
 from routing.snapping import DEFAULT_MAX_SNAP_M, EdgeIndex, Snap
 from routing.speeds import SpeedTable, check_vehicle
 
@@ -58,6 +67,7 @@ class RoadNetwork:
         speeds: SpeedTable | None = None,
         source: str = "<graph>",
         max_snap_m: float = DEFAULT_MAX_SNAP_M,
+        approach: ApproachRules | None = None,
     ) -> None:
         if not isinstance(graph, nx.MultiDiGraph):
             raise RoutingError(f"road graph must be a networkx MultiDiGraph, got {type(graph)}")
@@ -66,6 +76,7 @@ class RoadNetwork:
         self.graph, self.load_info = largest_component(graph, source=source)
         self.speeds = speeds or SpeedTable()
         self.max_snap_m = float(max_snap_m)
+        self.approach_rules = approach or ApproachRules()
         self._restriction_reasons: dict[str, str] = {}
         self._compile()
 
@@ -74,6 +85,8 @@ class RoadNetwork:
         self.index = EdgeIndex(self.graph, self.compiled)
         self.closures = ClosureRegistry(self.compiled, self.index)
         self._anchor_cache: dict[tuple[float, float, str], Anchor] = {}
+        self._approach_cache: dict[tuple[float, float, str], Approach] = {}
+        self._approach_model: ApproachModel | None = None
         self._batch_cache: dict[BatchKey, UnitBatch] = {}
         self._blocked_cache: dict[str, npt.NDArray[np.bool_] | None] = {}
         self._anchor_version = self.compiled.version
@@ -98,6 +111,7 @@ class RoadNetwork:
         """Drop cached anchors when closures/restrictions changed (snaps avoid blocked roads)."""
         if self._anchor_version != self.compiled.version:
             self._anchor_cache.clear()
+            self._approach_cache.clear()
             self._batch_cache.clear()
             self._blocked_cache.clear()
             self._anchor_version = self.compiled.version
@@ -121,6 +135,54 @@ class RoadNetwork:
             self._anchor_cache[key] = found
         return found
 
+    @property
+    def approaches(self) -> ApproachModel:
+        """Entry candidates and legs for points off the graph (built on first use)."""
+        if self._approach_model is None:
+            self._approach_model = ApproachModel(
+                self.graph, self.compiled, self.index, self.speeds, self.approach_rules
+            )
+        return self._approach_model
+
+    def endpoint(self, point: tuple[float, float], *, vehicle: str = "engine") -> Anchor | Approach:
+        """Where (lat, lon) meets the graph: a snap, or an approach leg from off the graph.
+
+        A point farther than ``max_snap_m`` from every road (or outside the graph's hull and
+        farther than ``approach_rules.outside_snap_m``) but within ``approach_rules.approach_m``
+        of one gets an `Approach` (routing.approach); farther points raise SnapError.
+        """
+        lat, lon = check_latlon(point, what="point")
+        return self._endpoint(lat, lon, check_vehicle(vehicle))
+
+    def _endpoint(self, lat: float, lon: float, vehicle: str) -> Anchor | Approach:
+        self._sync_caches()
+        key = (lat, lon, vehicle)
+        found = self._approach_cache.get(key)
+        if found is not None:
+            return found
+        rules = self.approach_rules
+        try:
+            anchor = self._anchor(lat, lon, vehicle)
+        except SnapError:
+            if rules.approach_m <= self.max_snap_m:
+                raise
+            gap = self.approaches.road_distance_m(lat, lon)
+            if gap <= self.max_snap_m:  # near a road, but every road near is closed to it
+                raise
+        else:
+            gap = anchor.snap.distance_m
+            if (
+                gap <= rules.outside_snap_m
+                or rules.approach_m <= rules.outside_snap_m
+                or not self.approaches.outside_hull(lat, lon)
+            ):
+                return anchor
+        found = self.approaches.approach(lat, lon, vehicle, road_distance_m=gap)
+        if len(self._approach_cache) > 10_000:
+            self._approach_cache.clear()
+        self._approach_cache[key] = found
+        return found
+
     def _blocked(self, vehicle: str) -> npt.NDArray[np.bool_] | None:
         """Arcs ``vehicle`` cannot use now, or None when none (cached until weights change)."""
         if vehicle not in self._blocked_cache:
@@ -142,7 +204,9 @@ class RoadNetwork:
         check_metric(metric)
         o = check_latlon(origin, what="origin")
         d = check_latlon(destination, what="destination")
-        a_from, a_to = self._anchor(*o, vehicle), self._anchor(*d, vehicle)
+        a_from, a_to = self._endpoint(*o, vehicle), self._endpoint(*d, vehicle)
+        if isinstance(a_from, Approach) or isinstance(a_to, Approach):
+            return approach_route(self, a_from, a_to, points=(o, d), vehicle=vehicle, metric=metric)
         parts = self._best_path(
             a_from, a_to, self.compiled.weights(vehicle, metric), vehicle, metric
         )
@@ -246,7 +310,7 @@ class RoadNetwork:
         key = batch_key(units)
         found = self._batch_cache.get(key)
         if found is None:
-            found = UnitBatch.build(units, self._anchor, self.compiled.arc_v)
+            found = UnitBatch.build(units, self._endpoint, self.compiled.arc_v)
             if len(self._batch_cache) >= 64:
                 self._batch_cache.clear()
             self._batch_cache[key] = found
@@ -261,6 +325,15 @@ class RoadNetwork:
         departures = start.departures(self.compiled, ws.arc_weights)
         best = min((c + float(tree.dist[h]), h, c, a) for h, c, a in departures)
         return tree_to_point(self, tree, ws, start, target, best, arrivals)
+
+    def approach_parts(
+        self, start: Approach, target: Anchor, plan: Any
+    ) -> tuple[int, list[PathPart]]:
+        """The best entry of an approach and the in-graph parts from it (lazy UnitEta paths)."""
+        _, tree, ws, arrivals = plan
+        entry = int(np.argmin(start.seconds + tree.dist[start.nodes]))
+        node = int(start.nodes[entry])
+        return entry, tree_from_node(self, tree, ws, node, target, arrivals)
 
     # --- restrictions and closures ------------------------------------------------------------
     def set_vehicle_restrictions(

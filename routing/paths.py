@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from routing.anchors import Anchor
+from routing.approach import Approach
 from routing.compiled import SearchResult, WeightSet
 from routing.model import Route
 from routing.snapping import Snap
@@ -17,6 +19,25 @@ if TYPE_CHECKING:
     from routing.network import RoadNetwork
 
 PathPart = tuple[int, float, float]  # (arc, start fraction, end fraction) in driving direction
+
+
+@dataclass(frozen=True)
+class Leg:
+    """An estimated straight leg between a point off the graph and a graph node."""
+
+    lat: float  # the point off the graph
+    lon: float
+    seconds: float
+    metres: float  # estimated road metres (crow x detour factor)
+    crow_m: float
+
+    @classmethod
+    def of(cls, approach: Approach, entry: int) -> Leg:
+        """The leg of ``approach`` to its entry candidate number ``entry``."""
+        return cls(
+            approach.lat, approach.lon, float(approach.seconds[entry]),
+            float(approach.road_m[entry]), float(approach.crow_m[entry]),
+        )  # fmt: skip
 
 
 def _position(anchor: Anchor, arc: int) -> float:
@@ -87,6 +108,34 @@ def tree_to_point(
     ]
 
 
+def tree_from_node(
+    net: RoadNetwork,
+    tree: SearchResult,
+    ws: WeightSet,
+    node: int,
+    target: Anchor,
+    arrivals: list[tuple[int, float, int]],
+) -> list[PathPart]:
+    """Path of a reverse search from a graph node (an approach's entry) to the incident."""
+    nodes = _walk(tree, node, net.compiled.n_nodes)
+    last = _entry(arrivals, nodes[-1], float(tree.dist[nodes[-1]]))
+    return [*_middle(net, ws, nodes), (last[2], 0.0, _position(target, last[2]))]
+
+
+def tree_to_node(
+    net: RoadNetwork,
+    tree: SearchResult,
+    ws: WeightSet,
+    origin: Anchor,
+    departures: list[tuple[int, float, int]],
+    node: int,
+) -> list[PathPart]:
+    """Path of a forward search from a snapped point to a graph node (an exit to a leg)."""
+    nodes = _walk(tree, node, net.compiled.n_nodes)[::-1]
+    first = _entry(departures, nodes[0], float(tree.dist[nodes[0]]))
+    return [(first[2], _position(origin, first[2]), 1.0), *_middle(net, ws, nodes)]
+
+
 def path_length(net: RoadNetwork, parts: list[PathPart]) -> float:
     """Metres driven along ``parts``."""
     length = net.compiled.arc_length
@@ -101,12 +150,21 @@ def assemble_route(
     metric: str,
     origin: tuple[float, float],
     destination: tuple[float, float],
-    snaps: tuple[Snap, Snap],
+    snaps: tuple[Snap | None, Snap | None],
+    lead_in: Leg | None = None,
+    lead_out: Leg | None = None,
 ) -> Route:
-    """A `Route` (ETA in seconds for ``vehicle``, metres, geometry, streets, edges)."""
+    """A `Route` (ETA in seconds for ``vehicle``, metres, geometry, streets, edges).
+
+    ``lead_in``/``lead_out``: estimated straight legs from a point off the graph to the first
+    node of ``parts`` / from the last node to a point off the graph (routing.approach). The
+    geometry then starts/ends at that point itself.
+    """
     times = net.compiled.weights(vehicle, "time").arc_weights
-    eta = distance = 0.0
-    coords: list[list[float]] = []
+    legs = [leg for leg in (lead_in, lead_out) if leg is not None]
+    eta = sum(leg.seconds for leg in legs)
+    distance = sum(leg.metres for leg in legs)
+    coords: list[list[float]] = [[lead_in.lon, lead_in.lat]] if lead_in else []
     edges: list[tuple[int, int, int]] = []
     streets: list[str] = []
     for arc, start, end in parts:
@@ -123,8 +181,15 @@ def assemble_route(
         for xy in net.index.arc_coords(arc, start, end).tolist():
             if not coords or coords[-1] != xy:
                 coords.append(xy)
+    if lead_in is not None and len(coords) == 1 and parts:  # entered at the incident's spot
+        coords.append(net.index.arc_coords(parts[-1][0], parts[-1][2], parts[-1][2])[0].tolist())
+    if lead_out is not None:
+        if not coords and parts:
+            coords.append(net.index.arc_coords(parts[0][0], parts[0][1], parts[0][1])[0].tolist())
+        coords.append([lead_out.lon, lead_out.lat])
     if len(coords) < 2:  # origin and destination snapped to the same spot
-        point = [snaps[0].lon, snaps[0].lat]
+        snap = snaps[0] or snaps[1]
+        point = [snap.lon, snap.lat] if snap else [origin[1], origin[0]]
         coords = [point, point]
     return Route(
         eta_s=eta,
@@ -136,8 +201,12 @@ def assemble_route(
         metric=metric,
         origin=origin,
         destination=destination,
-        snap_origin_m=snaps[0].distance_m,
-        snap_destination_m=snaps[1].distance_m,
+        snap_origin_m=snaps[0].distance_m if snaps[0] else (lead_in.crow_m if lead_in else 0.0),
+        snap_destination_m=(
+            snaps[1].distance_m if snaps[1] else (lead_out.crow_m if lead_out else 0.0)
+        ),
+        approach_s=sum(leg.seconds for leg in legs),
+        approach_m=sum(leg.metres for leg in legs),
     )
 
 

@@ -2,7 +2,8 @@
 
 Each function builds a ``networkx.DiGraph`` over compiled node indices with, per node pair,
 the cheapest open arc's weight, adds virtual nodes for snapped points (the same partial-edge
-costs the engine uses), and runs networkx's own dijkstra.
+costs the engine uses; for a point off the graph, an edge per approach entry with its leg
+cost), and runs networkx's own dijkstra.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import networkx as nx
 import numpy as np
 
 from routing.anchors import Anchor, direct
+from routing.approach import Approach
+from routing.errors import RoutingError
 from routing.model import UnitPosition
 
 if TYPE_CHECKING:
@@ -34,14 +37,23 @@ def weighted_digraph(net: RoadNetwork, vehicle: str, metric: str = "time") -> nx
 
 
 def _attach(
-    graph: nx.DiGraph, net: RoadNetwork, name: Any, anchor: Anchor, weights: Any, *, leave: bool
+    graph: nx.DiGraph,
+    net: RoadNetwork,
+    name: Any,
+    anchor: Anchor | Approach,
+    weights: Any,
+    *,
+    leave: bool,
+    metric: str = "time",
 ) -> None:
     graph.add_node(name)
-    options = (
-        anchor.departures(net.compiled, weights)
-        if leave
-        else anchor.arrivals(net.compiled, weights)
-    )
+    if isinstance(anchor, Approach):  # an estimated leg to/from each entry node
+        legs = anchor.road_m if metric == "distance" else anchor.seconds
+        options = [(int(n), float(c), -1) for n, c in zip(anchor.nodes, legs, strict=True)]
+    elif leave:
+        options = anchor.departures(net.compiled, weights)
+    else:
+        options = anchor.arrivals(net.compiled, weights)
     for node, cost, _arc in options:
         a, b = (name, node) if leave else (node, name)
         if not graph.has_edge(a, b) or graph[a][b]["weight"] > cost:
@@ -60,10 +72,14 @@ def route_cost(
     """networkx cost of the best route (None if unreachable)."""
     graph = (graph or weighted_digraph(net, vehicle, metric)).copy()
     weights = net.compiled.weights(vehicle, metric).arc_weights
-    a, b = net._anchor(*origin, vehicle), net._anchor(*destination, vehicle)
-    _attach(graph, net, "O", a, weights, leave=True)
-    _attach(graph, net, "D", b, weights, leave=False)
-    shortcut = direct(a, b, weights)
+    a, b = net._endpoint(*origin, vehicle), net._endpoint(*destination, vehicle)
+    if isinstance(a, Approach) and isinstance(b, Approach):  # one straight estimated leg
+        crow = net.index.point_metres(*origin).distance(net.index.point_metres(*destination))
+        metres = float(crow) * net.approach_rules.detour_factor
+        return metres if metric == "distance" else metres / net.approaches.speed_mps(vehicle)
+    _attach(graph, net, "O", a, weights, leave=True, metric=metric)
+    _attach(graph, net, "D", b, weights, leave=False, metric=metric)
+    shortcut = direct(a, b, weights) if isinstance(a, Anchor) and isinstance(b, Anchor) else None
     try:
         cost = float(nx.dijkstra_path_length(graph, "O", "D"))
     except nx.NetworkXNoPath:
@@ -88,14 +104,20 @@ def unit_etas(
         target = net._anchor(*incident, vehicle)
         _attach(graph, net, "I", target, weights, leave=False)
         group = [u for u in units if u.vehicle == vehicle]
+        starts = {}
         for unit in group:
-            start = net._anchor(unit.lat, unit.lon, vehicle)
+            try:
+                start = net._endpoint(unit.lat, unit.lon, vehicle)
+            except RoutingError:
+                continue
+            starts[unit.unit_id] = start
             _attach(graph, net, ("U", unit.unit_id), start, weights, leave=True)
         times = nx.single_source_dijkstra_path_length(graph.reverse(copy=False), "I",
                                                       cutoff=cutoff_s)  # fmt: skip
         for unit in group:
             eta = times.get(("U", unit.unit_id), np.inf)
-            shortcut = direct(net._anchor(unit.lat, unit.lon, vehicle), target, weights)
+            found = starts.get(unit.unit_id)
+            shortcut = direct(found, target, weights) if isinstance(found, Anchor) else None
             if shortcut is not None:
                 eta = min(eta, shortcut[0])
             result[unit.unit_id] = float(eta) if eta <= cutoff_s else None

@@ -18,6 +18,7 @@ import numpy as np
 import shapely
 
 from goldentime.settings import load_settings
+from routing.approach import Approach
 from routing.errors import RoutingError
 from routing.model import UnitPosition
 from routing.speeds import VEHICLE_CLASSES
@@ -75,16 +76,25 @@ def _unit(row: dict[str, str], path: Path, line: int) -> UnitPosition:
 
 
 def load_fire_units(
-    path: Path | None = None, *, inside: RoadNetwork | None = None
+    path: Path | None = None, *, inside: RoadNetwork | None = None, approach_m: float = 0.0
 ) -> list[UnitPosition]:
     """Fire units from ``path`` (default: the shipped Seoul table).
 
     With ``inside=net``, keep only units within the convex hull of the network's nodes and
-    within its snapping distance of a road (the units that belong to this graph's area).
+    within its snapping distance of a road (the units that belong to this graph's area). With
+    ``approach_m`` > 0 as well, also keep the units off the graph within ``approach_m`` of its
+    roads: they reach it by an estimated approach leg (routing.approach), so they are the real
+    first-due and mutual-aid units of incidents near the graph's edge. ``approach_m`` may not
+    exceed the network's own approach radius (``net.approach_rules.approach_m``).
     """
     units = read_units(Path(path) if path is not None else default_units_path())
     if inside is None:
         return units
+    if not 0.0 <= approach_m <= inside.approach_rules.approach_m:
+        raise RoutingError(
+            f"approach_m must be in [0, {inside.approach_rules.approach_m:,.0f}] (the network's "
+            f"approach radius), got {approach_m}"
+        )
     index = inside.index
     xs, ys = index.to_metres.transform(
         np.array([u.lon for u in units]), np.array([u.lat for u in units])
@@ -97,10 +107,15 @@ def load_fire_units(
     inside_hull = shapely.contains_xy(hull, xs, ys)
     kept = []
     for unit, ok in zip(units, inside_hull, strict=True):
-        if ok:
+        if ok or approach_m > 0:
             try:
-                inside.snap((unit.lat, unit.lon), vehicle=unit.vehicle)
+                start = inside.endpoint((unit.lat, unit.lon), vehicle=unit.vehicle)
             except RoutingError:
+                continue
+            if isinstance(start, Approach):
+                if start.road_distance_m > approach_m:
+                    continue
+            elif not ok and approach_m <= 0:
                 continue
             kept.append(unit)
     return kept

@@ -74,3 +74,42 @@ def write_jsonl(records: list[dict[str, Any]], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
     return path
+
+
+SAJIK = "tn-sajik"
+SAJIK_SHIPPED = Path(__file__).parent / "scenarios" / "sajik_tunnel_fire.jsonl"
+
+
+def generate_sajik_tunnel_fire(
+    *, seed: int = 8, start: datetime = START, minutes: int = 45
+) -> list[dict[str, Any]]:
+    """A vehicle fire in 사직터널 (inside the central road graph): one reading a minute of CO,
+    smoke and temperature; normal for 5 min, rising for 15 (critical from about minute 15:
+    the tunnel closes and units driving through it are re-routed), burning out by minute 25,
+    normal air from then on (the alarm clears after 10 min below the clear levels)."""
+    rng = random.Random(seed)
+    out: list[dict[str, Any]] = []
+
+    def shape(minute: int) -> float:  # 0 = normal air, 1 = the fire at its worst
+        if minute < 5:
+            return 0.0
+        if minute < 20:
+            return (minute - 5) / 15
+        return max(0.0, 1.0 - (minute - 20) / 5)
+
+    for minute in range(minutes):
+        at = start + timedelta(minutes=minute)
+        f = shape(minute)
+        sensors = (
+            ("co1", "co", 20 + 260 * f, "ppm", 2.0),
+            ("smoke1", "smoke", 0.002 + 0.018 * f, "1/m", 0.0002),
+            ("temp1", "temperature", 24 + 50 * f, "degC", 0.3),
+        )
+        for offset, (sensor, kind, value, unit, sd) in enumerate(sensors):
+            noisy = max(0.0, value + rng.gauss(0, sd))
+            reading = _reading(sensor, kind, noisy, unit, at + timedelta(seconds=offset))
+            reading["id"] = reading["id"].replace(STRUCTURE, SAJIK)
+            reading["structure_id"] = SAJIK
+            reading["sensor_id"] = reading["sensor_id"].replace(STRUCTURE, SAJIK)
+            out.append(reading)
+    return out

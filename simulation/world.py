@@ -1,9 +1,10 @@
 """Everything a simulation reads once: road graph, fleet, stations, hospitals, rules, demand.
 
 The road network is dispatch's own (`dispatch.context.road_network`: the central graph with
-firemap's vehicle restrictions), the fleet is `dispatch.fleet.load_fleet` for the stations
-inside the graph (`routing.units.load_fire_units(inside=)`), so the simulation drives the
-same vehicles over the same roads as the running system.
+firemap's vehicle restrictions), the fleet is dispatch's own (`dispatch.context.fleet_for`: the
+stations inside the graph and the real stations within 3 km of its roads, which reach it by an
+estimated approach leg, routing.approach), so the simulation drives the same vehicles over
+the same roads as the running system.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from pathlib import Path
 
 from dispatch.catalog import Catalog, load_catalog
 from dispatch.cells import distance_m
-from dispatch.context import road_network
-from dispatch.fleet import Vehicle, load_fleet
+from dispatch.context import fleet_for, road_network
+from dispatch.fleet import Vehicle
 from dispatch.hospitals import Hospital, load_hospitals
 from goldentime.settings import Settings
 from routing import RoadNetwork, RoutingError, UnitPosition
-from routing.units import load_fire_units
 from simulation.calls import PlaceSampler, place_sampler
 from simulation.demand import AreaDemand, area_demand
 from simulation.errors import SimulationError
@@ -52,7 +52,7 @@ class World:
     _hospital: dict[Point, tuple[Hospital, float]] = field(default_factory=dict, repr=False)
 
     def travel_s(self, origin: Point, destination: Point, *, vehicle: str) -> float:
-        """Driving time by road (routing); crow-flight at the fallback speed if off the graph."""
+        """Driving time by road (routing, approach legs off the graph); crow-flight beyond it."""
         key = (origin, destination, vehicle)
         found = self._travel.get(key)
         if found is None:
@@ -88,8 +88,7 @@ def load_world(settings: Settings, *, service: ServiceTimes | None = None) -> Wo
     data: Path = settings.seoul_data_dir
     network = road_network(settings)
     units_csv = data / "units" / "fire_units.csv"
-    inside = {u.unit_id for u in load_fire_units(units_csv, inside=network)}
-    fleet = load_fleet(units_csv, station_ids=inside)
+    fleet = fleet_for(network, units_csv)
     stations: dict[str, Station] = {}
     for vehicle in fleet:
         old = stations.get(vehicle.station_id)

@@ -9,6 +9,16 @@ from typing import Any
 
 import pytest
 
+from alerts.demo import (
+    DEMO_MASTODON_TOKEN,
+    DEMO_SANDBOX_SID,
+    DEMO_SANDBOX_TOKEN,
+    DEMO_TWILIO_SID,
+    DEMO_TWILIO_TOKEN,
+    demo_environment,
+)
+from alerts.fakes.mastodon_api import FakeMastodonApi
+from alerts.fakes.twilio_api import FakeTwilioApi
 from goldentime.settings import load_settings
 from goldentime.up import LocalSystem
 
@@ -34,20 +44,51 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 
 @pytest.fixture(scope="session")
-def secured_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
-    """Its own system (not the shared demo-mode one): every page needs a signed-in user."""
+def alert_fakes() -> Iterator[dict[str, Any]]:
+    """The loopback Twilio (live, sandbox) and Mastodon fakes with the demo credentials."""
+    fakes = {
+        "twilio": FakeTwilioApi(account_sid=DEMO_TWILIO_SID, auth_token=DEMO_TWILIO_TOKEN),
+        "sandbox": FakeTwilioApi(account_sid=DEMO_SANDBOX_SID, auth_token=DEMO_SANDBOX_TOKEN),
+        "mastodon": FakeMastodonApi(token=DEMO_MASTODON_TOKEN),
+    }
+    for fake in fakes.values():
+        fake.start()
+    yield fakes
+    for fake in fakes.values():
+        fake.stop()
+
+
+@pytest.fixture(scope="session")
+def secured_system(
+    tmp_path_factory: pytest.TempPathFactory, alert_fakes: dict[str, Any]
+) -> Iterator[LocalSystem]:
+    """Its own system (not the shared demo-mode one): every page needs a signed-in user.
+
+    Its alert channels point at the loopback fakes, with the demo subscribers seeded.
+    """
     settings = load_settings(
         data_dir=tmp_path_factory.mktemp("console"), console_port=0, log_level="info"
     )
-    previous = os.environ.get("GOLDENTIME_AUTH")
-    os.environ["GOLDENTIME_AUTH"] = "required"  # children inherit the environment at start
+    system = LocalSystem(settings, echo=lambda _line: None)
+    extra = {
+        "GOLDENTIME_AUTH": "required",
+        **demo_environment(
+            public_base_url=system.url,
+            twilio_url=alert_fakes["twilio"].base_url,
+            sandbox_url=alert_fakes["sandbox"].base_url,
+            mastodon_url=alert_fakes["mastodon"].base_url,
+        ),
+    }
+    previous = {name: os.environ.get(name) for name in extra}
+    os.environ.update(extra)  # children inherit the environment at start
     try:
-        running = LocalSystem(settings, echo=lambda _line: None).start()
+        running = system.start()
     finally:
-        if previous is None:
-            os.environ.pop("GOLDENTIME_AUTH", None)
-        else:
-            os.environ["GOLDENTIME_AUTH"] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     try:
         yield running
     finally:

@@ -8,6 +8,7 @@ import pytest
 from fastapi.routing import APIRoute
 from starlette.routing import Mount, Route
 
+from console.guard import PAGES, flat_routes
 from console.roles import ROUTE_ROLES, Role, allowed_roles, is_public
 
 from .conftest import ROLE_USERS, SecuredConsole
@@ -17,6 +18,8 @@ SAMPLE_BODIES = {
     "/api/units/{unit_id}/status": {"status": "en_route"},
     "/api/units/{unit_id}/position": {"lat": 37.57, "lon": 126.98},
     "/api/incidents/{incident_id}/merge": {"into_incident_id": "INC-2"},
+    "/api/alerts": {"template": "fire_smoke", "headline_ko": "종로구 화재 연기", "gu": ["종로구"]},
+    "/api/alerts/preview": {"template": "fire_smoke", "headline_ko": "화재 연기", "gu": ["중구"]},
 }
 DENIED = {401, 403}
 
@@ -28,7 +31,7 @@ def concrete(path: str) -> str:
 
 def endpoints(secured: SecuredConsole) -> list[tuple[str, str]]:
     found = []
-    for route in secured.app.routes:
+    for route in flat_routes(list(secured.app.routes)):
         if isinstance(route, Mount):
             continue
         assert isinstance(route, (APIRoute, Route))
@@ -60,10 +63,13 @@ def test_role_matrix(secured: SecuredConsole, role: Role | None) -> None:
         response = call(client, method, path)
         if response is None:
             continue
-        if is_public(method, path):
+        if path == "/hooks/twilio/status":  # public, but its own check: the signature
+            assert response.status_code in {403, 503}, (role, response.status_code)
+            assert "signature" in response.text or "not configured" in response.text
+        elif is_public(method, path):
             assert response.status_code not in DENIED, (role, method, path)
         elif role is None:
-            expected = {303} if path in {"/", "/crew"} else {401}
+            expected = {303} if path in PAGES else {401}
             assert response.status_code in expected, (method, path, response.status_code)
         elif role in allowed_roles(method, path):
             assert response.status_code not in DENIED, (role, method, path, response.text)
@@ -92,3 +98,37 @@ def test_crew_reports_only_for_its_own_unit(secured: SecuredConsole) -> None:
     r = crew.post("/api/units/U-2/status", json={"status": "on_scene"})
     assert r.status_code == 403
     assert "U-2" in r.json()["detail"]
+
+
+def test_alert_routes_are_for_supervisors_and_the_feed_is_public(secured: SecuredConsole) -> None:
+    supervisor = secured.sign_in("super")
+    drafted = supervisor.post("/api/alerts", json=SAMPLE_BODIES["/api/alerts"])
+    assert drafted.status_code == 201, drafted.text
+    assert drafted.json()["created_by"] == "super"  # the signed-in user, never a header
+    assert drafted.json()["preview"]["class"] == "긴급재난"
+    published = [(topic, record.id) for topic, record, _key in secured.publisher.sent]
+    assert ("alert.requests", f"{drafted.json()['id']}.drafted") in published
+    dispatcher = secured.sign_in("disp")
+    assert dispatcher.post("/api/alerts", json=SAMPLE_BODIES["/api/alerts"]).status_code == 403
+    own = supervisor.post(f"/api/alerts/{drafted.json()['id']}/approve")
+    assert own.status_code == 409 and "two-person" in own.text
+    assert secured.client.get("/alerts/feed.atom").status_code == 200
+    assert secured.client.get("/alerts").status_code == 200
+    r = secured.client.post("/api/alerts", json=SAMPLE_BODIES["/api/alerts"])
+    assert r.status_code == 401
+
+
+def test_metrics_are_for_admins_and_count_routes(secured: SecuredConsole) -> None:
+    secured.client.get("/api/health")
+    secured.client.post("/api/calls", json=SAMPLE_BODIES["/api/calls"])  # anonymous: 401
+    admin = secured.sign_in("adm")
+    assert admin.post("/api/calls", json=SAMPLE_BODIES["/api/calls"]).status_code == 202
+    text = admin.get("/metrics").text
+    assert (
+        'goldentime_console_http_requests_total{method="GET",route="/api/health",status="200"}'
+        in text
+    )
+    assert 'route="/api/calls",status="401"' in text
+    assert 'goldentime_console_intake_calls_total{outcome="accepted"} 1.0' in text
+    assert secured.sign_in("super").get("/metrics").status_code == 403
+    assert secured.client.get("/metrics").status_code == 401

@@ -9,10 +9,13 @@ import numpy as np
 import pytest
 
 from routing import RoadNetwork, UnitPosition, load_network
+from routing.approach import ApproachRules
 from routing.units import load_fire_units
 
 SEOUL_STATION = (37.5547, 126.9707)
 GWANGHWAMUN = (37.5759, 126.9768)
+# Every point snaps (no approach legs): the in-graph model the networkx properties check.
+IN_GRAPH_ONLY = ApproachRules(approach_m=0.0)
 CLASSES = ["primary", "secondary", "tertiary", "residential", "living_street", "secondary_link"]
 
 
@@ -59,7 +62,7 @@ def random_network(seed: int, n_nodes: int, extra_edges: int) -> RoadNetwork:
         u, v = (int(x) for x in rng.integers(0, n_nodes, 2))
         if u != v:
             add(u, v, both=bool(rng.random() < 0.5))
-    return RoadNetwork(graph, max_snap_m=5_000)
+    return RoadNetwork(graph, max_snap_m=5_000, approach=IN_GRAPH_ONLY)
 
 
 def random_points(net: RoadNetwork, seed: int, count: int) -> list[tuple[float, float]]:

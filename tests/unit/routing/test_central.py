@@ -94,7 +94,9 @@ def test_units_beyond_cutoff_are_listed_last(central: RoadNetwork, central_units
 def test_snap_returns_distance_and_far_point_names_it(central: RoadNetwork) -> None:
     snap = central.snap((37.5547, 126.9707))
     assert 0 <= snap.distance_m < 250  # the station plaza is ~140 m from a drive road
-    with pytest.raises(SnapError, match=r"[\d,]+ m from the nearest road .*limit 500 m"):
+    with pytest.raises(
+        SnapError, match=r"16,0\d\d m from the nearest road .*approach radius 3,000 m"
+    ):
         central.route((37.40, 126.97), GWANGHWAMUN)
 
 

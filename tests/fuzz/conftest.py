@@ -1,0 +1,24 @@
+"""The system under fuzzing: embedded broker, one dispatch worker, the sensors worker, the
+console with ``GOLDENTIME_AUTH=demo`` (every role, no sign-in), SQLite in a temporary dir."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from goldentime.chaos import start_local_system
+from goldentime.settings import load_settings
+
+
+@pytest.fixture(scope="module")
+def fuzz_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    data_dir: Path = tmp_path_factory.mktemp("fuzz")
+    settings = load_settings(data_dir=data_dir, console_port=0, auth="demo")
+    system = start_local_system(settings, workers=1, sensors=True)
+    try:
+        yield system
+    finally:
+        system.stop()
