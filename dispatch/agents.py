@@ -142,20 +142,12 @@ def register(
             await out[spec.name].send(key=record.id.encode(), value=encode(record))
 
     async def dead_letter(event: Any, reason: str, *, reason_class: ReasonClass) -> None:
-        message = event.message
-        letter = DeadLetter.for_payload(
-            message.value if isinstance(message.value, bytes) else bytes(message.value or b""),
-            reason=reason,
-            source_topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
-            key=message.key if isinstance(message.key, bytes) else None,
-            consumer=ctx.consumer_name,
-            at=ctx.clock.now(),
+        letter = DeadLetter.for_message(
+            event.message, reason=reason, consumer=ctx.consumer_name, at=ctx.clock.now()
         )
         log.warning("dead-lettered %s: %s", letter.id, reason)
         await publish(topics.DEADLETTER, [letter])
-        metrics.record_dead_letter(topic=message.topic, reason_class=reason_class)
+        metrics.record_dead_letter(topic=letter.source_topic, reason_class=reason_class)
 
     def record_done(topic: str, records: Sequence[Record], outcome: Outcome) -> None:
         """Count ``records`` as handled and observe their event time -> now."""

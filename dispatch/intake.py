@@ -30,6 +30,7 @@ from dispatch.store import (
     SignalRow,
     TimelineRow,
     UnitRow,
+    incident_record_of,
 )
 from goldentime.contracts import Incident, IncidentStatus, IncidentType, TimelineEntry
 from goldentime.errors import StoreError
@@ -268,33 +269,6 @@ def _incident_records(
             if incident_id is not None:
                 members[incident_id][key].append(member_id)
     return [incident_record_of(rows[i], **members[i]) for i in ids if i in rows]
-
-
-def incident_record_of(
-    row: IncidentRow, *, calls: list[str], events: list[str], units: list[str]
-) -> Incident:
-    """The wire form of an incident row whose members were queried in bulk."""
-    return Incident(
-        id=row.id,
-        type=IncidentType(row.type),
-        status=IncidentStatus(row.status),
-        lat=row.lat,
-        lon=row.lon,
-        call_ids=calls,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        description=row.description,
-        revision=row.revision,
-        priority=row.priority,
-        gu=row.gu,
-        event_ids=events,
-        unit_ids=units,
-        dispatched_at=row.dispatched_at,
-        en_route_at=row.en_route_at,
-        on_scene_at=row.on_scene_at,
-        closed_at=row.closed_at,
-        merged_into=row.merged_into,
-    )
 
 
 def ingest(

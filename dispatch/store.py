@@ -161,22 +161,34 @@ class TimelineRow(Base):
 
 
 def incident_record(row: IncidentRow) -> Incident:
-    """The wire form of an incident row."""
+    """The wire form of an incident row, its members loaded through its relationships."""
+    return incident_record_of(
+        row,
+        calls=[c.id for c in row.calls],
+        events=[e.id for e in row.signals],
+        units=[u.id for u in row.units],
+    )
+
+
+def incident_record_of(
+    row: IncidentRow, *, calls: list[str], events: list[str], units: list[str]
+) -> Incident:
+    """The wire form of an incident row whose members were queried in bulk."""
     return Incident(
         id=row.id,
         type=IncidentType(row.type),
         status=IncidentStatus(row.status),
         lat=row.lat,
         lon=row.lon,
-        call_ids=[c.id for c in row.calls],
+        call_ids=calls,
         created_at=row.created_at,
         updated_at=row.updated_at,
         description=row.description,
         revision=row.revision,
         priority=row.priority,
         gu=row.gu,
-        event_ids=[e.id for e in row.signals],
-        unit_ids=[u.id for u in row.units],
+        event_ids=events,
+        unit_ids=units,
         dispatched_at=row.dispatched_at,
         en_route_at=row.en_route_at,
         on_scene_at=row.on_scene_at,

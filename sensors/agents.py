@@ -135,20 +135,14 @@ def register(
                             alarm.previous_level, alarm.level, alarm.reason)  # fmt: skip
 
     async def dead_letter(event: Any, reason: str, item: BadItem | None = None) -> None:
-        message = event.message
-        raw = message.value if isinstance(message.value, bytes) else bytes(message.value or b"")
-        letter = DeadLetter.for_payload(
-            item.raw if item is not None else raw,
+        letter = DeadLetter.for_message(
+            event.message,
             reason=reason,
-            source_topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
-            key=message.key if isinstance(message.key, bytes) else None,
             consumer=ctx.consumer_name,
             at=ctx.clock.now(),
+            payload=None if item is None else item.raw,
+            part=None if item is None else item.index,
         )
-        if item is not None:
-            letter = letter.model_copy(update={"id": f"{letter.id}-{item.index}"})
         log.warning("dead-lettered %s: %s", letter.id, reason)
         await deadletter_topic.send(key=letter.id.encode(), value=encode(letter))
 

@@ -195,6 +195,36 @@ class DeadLetter(Record):
         return self.at
 
     @classmethod
+    def for_message(
+        cls,
+        message: Any,
+        *,
+        reason: str,
+        consumer: str,
+        at: datetime,
+        payload: bytes | None = None,
+        part: int | None = None,
+    ) -> DeadLetter:
+        """Wrap a consumed Kafka message (anything with topic, partition, offset, key, value).
+
+        ``payload`` replaces the message value when only one item of a multi-record message
+        failed; ``part`` (its index) then keeps the dead letter's id unique.
+        """
+        value = message.value
+        raw = value if isinstance(value, bytes) else bytes(value or b"")
+        letter = cls.for_payload(
+            raw if payload is None else payload,
+            reason=reason,
+            source_topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            key=message.key if isinstance(message.key, bytes) else None,
+            consumer=consumer,
+            at=at,
+        )
+        return letter if part is None else letter.model_copy(update={"id": f"{letter.id}-{part}"})
+
+    @classmethod
     def for_payload(
         cls,
         raw: bytes,

@@ -128,3 +128,29 @@ def test_exported_call_schema_is_current() -> None:
     for name, schema in json_schemas().items():
         on_disk = json.loads((docs / f"{name}.schema.json").read_text(encoding="utf-8"))
         assert on_disk == schema, f"docs/schemas/{name}.schema.json is out of date"
+
+
+def test_dead_letter_for_a_consumed_message_and_one_bad_item_of_it() -> None:
+    from types import SimpleNamespace
+
+    message = SimpleNamespace(
+        topic="sensor.readings",
+        partition=3,
+        offset=41,
+        key=b"br-1",
+        value=b'[{"ok": 1}, {"bad": 2}]',
+    )
+    at = datetime(2026, 11, 26, tzinfo=UTC)
+    whole = DeadLetter.for_message(message, reason="not a reading", consumer="w", at=at)
+    assert (whole.id, whole.key, whole.payload) == (
+        "dl-sensor.readings-3-41",
+        "br-1",
+        '[{"ok": 1}, {"bad": 2}]',
+    )
+    item = DeadLetter.for_message(
+        message, reason="bad", consumer="w", at=at, payload=b'{"bad": 2}', part=1
+    )
+    assert (item.id, item.payload) == ("dl-sensor.readings-3-41-1", '{"bad": 2}')
+    letter = DeadLetter.for_payload(b"\x00", reason="x", source_topic="t", consumer="w", at=at)
+    again = DeadLetter.for_payload(b"\x00", reason="x", source_topic="t", consumer="w", at=at)
+    assert letter.id == again.id, "ids without an offset are stable across processes"
