@@ -39,6 +39,7 @@ from console.metrics import ConsoleMetrics, add_metrics
 from console.pages import DEMO_BANNER, add_page_routes
 from console.publisher import KafkaPublisher, RecordPublisher
 from console.scene import SceneMap, add_scene_route
+from console.sensors_mount import mount_sensor_ingest
 from dispatch import store
 from dispatch import units as units_store
 from dispatch.cells import cell_of
@@ -51,6 +52,7 @@ from goldentime.contracts.dispatch import UnitStatus
 from goldentime.db import create_schema, engine_for, session_factory
 from goldentime.errors import BrokerError
 from goldentime.settings import Settings
+from sensors.ingest import Publisher as SensorPublisher
 
 STATIC_DIR = Path(__file__).parent / "static"
 WORKER_STALE_AFTER_S = 10.0
@@ -98,6 +100,7 @@ def create_app(
     alerts: AlertService | None = None,
     alerts_settings: AlertsConfig | None = None,
     metrics: ConsoleMetrics | None = None,
+    sensor_publisher: SensorPublisher | None = None,
 ) -> FastAPI:
     """The console app. Without ``publisher`` it publishes to Kafka from ``settings``.
 
@@ -300,6 +303,7 @@ def create_app(
             return [unit_record(r).model_dump(mode="json") for r in rows]
 
     add_command_routes(app, publisher=publisher, sessions=sessions, clock=clock)
+    mount_sensor_ingest(app, settings=settings, clock=clock, publisher=sensor_publisher)
     mount_alerts(
         app,
         service=alerts,

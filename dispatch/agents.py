@@ -46,6 +46,7 @@ BATCH_WITHIN_S = 0.01
 STORE_RETRY_MAX_S = 10.0
 HEARTBEAT_INTERVAL_S = 2.0
 SWEEP_INTERVAL_S = 5.0
+RECOMMEND_CHUNK = 4  # incidents per recommendation step (about 20 ms of routing)
 CLOSURE_SYNC_S = 5.0  # reconcile the network's closures with the database this often
 VIDEO_MIN_CONFIDENCE = 0.5
 VIDEO_TYPES = {VideoEventType.FIRE: IncidentType.FIRE, VideoEventType.SMOKE: IncidentType.FIRE}
@@ -88,6 +89,11 @@ def video_signal(event: VideoEvent) -> Signal | None:
         source=f"camera:{event.camera_id}",
         payload=event.model_dump(mode="json"),
     )
+
+
+def _due(ctx: DispatchContext) -> list[str]:
+    with ctx.sessions() as session:
+        return recommender.due_incidents(session, now=ctx.clock.now())
 
 
 def register(
@@ -391,23 +397,30 @@ def register(
         await follow_closures(bootstrap, apply_closure, client_id=f"{ctx.consumer_name}:closures")
 
     async def recommend_loop() -> None:
+        """Recommend in small chunks, oldest request first, publishing each chunk at once.
+
+        A burst of new incidents then waits for a few recommendations, not for all of them.
+        """
         while True:
-            ids: set[str] = set()
+            ids: dict[str, None] = {}  # insertion-ordered set: first woken, first served
             try:
-                ids.add(await asyncio.wait_for(wake_recommender.get(), SWEEP_INTERVAL_S))
+                ids[await asyncio.wait_for(wake_recommender.get(), SWEEP_INTERVAL_S)] = None
                 while not wake_recommender.empty():
-                    ids.add(wake_recommender.get_nowait())
+                    ids[wake_recommender.get_nowait()] = None
             except TimeoutError:
-                ids.add("*")
+                ids["*"] = None
             try:
                 if "*" in ids:
-                    with ctx.sessions() as session:
-                        ids |= set(recommender.due_incidents(session, now=ctx.clock.now()))
-                    ids.discard("*")
-                made = await in_store(
-                    partial(recommender.compute, ctx, set(ids)), "recommendations"
-                )
-                await publish(topics.RECOMMENDATIONS, made)
+                    del ids["*"]
+                    due = await in_store(partial(_due, ctx), "recommendation sweep")
+                    ids |= dict.fromkeys(due)
+                ordered = list(ids)
+                for start in range(0, len(ordered), RECOMMEND_CHUNK):
+                    chunk = set(ordered[start : start + RECOMMEND_CHUNK])
+                    made = await in_store(
+                        partial(recommender.compute, ctx, chunk), "recommendations"
+                    )
+                    await publish(topics.RECOMMENDATIONS, made)
             except asyncio.CancelledError:
                 raise
             except Exception:

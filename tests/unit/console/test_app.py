@@ -154,3 +154,45 @@ def test_commands_are_published_with_actor_and_results_read_back(env) -> None:  
     bad = client.post("/api/units/U1/status", json={"status": "flying"})
     assert bad.status_code == 422
     assert isinstance(Command, type)
+
+
+def test_sensor_readings_batch_is_validated_and_published(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from goldentime.contracts.sensors import UNITS
+    from sensors.registry import load_registry
+
+    sent: list[tuple[str, bytes, bytes]] = []
+
+    class RecordingSensorPublisher:
+        def publish(self, topic: str, *, key: bytes, value: bytes) -> None:
+            sent.append((topic, key, value))
+
+        def flush(self, *, timeout_s: float) -> None: ...
+
+    registry = load_registry(load_settings().seoul_data_dir)
+    sensor = next(s for s in registry.sensors() if s.kind == "water_level")
+    app = create_app(
+        load_settings(data_dir=tmp_path),
+        publisher=FakePublisher(),
+        engine=make_engine(f"sqlite:///{tmp_path / 'gt.db'}"),
+        clock=ManualClock(NOW),
+        sensor_publisher=RecordingSensorPublisher(),
+        auth=AuthConfig(mode="demo", secret_key="test-secret"),
+    )
+    good = {
+        "id": "r-1",
+        "structure_id": sensor.structure_id,
+        "sensor_id": sensor.sensor_id,
+        "kind": sensor.kind,
+        "value": 4.2,
+        "unit": UNITS[sensor.kind],
+        "measured_at": (NOW - timedelta(seconds=5)).isoformat(),
+    }
+    bad = {**good, "id": "r-2", "value": "high"}
+    with TestClient(app) as client:
+        r = client.post("/api/sensors/readings", json=[good, bad])
+    assert r.status_code == 422
+    errors = r.json()["detail"]["errors"]
+    assert [e["index"] for e in errors] == [1]
+    assert [t for t, _, _ in sent] == ["sensor.readings"]
