@@ -94,14 +94,17 @@ def _coerce(field: str, raw: str, default: object) -> object:
 
 
 def alerts_config(settings: Settings, *, environ: Mapping[str, str] | None = None) -> AlertsConfig:
-    """The alert settings: the settings model's field if it has one, else the environment."""
-    env = os.environ if environ is None else environ
+    """The alert settings: an explicit ``environ`` first (tests, the demo), then the settings
+    model's field, then the process environment."""
     values: dict[str, Any] = {}
     for item in fields(AlertsConfig):
-        if item.name in type(settings).model_fields:
+        name = env_name(item.name)
+        if environ is not None and name in environ:
+            values[item.name] = _coerce(item.name, environ[name], item.default)
+        elif item.name in type(settings).model_fields:
             values[item.name] = getattr(settings, item.name)
-        elif env_name(item.name) in env:
-            values[item.name] = _coerce(item.name, env[env_name(item.name)], item.default)
+        elif name in os.environ:
+            values[item.name] = _coerce(item.name, os.environ[name], item.default)
     config = AlertsConfig(**values)
     for prefix in ("twilio", "twilio_sandbox", "mastodon", "mastodon_sandbox"):
         given = {
