@@ -2,22 +2,28 @@
 
 1. ``plan`` writes one ``pending`` delivery row per recipient, keyed by an idempotency key
    (alert, channel, recipient); planning twice adds nothing.
-2. ``run`` takes a batch, marks it ``in_flight`` and commits *before* calling the provider,
-   sends the batch on a few threads (each channel paces itself), then records the outcome.
+2. ``run`` claims a batch in one transaction (``in_flight``, committed *before* calling the
+   provider), sends it on a few threads (each channel paces itself), then records the
+   outcomes in one transaction. While batch *k* is sent, batch *k - 1* is recorded and batch
+   *k + 1* claimed, so the threads never wait for the database between batches; every
+   message is claimed before it is sent and at most two batches are ever ``in_flight``.
 3. If the process dies between 2's commit and the outcome, the rows stay ``in_flight``. On
    resume each such row is first reconciled with the provider (``find_sent``): if the
-   provider has the message, it is recorded as sent and not sent again.
+   provider has the message, it is recorded as sent and not sent again. A send that raises
+   anything but an ``AlertError`` (a crash) stops the other threads taking new rows.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.channels.base import MessageChannel, OutboundMessage, SendResult
@@ -84,6 +90,40 @@ class _Outcome:
     reconciled: bool
 
 
+_DELIVERIES = cast(Table, DeliveryRow.__table__)
+_RECORD_SENT = (
+    update(_DELIVERIES)
+    .where(_DELIVERIES.c.id == bindparam("row_id"))
+    .values(
+        state=DeliveryState.SENT,
+        provider_id=bindparam("provider"),
+        last_error=None,
+        updated_at=bindparam("at"),
+    )
+)
+_RECORD_FAILED = (
+    update(_DELIVERIES)
+    .where(_DELIVERIES.c.id == bindparam("row_id"))
+    .values(state=DeliveryState.FAILED, last_error=bindparam("error"), updated_at=bindparam("at"))
+)
+
+
+class _Batch:
+    """One claimed batch being sent by the worker threads, which take rows off a shared deque."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows: deque[dict[str, Any]] = deque(rows)
+        self.stop = threading.Event()
+        self.futures: list[Future[list[_Outcome]]] = []
+
+    def outcomes(self) -> list[_Outcome]:
+        """All outcomes, once every thread is done; re-raises a crash of any of them."""
+        done: list[_Outcome] = []
+        for future in self.futures:
+            done.extend(future.result())
+        return done
+
+
 class FanOut:
     """Runs the planned deliveries of one alert over one channel."""
 
@@ -94,7 +134,7 @@ class FanOut:
         channel: MessageChannel,
         now: Callable[[], datetime],
         workers: int = 4,
-        batch_size: int = 200,
+        batch_size: int = 500,
     ) -> None:
         if workers < 1 or batch_size < 1:
             raise ValueError("workers and batch_size must be at least 1")
@@ -122,6 +162,59 @@ class FanOut:
         except AlertError as err:  # ChannelError after retries, TextBudgetError, ...
             return _Outcome(row["id"], None, str(err), reconciled=False)
 
+    def _drain(self, batch: _Batch, bodies: dict[str, str], validity_s: int) -> list[_Outcome]:
+        outcomes: list[_Outcome] = []
+        try:
+            while not batch.stop.is_set():
+                try:
+                    row = batch.rows.popleft()
+                except IndexError:
+                    break
+                outcomes.append(self._deliver(row, bodies, validity_s))
+        except BaseException:
+            batch.stop.set()  # a crash: no thread takes another row
+            raise
+        return outcomes
+
+    def _claim(self, alert_id: str, *, after_id: int) -> list[dict[str, Any]]:
+        """Mark the next batch (rows past ``after_id``) ``in_flight`` and commit, before any
+        of it is sent. The cursor keeps the batches being sent or recorded out of the claim."""
+        with self.sessions() as session:
+            begin_write(session)
+            rows = [
+                dict(r._mapping)
+                for r in session.execute(
+                    select(
+                        DeliveryRow.id,
+                        DeliveryRow.recipient,
+                        DeliveryRow.language,
+                        DeliveryRow.idempotency_key,
+                        DeliveryRow.state,
+                    )
+                    .where(
+                        DeliveryRow.alert_id == alert_id,
+                        DeliveryRow.channel == self.channel.name,
+                        DeliveryRow.state.in_([DeliveryState.PENDING, DeliveryState.IN_FLIGHT]),
+                        DeliveryRow.id > after_id,
+                    )
+                    .order_by(DeliveryRow.id)
+                    .limit(self.batch_size)
+                )
+            ]
+            if rows:
+                session.execute(
+                    update(DeliveryRow)
+                    .where(DeliveryRow.id.in_([r["id"] for r in rows]))
+                    .values(
+                        state=DeliveryState.IN_FLIGHT,
+                        attempts=DeliveryRow.attempts + 1,
+                        updated_at=self.now(),
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                session.commit()
+        return rows
+
     def run(self, *, alert_id: str, bodies: dict[str, str], validity_s: int) -> FanOutReport:
         """Send every pending (or in-flight from a crash) delivery of ``alert_id``."""
         if "ko" not in bodies:
@@ -129,94 +222,55 @@ class FanOut:
         sent = failed = reconciled = 0
         name = self.channel.name
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="fanout") as pool:
-            while True:
-                with self.sessions() as session:
-                    begin_write(session)
-                    rows = [
-                        dict(r._mapping)
-                        for r in session.execute(
-                            select(
-                                DeliveryRow.id,
-                                DeliveryRow.recipient,
-                                DeliveryRow.language,
-                                DeliveryRow.idempotency_key,
-                                DeliveryRow.state,
-                            )
-                            .where(
-                                DeliveryRow.alert_id == alert_id,
-                                DeliveryRow.channel == name,
-                                DeliveryRow.state.in_(
-                                    [DeliveryState.PENDING, DeliveryState.IN_FLIGHT]
-                                ),
-                            )
-                            .order_by(DeliveryRow.id)
-                            .limit(self.batch_size)
-                        )
-                    ]
-                    if not rows:
-                        break
-                    session.execute(
-                        update(DeliveryRow)
-                        .where(DeliveryRow.id.in_([r["id"] for r in rows]))
-                        .values(
-                            state=DeliveryState.IN_FLIGHT,
-                            attempts=DeliveryRow.attempts + 1,
-                            updated_at=self.now(),
-                        )
-                    )
-                    session.commit()
-                outcomes = list(pool.map(lambda r: self._deliver(r, bodies, validity_s), rows))
-                self._record(outcomes)
-                sent += sum(1 for o in outcomes if o.result is not None)
-                failed += sum(1 for o in outcomes if o.result is None)
-                reconciled += sum(1 for o in outcomes if o.reconciled)
+            unrecorded: list[_Outcome] = []
+            rows = self._claim(alert_id, after_id=0)
+            while rows:
+                batch = _Batch(rows)
+                batch.futures = [
+                    pool.submit(self._drain, batch, bodies, validity_s)
+                    for _ in range(min(self.workers, len(rows)))
+                ]
+                try:
+                    # While this batch is sent: record the previous one, claim the next one.
+                    self._record(unrecorded)
+                    rows = self._claim(alert_id, after_id=rows[-1]["id"])
+                except BaseException:
+                    batch.stop.set()
+                    raise
+                unrecorded = batch.outcomes()
+                sent += sum(1 for o in unrecorded if o.result is not None)
+                failed += sum(1 for o in unrecorded if o.result is None)
+                reconciled += sum(1 for o in unrecorded if o.reconciled)
+            self._record(unrecorded)
         with self.sessions() as session:
-            skipped = (
-                len(
-                    session.scalars(
-                        select(DeliveryRow.id).where(
-                            DeliveryRow.alert_id == alert_id,
-                            DeliveryRow.channel == name,
-                            DeliveryRow.state == DeliveryState.SENT,
-                        )
-                    ).all()
+            total_sent = session.scalar(
+                select(func.count(DeliveryRow.id)).where(
+                    DeliveryRow.alert_id == alert_id,
+                    DeliveryRow.channel == name,
+                    DeliveryRow.state == DeliveryState.SENT,
                 )
-                - sent
             )
+        skipped = int(total_sent or 0) - sent
         return FanOutReport(alert_id, name, sent, failed, reconciled, max(skipped, 0))
 
     def _record(self, outcomes: list[_Outcome]) -> None:
+        """Record a batch's outcomes in one transaction (one executemany per outcome kind)."""
+        if not outcomes:
+            return
         now = self.now()
+        ok = [(o.row_id, o.result) for o in outcomes if o.result is not None]
+        bad = [o for o in outcomes if o.result is None]
         with self.sessions() as session:
             begin_write(session)
-            ok = [o for o in outcomes if o.result is not None]
             if ok:
                 session.execute(
-                    update(DeliveryRow),
-                    [
-                        {
-                            "id": o.row_id,
-                            "state": DeliveryState.SENT,
-                            "provider_id": o.result.provider_id if o.result else None,
-                            "last_error": None,
-                            "updated_at": now,
-                        }
-                        for o in ok
-                    ],
+                    _RECORD_SENT,
+                    [{"row_id": i, "provider": r.provider_id, "at": now} for i, r in ok],
                 )
-            bad = [o for o in outcomes if o.result is None]
             if bad:
                 session.execute(
-                    update(DeliveryRow),
-                    [
-                        {
-                            "id": o.row_id,
-                            "state": DeliveryState.FAILED,
-                            "last_error": (o.error or "")[:2000],
-                            "updated_at": now,
-                        }
-                        for o in bad
-                    ],
+                    _RECORD_FAILED,
+                    [{"row_id": o.row_id, "error": (o.error or "")[:2000], "at": now} for o in bad],
                 )
-            apply_stored_receipts(session, [o.result.provider_id for o in ok if o.result])
+            apply_stored_receipts(session, [r.provider_id for _, r in ok])
             session.commit()

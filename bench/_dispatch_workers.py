@@ -14,6 +14,7 @@ from typing import Any
 
 import faust
 
+from bench._stats import stdout_to_stderr
 from dispatch.agents import register
 from dispatch.app import create_app
 from dispatch.context import build_context
@@ -30,6 +31,7 @@ def _worker(app: faust.App) -> None:
 
 def run_intake(env: dict[str, str]) -> None:
     """The real dispatch intake (correlation + store), without the recommender task."""
+    stdout_to_stderr()
     os.environ.update(env)
     settings = load_settings()
     ctx = build_context(settings)
@@ -40,6 +42,7 @@ def run_intake(env: dict[str, str]) -> None:
 
 def run_decode_baseline(env: dict[str, str], total: int, results: Queue[Any]) -> None:
     """A plain faust agent on the same topic that only decodes each record as a Call."""
+    stdout_to_stderr()
     os.environ.update(env)
     settings = load_settings()
     app = create_app(settings)

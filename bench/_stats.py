@@ -45,3 +45,16 @@ def summary(samples: list[float], *, baseline: list[float] | None = None) -> dic
         result["baseline_median"] = round(base, 4)
         result["networkx_ratio"] = round(base / max(statistics.median(samples), 1e-9), 2)
     return result
+
+
+def stdout_to_stderr() -> None:
+    """In a benchmark's child process: send stdout to stderr.
+
+    faust writes terminal control sequences on stdout at exit (even when quiet); the parent's
+    stdout must carry only the figures (``--json`` is read by scripts).
+    """
+    import os
+    import sys
+
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())

@@ -31,7 +31,7 @@ import faust
 import orjson
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from bench._stats import percentile
+from bench._stats import percentile, stdout_to_stderr
 from dispatch.app import create_app
 from goldentime import topics
 from goldentime.broker import EmbeddedBroker, ensure_topics
@@ -127,6 +127,7 @@ def _quiet_stdout() -> None:
 
 def run_rules_worker(env: dict[str, str], total: int, results: Queue[Any]) -> None:
     """The real sensors agent; reports its rate once ``total`` readings went through."""
+    stdout_to_stderr()
     _quiet_stdout()
     os.environ.update(env)
     settings = load_settings()
@@ -139,6 +140,7 @@ def run_rules_worker(env: dict[str, str], total: int, results: Queue[Any]) -> No
 
 def run_decode_baseline(env: dict[str, str], total: int, results: Queue[Any]) -> None:
     """A plain faust agent on the same topic that only decodes each reading."""
+    stdout_to_stderr()
     _quiet_stdout()
     os.environ.update(env)
     app = create_app(load_settings())

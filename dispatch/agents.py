@@ -11,6 +11,7 @@ record is never dropped: when the database fails, the batch is retried with back
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from functools import partial
@@ -397,26 +398,35 @@ def register(
         await follow_closures(bootstrap, apply_closure, client_id=f"{ctx.consumer_name}:closures")
 
     async def recommend_loop() -> None:
-        """Recommend in small chunks, oldest request first, publishing each chunk at once.
+        """Recommend in small chunks: incidents that just changed first (first woken, first
+        served), then, when nothing is waiting, the sweep's refreshes of older ones.
 
-        A burst of new incidents then waits for a few recommendations, not for all of them.
+        A burst of new incidents then waits for a few recommendations, never behind a sweep.
         """
+        urgent: dict[str, None] = {}  # insertion-ordered sets
+        background: dict[str, None] = {}
+        next_sweep = 0.0
+        loop = asyncio.get_running_loop()
         while True:
-            ids: dict[str, None] = {}  # insertion-ordered set: first woken, first served
             try:
-                ids[await asyncio.wait_for(wake_recommender.get(), SWEEP_INTERVAL_S)] = None
+                if not urgent and not background:
+                    timeout = max(next_sweep - loop.time(), 0.0)
+                    with contextlib.suppress(TimeoutError):
+                        urgent[await asyncio.wait_for(wake_recommender.get(), timeout)] = None
                 while not wake_recommender.empty():
-                    ids[wake_recommender.get_nowait()] = None
-            except TimeoutError:
-                ids["*"] = None
-            try:
-                if "*" in ids:
-                    del ids["*"]
+                    urgent[wake_recommender.get_nowait()] = None
+                forced = "*" in urgent  # units changed availability: look at every open one
+                urgent.pop("*", None)
+                if forced or loop.time() >= next_sweep:
                     due = await in_store(partial(_due, ctx), "recommendation sweep")
-                    ids |= dict.fromkeys(due)
-                ordered = list(ids)
-                for start in range(0, len(ordered), RECOMMEND_CHUNK):
-                    chunk = set(ordered[start : start + RECOMMEND_CHUNK])
+                    background |= {i: None for i in due if i not in urgent}
+                    next_sweep = loop.time() + SWEEP_INTERVAL_S
+                source = urgent or background
+                chunk = set(list(source)[:RECOMMEND_CHUNK])
+                for incident_id in chunk:
+                    source.pop(incident_id, None)
+                    background.pop(incident_id, None)
+                if chunk:
                     made = await in_store(
                         partial(recommender.compute, ctx, chunk), "recommendations"
                     )
@@ -425,6 +435,7 @@ def register(
                 raise
             except Exception:
                 log.exception("recommendation round failed; the sweep will retry")
+                await asyncio.sleep(1.0)
 
     async def heartbeat() -> None:
         assigned = sum(1 for tp in app.consumer.assignment() if tp.topic == topics.CALLS.name)

@@ -66,19 +66,26 @@ class RateLimiter:
     """Paces calls to ``rate_per_s`` by schedule (thread-safe): call ``n`` starts at t0 + n/rate.
 
     A schedule, unlike a token bucket with a burst, keeps the measured rate on the limit
-    from the first message; a sender that falls behind does not burst to catch up.
+    from the first message. A sender that fell behind (a slow answer, a busy CPU) makes up
+    at most ``catch_up_s`` of lost time by sending its missed slots at once; anything
+    older is lost, so in any window of T seconds at most ``rate * (T + catch_up_s) + 1``
+    calls start, and a short stall does not pull the long-run rate under the limit.
     """
 
     def __init__(
         self,
         rate_per_s: float | None,
         *,
+        catch_up_s: float = 0.02,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if rate_per_s is not None and rate_per_s <= 0:
             raise ValueError(f"rate limit must be positive, got {rate_per_s}")
+        if catch_up_s < 0:
+            raise ValueError(f"catch_up_s must not be negative, got {catch_up_s}")
         self.rate_per_s = rate_per_s
+        self.catch_up_s = catch_up_s
         self._monotonic = monotonic
         self._sleep = sleep
         self._next: float | None = None
@@ -90,7 +97,8 @@ class RateLimiter:
         interval = 1.0 / self.rate_per_s
         with self._lock:
             now = self._monotonic()
-            slot = now if self._next is None or self._next < now - interval else self._next
+            earliest = now - max(interval, self.catch_up_s)
+            slot = now if self._next is None else max(self._next, earliest)
             self._next = slot + interval
         wait = slot - now
         if wait > 0:

@@ -2,86 +2,40 @@
 
 The client is ``twilio.rest.Client``; pointing ``client.api.base_url`` at a loopback fake is
 how tests and the demo run it without the internet. Each worker thread gets its own client
-(and HTTP session). Korean numbers are checked for EUC-KR and a numeric sender before any
-call; ``ValidityPeriod`` drops a message Twilio could not send before the alert expires.
+and reuses its ``MessageList`` resource; the transport is a keep-alive ``http.client``
+connection that writes each request at once (:mod:`alerts.channels.http_transport`). Korean
+numbers are checked for EUC-KR and a numeric sender before any call; ``ValidityPeriod``
+drops a message Twilio could not send before the alert expires.
 """
 
 from __future__ import annotations
 
-import base64
-import logging
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-import urllib3
 from requests.exceptions import RequestException
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http import HttpClient
-from twilio.http.response import Response
 from twilio.rest import Client
 
 from alerts.channels.base import OutboundMessage, RateLimiter, RetryPolicy, SendResult, with_retry
+from alerts.channels.http_transport import KeepAliveHttpClient
 from alerts.errors import ChannelError
-from alerts.sms_text import check_sms
+from alerts.sms_text import check_sms, is_korean_number
 
 MAX_VALIDITY_S = 36000  # Twilio's maximum: queued messages fail after 10 h
 
 
-class PooledHttpClient(HttpClient):  # type: ignore[misc]
-    """Twilio's HTTP transport on a urllib3 connection pool, without the ``requests`` layer.
-
-    ``twilio.rest.Client`` accepts any ``HttpClient``; this one keeps the client's API,
-    serialisation and error handling and halves its CPU per message (no per-request proxy
-    environment scan, no session hooks), which is what bounds fan-out on a small machine.
-    """
-
-    def __init__(self, *, timeout: float = 30.0, pool_size: int = 8) -> None:
-        super().__init__(logger=logging.getLogger("alerts.twilio"), is_async=False, timeout=timeout)
-        self._pool = urllib3.PoolManager(maxsize=pool_size, retries=False)
-
-    def request(
-        self,
-        method: str,
-        url: str,
-        params: dict[str, object] | None = None,
-        data: dict[str, object] | None = None,
-        headers: dict[str, str] | None = None,
-        auth: tuple[str, str] | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = False,
-    ) -> Response:
-        sent_headers = dict(headers or {})
-        if auth is not None:
-            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
-            sent_headers["Authorization"] = f"Basic {token}"
-        if params:
-            url = f"{url}?{urllib.parse.urlencode(params, doseq=True)}"
-        body = None
-        if data:
-            body = urllib.parse.urlencode(data, doseq=True).encode()
-            sent_headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
-        try:
-            answer = self._pool.request(
-                method.upper(),
-                url,
-                body=body,
-                headers=sent_headers,
-                timeout=timeout or self.timeout,
-                redirect=allow_redirects,
-            )
-        except urllib3.exceptions.HTTPError as err:
-            raise TwilioException(f"HTTP request to {url} failed: {err}") from err
-        return Response(answer.status, answer.data.decode("utf-8", "replace"), answer.headers)
-
-
 def twilio_client(
-    *, account_sid: str, auth_token: str, base_url: str | None = None, pooled: bool = True
+    *, account_sid: str, auth_token: str, base_url: str | None = None, keep_alive: bool = True
 ) -> Any:
-    """A real Twilio client; ``base_url`` redirects it (e.g. to the loopback fake)."""
-    http_client = PooledHttpClient() if pooled else None
+    """A real Twilio client; ``base_url`` redirects it (e.g. to the loopback fake).
+
+    ``keep_alive`` (default) puts it on :class:`KeepAliveHttpClient`; ``False`` leaves
+    Twilio's own ``requests`` transport (the bench's baseline).
+    """
+    http_client = KeepAliveHttpClient() if keep_alive else None
     client = Client(account_sid, auth_token, http_client=http_client)
     if base_url is not None:
         client.api.base_url = base_url.rstrip("/")
@@ -113,13 +67,17 @@ class TwilioSmsChannel:
         self._sleep = sleep
         self._client_factory = client_factory
         self._local = threading.local()
+        # (body, Korean recipient) pairs that passed check_sms: a fan-out sends the same few
+        # bodies (one per language) to everyone, so each is checked once, not per message.
+        self._checked: set[tuple[str, bool]] = set()
 
-    def _client(self) -> Any:
-        client = getattr(self._local, "client", None)
-        if client is None:
-            client = self._client_factory()
-            self._local.client = client
-        return client
+    def _messages(self) -> Any:
+        """This thread's ``MessageList`` of its own client (built once, reused per message)."""
+        messages = getattr(self._local, "messages", None)
+        if messages is None:
+            messages = self._client_factory().messages
+            self._local.messages = messages
+        return messages
 
     def _create(self, message: OutboundMessage) -> SendResult:
         self.limiter.acquire()
@@ -132,7 +90,7 @@ class TwilioSmsChannel:
         if self.status_callback_url:
             options["status_callback"] = self.status_callback_url
         try:
-            created = self._client().messages.create(**options)
+            created = self._messages().create(**options)
         except TwilioRestException as err:
             retryable = err.status == 429 or err.status >= 500
             raise ChannelError(
@@ -149,7 +107,11 @@ class TwilioSmsChannel:
         return SendResult(provider_id=str(created.sid), status=str(created.status))
 
     def send(self, message: OutboundMessage) -> SendResult:
-        check_sms(message.body, to=message.to, sender=self.sender)
+        checked = (message.body, is_korean_number(message.to))
+        if checked not in self._checked:
+            check_sms(message.body, to=message.to, sender=self.sender)
+            if len(self._checked) < 64:
+                self._checked.add(checked)
         return with_retry(
             lambda: self._create(message),
             policy=self.retry,
@@ -160,7 +122,7 @@ class TwilioSmsChannel:
     def find_sent(self, message: OutboundMessage) -> SendResult | None:
         """The provider's record of this exact message to this recipient, if it accepted one."""
         try:
-            listed = self._client().messages.list(to=message.to, from_=self.sender, limit=50)
+            listed = self._messages().list(to=message.to, from_=self.sender, limit=50)
         except (TwilioException, RequestException) as err:
             raise ChannelError(
                 f"cannot ask Twilio what was sent to {message.to}: {err}", retryable=True

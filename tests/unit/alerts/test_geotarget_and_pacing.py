@@ -60,6 +60,37 @@ def test_rate_limiter_paces_by_schedule() -> None:
     assert now[0] == pytest.approx(2.0)  # 21 messages at 10/s: the last starts at t=2 s
     with pytest.raises(ValueError):
         RateLimiter(0)
+    with pytest.raises(ValueError, match="catch_up_s"):
+        RateLimiter(10.0, catch_up_s=-1)
+
+
+def test_rate_limiter_catches_up_a_short_stall_only() -> None:
+    now = [0.0]
+    starts: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    limiter = RateLimiter(100.0, catch_up_s=0.05, monotonic=lambda: now[0], sleep=sleep)
+    for _ in range(10):
+        limiter.acquire()
+        starts.append(now[0])
+    assert starts[-1] == pytest.approx(0.09)
+    now[0] = 0.12  # stalled 20 ms past the next slot (0.10): those two slots are made up
+    for _ in range(3):
+        limiter.acquire()
+        starts.append(now[0])
+    assert starts[-3:] == pytest.approx([0.12, 0.12, 0.12])
+    now[0] = 1.0  # stalled 870 ms: 50 ms of it is made up (5 slots + this one), rest lost
+    burst = 0
+    while True:
+        before = now[0]
+        limiter.acquire()
+        if now[0] > before:
+            break
+        burst += 1
+    assert burst == 6
+    assert now[0] == pytest.approx(1.0 + 0.01)
 
 
 def test_retry_backs_off_on_retryable_only() -> None:
