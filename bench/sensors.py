@@ -10,29 +10,40 @@ Everything runs on one embedded Tansu broker with the real faust agent (`sensors
    runs from sending the reading that decided it to the alarm's arrival on ``sensor.alarms``.
    (Reading to *alarm*: the incident is opened by dispatch, not measured here.)
 3. Baseline: a plain faust agent (own group, same batching) that only decodes the readings.
+4. Reading to incident, through the real system (:class:`goldentime.up.LocalSystem`: its own
+   embedded broker, the dispatch worker and the console, plus a sensors worker child): each
+   round sends a normal reading, then one that crosses the critical level (50 gal) on the
+   deck accelerometer of a different bridge, and times from sending the crossing reading to
+   ``GET /api/incidents`` listing an incident whose ``event_ids`` hold that alarm's signal.
+   A first round (not counted) proves the whole path is up.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
 import random
+import tempfile
 import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from multiprocessing.queues import Queue
+from pathlib import Path
 from typing import Any, cast
 
 import click
 import faust
+import httpx
 import orjson
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from bench._stats import percentile, stdout_to_stderr
 from dispatch.app import create_app
+from dispatch.structure_alarms import short_id
 from goldentime import topics
 from goldentime.broker import EmbeddedBroker, ensure_topics
 from goldentime.contracts.sensors import (
@@ -43,6 +54,8 @@ from goldentime.contracts.sensors import (
     encode_readings,
 )
 from goldentime.settings import load_settings
+from goldentime.supervisor import ChildSpec, python_argv
+from goldentime.up import LocalSystem
 from sensors.agents import BATCH_MAX, BATCH_WITHIN_S, build_context, decode_message, register
 from sensors.registry import load_registry
 from sensors.worker import run_app
@@ -209,14 +222,14 @@ class AlarmWatcher:
         self._thread.join(timeout=5)
 
 
-def _latency(bootstrap: str) -> list[float]:
+def _latency(bootstrap: str, *, seconds: float) -> list[float]:
     registry = load_registry(load_settings().seoul_data_dir)
     accels = [s for s in registry.sensors() if s.kind is SensorKind.ACCELERATION]
     watcher = AlarmWatcher(bootstrap)
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=0)
     sent: dict[str, float] = {}
     pattern = [3.0, 30.0, 60.0]  # normal, watch, critical (next round: back to normal, held)
-    n = int(LATENCY_RATE * LATENCY_S)
+    n = int(LATENCY_RATE * seconds)
     start = time.monotonic()
     for i in range(n):
         time.sleep(max(0.0, start + i / LATENCY_RATE - time.monotonic()))
@@ -236,6 +249,115 @@ def _latency(bootstrap: str) -> list[float]:
         for at, alarm in watcher.arrivals
         if not alarm["fault"] and alarm["reading_ids"] and alarm["reading_ids"][-1] in sent
     ]
+
+
+INCIDENT_TIMEOUT_S = 20.0
+INCIDENT_POLL_S = 0.01
+INCIDENT_PAUSE_S = 0.5
+CRITICAL_GAL, NORMAL_GAL = 60.0, 3.0  # deck accelerometer: critical at 50 gal
+WARMUP_BRIDGES = 10
+
+
+class IncidentProbe:
+    """Sends readings to ``sensor.readings`` and watches ``GET /api/incidents`` on the console."""
+
+    def __init__(self, system: LocalSystem) -> None:
+        self._producer = KafkaProducer(bootstrap_servers=system.bootstrap, acks=1, linger_ms=0)
+        self._console = httpx.Client(base_url=system.url, timeout=5.0)
+
+    def send(self, reading: SensorReading) -> None:
+        self._producer.send(
+            topics.SENSOR_READINGS.name,
+            key=reading.structure_id.encode(),
+            value=encode_readings([reading]),
+        )
+        self._producer.flush(timeout=10)
+
+    def incident_with(self, event_id: str) -> str | None:
+        """The id of the incident listing ``event_id`` among its events, if one does yet."""
+        response = self._console.get("/api/incidents", params={"limit": 50})
+        response.raise_for_status()
+        return next((i["id"] for i in response.json() if event_id in i.get("event_ids", ())), None)
+
+    def close(self) -> None:
+        self._producer.close()
+        self._console.close()
+
+
+def _cross_critical(probe: IncidentProbe, sensor: Any) -> tuple[str, float]:
+    """Send a normal reading, then one over critical; (the alarm's signal id, when sent)."""
+    now = datetime.now(UTC)
+    below = _reading(
+        sensor.sensor_id, sensor.structure_id, sensor.kind, NORMAL_GAL, now - timedelta(seconds=1)
+    )
+    probe.send(below)
+    over = _reading(sensor.sensor_id, sensor.structure_id, sensor.kind, CRITICAL_GAL, now)
+    alarm_id = f"{sensor.sensor_id}:level:{int(now.timestamp() * 1000)}:critical"
+    sent = time.monotonic()
+    probe.send(over)
+    return short_id("sensor", alarm_id), sent
+
+
+def _wait_for_incident(probe: IncidentProbe, signal_ids: list[str], *, until: float) -> bool:
+    """Poll the console until an incident lists one of ``signal_ids`` (False: not by ``until``)."""
+    while time.monotonic() < until:
+        if any(probe.incident_with(signal_id) for signal_id in signal_ids):
+            return True
+        time.sleep(INCIDENT_POLL_S)
+    return False
+
+
+def _wait_until_flowing(probe: IncidentProbe, system: LocalSystem, warmups: list[Any]) -> None:
+    """Critical readings on ``warmups`` (a new bridge every few seconds: a bridge stays
+    critical once raised) until one of them has opened an incident: the sensors worker has
+    joined its group and dispatch consumes its alarms."""
+    pending: list[str] = []
+    deadline = time.monotonic() + WORKER_TIMEOUT_S
+    for sensor in warmups:
+        pending.append(_cross_critical(probe, sensor)[0])
+        if _wait_for_incident(probe, pending, until=min(time.monotonic() + 3.0, deadline)):
+            return
+        system.tick()
+    if not _wait_for_incident(probe, pending, until=deadline):
+        raise click.ClickException(
+            f"no incident from a critical reading within {WORKER_TIMEOUT_S:.0f} s; see the logs"
+            f" in {system.settings.data_dir / 'logs'}"
+        )
+
+
+def _incident_latency(rounds: int) -> tuple[list[float], int]:
+    """Reading -> incident over ``rounds`` bridges on the real system; (latencies, missed)."""
+    registry = load_registry(load_settings().seoul_data_dir)
+    accels = [s for s in registry.sensors() if s.kind is SensorKind.ACCELERATION]
+    if not 0 < rounds <= len(accels) - WARMUP_BRIDGES:
+        raise click.UsageError(
+            f"--incident-rounds: 1 to {len(accels) - WARMUP_BRIDGES} (one bridge a round)"
+        )
+    picked = random.Random(8).sample(accels, rounds + WARMUP_BRIDGES)
+    warmups, measured = picked[:WARMUP_BRIDGES], picked[WARMUP_BRIDGES:]
+    with (
+        tempfile.TemporaryDirectory(prefix="gt-bench-sensors-") as tmp,
+        contextlib.chdir(tmp),  # faust's table directories land here, not in the checkout
+    ):
+        settings = load_settings(
+            data_dir=Path(tmp), console_port=0, auth="demo", log_level="warning"
+        )
+        system = LocalSystem(settings, echo=lambda _line: None)
+        system.env["GOLDENTIME_APP_ID"] = f"bench-sensors-{uuid.uuid4().hex[:6]}"
+        system.supervisor.add(ChildSpec("sensors", python_argv("sensors", "worker")))
+        with system:
+            probe = IncidentProbe(system)
+            try:
+                _wait_until_flowing(probe, system, warmups)
+                latencies: list[float] = []
+                for sensor in measured:
+                    time.sleep(INCIDENT_PAUSE_S)
+                    signal_id, sent = _cross_critical(probe, sensor)
+                    if _wait_for_incident(probe, [signal_id], until=sent + INCIDENT_TIMEOUT_S):
+                        latencies.append((time.monotonic() - sent) * 1e3)
+            finally:
+                probe.close()
+    return latencies, rounds - len(latencies)
 
 
 def _child(target: Any, env: dict[str, str], total: int) -> tuple[Any, Queue[Any]]:
@@ -269,6 +391,14 @@ def _fresh_broker(readings: int, *, pack: int) -> EmbeddedBroker:
     return broker
 
 
+def _figures(samples: list[float]) -> dict[str, float]:
+    return {
+        "p50": round(percentile(samples, 0.5), 1),
+        "p99": round(percentile(samples, 0.99), 1),
+        "max": round(max(samples), 1),
+    }
+
+
 @click.command("sensors")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--readings", default=200_000, show_default=True, help="Readings pre-loaded.")
@@ -276,14 +406,52 @@ def _fresh_broker(readings: int, *, pack: int) -> EmbeddedBroker:
     "--single-readings", default=60_000, show_default=True, help="Readings, one a message."
 )
 @click.option("--pack", default=100, show_default=True, help="Readings per message (ingest).")
-def command(as_json: bool, readings: int, single_readings: int, pack: int) -> None:
-    """Readings/s per worker through the rules vs a decode-only agent; alarm latency."""
+@click.option(
+    "--incident-rounds",
+    default=20,
+    show_default=True,
+    help="Critical crossings timed to their incident (one bridge each).",
+)
+@click.option(
+    "--quick",
+    is_flag=True,
+    help="A quarter of the readings, half the latency phase, 10 incident rounds.",
+)
+def command(
+    as_json: bool, readings: int, single_readings: int, pack: int, incident_rounds: int, quick: bool
+) -> None:
+    """Readings/s per worker through the rules vs a decode-only agent; reading -> alarm and
+    reading -> incident latency."""
+    latency_s = LATENCY_S
+    if quick:
+        readings, single_readings = readings // 4, single_readings // 4
+        latency_s, incident_rounds = LATENCY_S / 2, min(incident_rounds, 10)
+    with (
+        tempfile.TemporaryDirectory(prefix="gt-bench-sensors-") as scratch,
+        contextlib.chdir(scratch),  # the workers' faust table directories land here
+    ):
+        result = _measure(
+            readings=readings,
+            single_readings=single_readings,
+            pack=pack,
+            latency_s=latency_s,
+            incident_rounds=incident_rounds,
+        )
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    _print_human(result)
+
+
+def _measure(
+    *, readings: int, single_readings: int, pack: int, latency_s: float, incident_rounds: int
+) -> dict[str, Any]:
     with _fresh_broker(readings, pack=pack) as broker:
         child, results = _child(run_rules_worker, _env(broker.bootstrap_servers), readings)
         try:
             events, seconds = results.get(timeout=WORKER_TIMEOUT_S)
             rules_rate = events / max(seconds, 1e-9)
-            latencies = _latency(broker.bootstrap_servers)
+            latencies = _latency(broker.bootstrap_servers, seconds=latency_s)
         finally:
             _stop(child)
         baseline_rate = _run_once(run_decode_baseline, broker.bootstrap_servers, readings)
@@ -291,33 +459,44 @@ def command(as_json: bool, readings: int, single_readings: int, pack: int) -> No
         single_rate = _run_once(run_rules_worker, broker.bootstrap_servers, single_readings)
     if not latencies:
         raise click.ClickException("no alarm arrived in the latency phase")
-    lat = {
-        "p50": round(percentile(latencies, 0.5), 1),
-        "p99": round(percentile(latencies, 0.99), 1),
-        "max": round(max(latencies), 1),
-        "alarms": len(latencies),
-        "rate_per_s": LATENCY_RATE,
-    }
-    result = {
+    to_incident, missed = _incident_latency(incident_rounds)
+    if not to_incident:
+        raise click.ClickException("no critical reading reached an incident in the timed rounds")
+    lat = {**_figures(latencies), "alarms": len(latencies), "rate_per_s": LATENCY_RATE}
+    incident = {**_figures(to_incident), "rounds": len(to_incident), "missed": missed}
+    return {
         "readings_per_s_per_worker": round(rules_rate, 1),
         "baseline_readings_per_s": round(baseline_rate, 1),
         "rules_vs_baseline": round(rules_rate / baseline_rate, 3),
         "readings_per_message": pack,
         "single_reading_messages_readings_per_s": round(single_rate, 1),
         "alarm_latency_ms": lat,
+        "reading_to_incident_ms": incident,
         "throughput_readings": readings,
         "single_reading_messages": single_readings,
-        "reach": {"readings_per_s_per_worker": 20_000, "alarm_latency_p99_ms": 1000},
+        "reach": {
+            "readings_per_s_per_worker": 20_000,
+            "alarm_latency_p99_ms": 1000,
+            "reading_to_incident_p99_ms": 1000,
+        },
     }
-    if as_json:
-        click.echo(json.dumps(result))
-        return
+
+
+def _print_human(result: dict[str, Any]) -> None:
+    lat, incident = result["alarm_latency_ms"], result["reading_to_incident_ms"]
     click.echo(
-        f"rules: {rules_rate:.0f} readings/s per worker ({pack} readings a message) vs "
-        f"decode-only faust agent {baseline_rate:.0f}/s (ratio {result['rules_vs_baseline']}); "
-        f"one reading a message: {single_rate:.0f}/s (reach >= 20000)"
+        f"rules: {result['readings_per_s_per_worker']:.0f} readings/s per worker "
+        f"({result['readings_per_message']} readings a message) vs decode-only faust agent "
+        f"{result['baseline_readings_per_s']:.0f}/s (ratio {result['rules_vs_baseline']}); one "
+        f"reading a message: {result['single_reading_messages_readings_per_s']:.0f}/s "
+        "(reach >= 20000)"
     )
     click.echo(
         f"reading -> alarm at {LATENCY_RATE:.0f} readings/s (one a message): p50 {lat['p50']} ms, "
-        f"p99 {lat['p99']} ms over {lat['alarms']} alarms (reach p99 <= 1000)"
+        f"p99 {lat['p99']} ms over {lat['alarms']} alarms"
+    )
+    click.echo(
+        f"reading -> incident (sensors worker, dispatch, console): p50 {incident['p50']} ms, "
+        f"p99 {incident['p99']} ms, max {incident['max']} ms over {incident['rounds']} rounds"
+        f" ({incident['missed']} missed; reach p99 <= 1000)"
     )

@@ -29,7 +29,7 @@ from dispatch.units import unit_record
 
 log = logging.getLogger(__name__)
 
-POLL_INTERVAL_S = 0.25
+POLL_INTERVAL_S = 0.1
 # Rows may commit out of updated_at order (two workers); look back this far on every poll.
 LOOKBACK = timedelta(seconds=5)
 QUEUE_LIMIT = 2000
@@ -66,24 +66,52 @@ class ChangeFeed:
                 return []
             since = self._cursor - LOOKBACK
             changes: list[Change] = []
-            incidents = session.scalars(select(IncidentRow).where(IncidentRow.updated_at >= since))
-            by_id = {row.id: row for row in incidents}
-            recs = session.execute(
-                select(RecommendationRow.incident_id, RecommendationRow.computed_at).where(
-                    RecommendationRow.computed_at >= since
-                )
-            ).all()
-            rec_at = {incident_id: at for incident_id, at in recs}
-            for incident_id in rec_at.keys() - by_id.keys():
-                row = session.get(IncidentRow, incident_id)
-                if row is not None:
-                    by_id[incident_id] = row
-            for row in by_id.values():
-                signature = (row.revision, rec_at.get(row.id))
-                if self._mark(("incident", row.id), signature, row.updated_at):
+            # Light columns first; full rows (with their calls, events, units) only for the
+            # incidents and units whose signature changed.
+            heads = {
+                incident_id: (revision, at)
+                for incident_id, revision, at in session.execute(
+                    select(IncidentRow.id, IncidentRow.revision, IncidentRow.updated_at).where(
+                        IncidentRow.updated_at >= since
+                    )
+                ).tuples()
+            }
+            rec_at = {
+                incident_id: at
+                for incident_id, at in session.execute(
+                    select(RecommendationRow.incident_id, RecommendationRow.computed_at).where(
+                        RecommendationRow.computed_at >= since
+                    )
+                ).tuples()
+            }
+            missing = list(rec_at.keys() - heads.keys())
+            if missing:
+                for incident_id, revision, at in session.execute(
+                    select(IncidentRow.id, IncidentRow.revision, IncidentRow.updated_at).where(
+                        IncidentRow.id.in_(missing)
+                    )
+                ).tuples():
+                    heads[incident_id] = (revision, at)
+            changed = [
+                incident_id
+                for incident_id, (revision, at) in heads.items()
+                if self._mark(("incident", incident_id), (revision, rec_at.get(incident_id)), at)
+            ]
+            if changed:
+                for row in session.scalars(select(IncidentRow).where(IncidentRow.id.in_(changed))):
                     changes.append(Change("incident", incident_record(row).model_dump(mode="json")))
-            for unit in session.scalars(select(UnitRow).where(UnitRow.updated_at >= since)):
-                if self._mark(("unit", unit.id), unit.revision, unit.updated_at):
+            unit_heads = session.execute(
+                select(UnitRow.id, UnitRow.revision, UnitRow.updated_at).where(
+                    UnitRow.updated_at >= since
+                )
+            ).tuples()
+            changed_units = [
+                unit_id
+                for unit_id, revision, at in unit_heads
+                if self._mark(("unit", unit_id), revision, at)
+            ]
+            if changed_units:
+                for unit in session.scalars(select(UnitRow).where(UnitRow.id.in_(changed_units))):
                     changes.append(Change("unit", unit_record(unit).model_dump(mode="json")))
         self._forget_before(self._cursor - LOOKBACK * 2)
         return changes

@@ -92,6 +92,11 @@ def video_signal(event: VideoEvent) -> Signal | None:
     )
 
 
+def _recommending(ctx: DispatchContext, unit_ids: list[str]) -> list[str]:
+    with ctx.sessions() as session:
+        return recommender.incidents_recommending(session, unit_ids)
+
+
 def _due(ctx: DispatchContext) -> list[str]:
     with ctx.sessions() as session:
         return recommender.due_incidents(session, now=ctx.clock.now())
@@ -304,8 +309,14 @@ def register(
                     for incident in applied.incidents:
                         wake_recommender.put_nowait(incident.id)
                     if applied.units:
-                        # units changed availability: open incidents deserve a fresh look
-                        wake_recommender.put_nowait("*")
+                        # recommendations naming these units are stale now; others can wait
+                        # for the periodic refresh
+                        unit_ids = [u.id for u in applied.units]
+                        stale = await in_store(
+                            partial(_recommending, ctx, unit_ids), "stale recommendations"
+                        )
+                        for incident_id in stale:
+                            wake_recommender.put_nowait(incident_id)
 
             await guarded(events, body, f"{len(events)} command(s)")
             yield None
@@ -415,7 +426,7 @@ def register(
                         urgent[await asyncio.wait_for(wake_recommender.get(), timeout)] = None
                 while not wake_recommender.empty():
                     urgent[wake_recommender.get_nowait()] = None
-                forced = "*" in urgent  # units changed availability: look at every open one
+                forced = "*" in urgent  # the road network changed: look at every open one
                 urgent.pop("*", None)
                 if forced or loop.time() >= next_sweep:
                     due = await in_store(partial(_due, ctx), "recommendation sweep")

@@ -19,8 +19,11 @@ def create_app(settings: Settings, *, app_id: str | None = None) -> faust.App:
     if settings.tansu_compat:
         faust_compat.apply(fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
     session_timeout = settings.kafka_session_timeout_s
+    name = app_id or settings.app_id
+    (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)  # faust makes only the leaf
     return faust.App(
-        app_id or settings.app_id,
+        name,
+        datadir=str(settings.data_dir / "faust" / name),  # not the working directory
         broker=faust_broker_url(settings.bootstrap()),
         autodiscover=False,
         store="memory://",

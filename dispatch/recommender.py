@@ -8,10 +8,13 @@ missed (a crash between commit and recommendation) and refreshes open incidents 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch.context import DispatchContext
@@ -23,14 +26,33 @@ from goldentime.contracts.dispatch import Recommendation, UnitStatus
 REFRESH_AFTER_S = 30.0
 
 
+def fingerprint(payload: dict[str, Any]) -> str:
+    """What a dispatcher would notice changing: the units (ETAs to 10 s), gaps, ER, aid."""
+
+    def units(key: str) -> list[tuple[Any, Any]]:
+        return [
+            (u.get("unit_id"), None if u.get("eta_s") is None else round(u["eta_s"] / 10))
+            for u in payload.get(key, [])
+        ]
+
+    material = [
+        units("units"),
+        units("mutual_aid"),
+        sorted((payload.get("unfilled") or {}).items()),
+        payload.get("golden_time_breach"),
+        (payload.get("hospital") or {}).get("hospital_id"),
+    ]
+    return hashlib.sha256(json.dumps(material, default=str).encode()).hexdigest()[:16]
+
+
 def due_incidents(session: Session, *, now: datetime) -> list[str]:
-    """Open incidents with no recommendation, a stale one, or one older than the refresh."""
+    """Open incidents with no recommendation, a stale one, or one not checked for a while."""
     rows = session.execute(
         select(
             IncidentRow.id,
             IncidentRow.revision,
             RecommendationRow.incident_revision,
-            RecommendationRow.computed_at,
+            func.coalesce(RecommendationRow.checked_at, RecommendationRow.computed_at),
         )
         .outerjoin(RecommendationRow, RecommendationRow.incident_id == IncidentRow.id)
         .where(IncidentRow.status == IncidentStatus.OPEN.value)
@@ -38,8 +60,8 @@ def due_incidents(session: Session, *, now: datetime) -> list[str]:
     stale_before = now - timedelta(seconds=REFRESH_AFTER_S)
     return [
         incident_id
-        for incident_id, revision, rec_revision, computed_at in rows
-        if rec_revision is None or rec_revision < revision or computed_at < stale_before
+        for incident_id, revision, rec_revision, checked_at in rows
+        if rec_revision is None or rec_revision < revision or checked_at < stale_before
     ]
 
 
@@ -91,14 +113,42 @@ def compute(ctx: DispatchContext, incident_ids: Iterable[str]) -> list[Recommend
                         incident_id=rec.incident_id,
                         incident_revision=rec.incident_revision,
                         computed_at=rec.computed_at,
+                        checked_at=rec.computed_at,
                         payload=payload,
                     )
                 )
+            elif row.incident_revision == rec.incident_revision and fingerprint(
+                row.payload
+            ) == fingerprint(payload):
+                row.checked_at = rec.computed_at  # the same advice: nothing to tell anyone
+                continue
             else:
-                row.incident_revision, row.computed_at, row.payload = (
+                row.incident_revision, row.computed_at, row.checked_at, row.payload = (
                     rec.incident_revision,
+                    rec.computed_at,
                     rec.computed_at,
                     payload,
                 )
             stored.append(rec)
     return stored
+
+
+def incidents_recommending(session: Session, unit_ids: Iterable[str]) -> list[str]:
+    """Open incidents whose current recommendation names any of ``unit_ids``.
+
+    When a unit changes availability these are the recommendations that went stale at once;
+    the rest are refreshed by the periodic sweep.
+    """
+    wanted = set(unit_ids)
+    if not wanted:
+        return []
+    rows = session.execute(
+        select(RecommendationRow.incident_id, RecommendationRow.payload)
+        .join(IncidentRow, IncidentRow.id == RecommendationRow.incident_id)
+        .where(IncidentRow.status == IncidentStatus.OPEN.value)
+    ).tuples()
+    return [
+        incident_id
+        for incident_id, payload in rows
+        if wanted & {u.get("unit_id") for u in payload.get("units", [])}
+    ]

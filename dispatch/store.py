@@ -35,7 +35,7 @@ class IncidentRow(Base):
     lon: Mapped[float] = mapped_column(Float)
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)  # console change feed
     revision: Mapped[int] = mapped_column(Integer, default=1)
     priority: Mapped[int] = mapped_column(Integer, default=3)
     gu: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
@@ -112,7 +112,7 @@ class UnitRow(Base):
     incident_id: Mapped[str | None] = mapped_column(
         ForeignKey("incidents.id"), nullable=True, index=True
     )
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)  # change feed
     revision: Mapped[int] = mapped_column(Integer, default=1)
     # the route it is driving (goldentime.contracts.routing.UnitRoute as JSON), or None
     route: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
@@ -143,7 +143,10 @@ class RecommendationRow(Base):
 
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
     incident_revision: Mapped[int] = mapped_column(Integer)
-    computed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # when the content last changed (the console's change feed watches it) ...
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    # ... and when it was last recomputed (the refresh sweep watches this one)
+    checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 

@@ -1,6 +1,6 @@
 // Golden Time dispatcher board: live queue, incident panel, map, unit board, call intake.
 "use strict";
-const state = { incidents: new Map(), units: new Map(), selected: null, detail: null };
+const state = { incidents: new Map(), units: new Map(), selected: null, detail: null, panelStatus: "" };
 const map = GT.baseMap("map");
 const incidentLayer = L.layerGroup().addTo(map);
 const unitLayer = L.layerGroup().addTo(map);
@@ -27,11 +27,38 @@ function queue() {
     .sort((a, b) => a.priority - b.priority || Date.parse(a.created_at) - Date.parse(b.created_at));
 }
 
+// What changed since the last frame: a unit's status change re-renders that unit's row and
+// marker only, so a board of hundreds of incidents and units stays quick.
+const dirty = { queue: false, allUnits: false, units: new Set() };
+const QUEUE_RENDER_MIN_MS = 250; // the queue re-sorts hundreds of rows: at most 4 times a second
+let lastQueueRender = 0;
+let queueTimer = null;
 let renderPending = false;
-function scheduleRender() {
+function scheduleRender({ queue = true, units = true, unitId = null } = {}) {
+  if (queue) dirty.queue = true;
+  if (unitId) dirty.units.add(unitId);
+  else if (units) dirty.allUnits = true;
   if (renderPending) return;
   renderPending = true;
-  requestAnimationFrame(() => { renderPending = false; renderQueue(); renderUnits(); renderMarkers(); });
+  requestAnimationFrame(() => {
+    renderPending = false;
+    const { queue: q, allUnits, units: changed } = dirty;
+    dirty.allUnits = false; dirty.units = new Set();
+    if (q) {
+      const wait = lastQueueRender + QUEUE_RENDER_MIN_MS - performance.now();
+      if (wait <= 0) {
+        dirty.queue = false; lastQueueRender = performance.now();
+        renderQueue(); renderIncidentMarkers();
+      } else if (!queueTimer) {
+        queueTimer = setTimeout(() => { queueTimer = null; scheduleRender({ units: false }); }, wait);
+      }
+    }
+    if (allUnits) { renderUnits(); for (const u of state.units.values()) renderUnitMarker(u); }
+    else if (changed.size) {
+      for (const id of changed) { updateUnitRow(id); renderUnitMarker(state.units.get(id)); }
+      renderUnitCount();
+    }
+  });
 }
 
 function renderQueue() {
@@ -69,20 +96,35 @@ function tickClocks() {
   }
 }
 
-function renderUnits() {
-  const units = [...state.units.values()];
-  GT.fill(document.getElementById("unitrows"), ...units.map((u) => GT.el("tr", { "data-unit": u.id },
+function unitRow(u) {
+  return GT.el("tr", { "data-unit": u.id },
     GT.el("td", {}, u.name),
     GT.el("td", { class: "muted" }, u.station_name),
     GT.el("td", {}, GT.el("span", { class: "dot", style: `background:${UNIT_COLOURS[u.status] || "#888"}` }), " ", GT.statusLabel(u.status)),
-    GT.el("td", {}, u.incident_id ? GT.el("a", { href: "#", onclick: (e) => { e.preventDefault(); select(u.incident_id); } }, u.incident_id) : "—"))));
+    GT.el("td", {}, u.incident_id ? GT.el("a", { href: "#", onclick: (e) => { e.preventDefault(); select(u.incident_id); } }, u.incident_id) : "—"));
+}
+
+function renderUnitCount() {
+  const units = [...state.units.values()];
   const free = units.filter((u) => u.status === "available").length;
   document.getElementById("unitcount").textContent = `(${free}/${units.length} 대기 available)`;
 }
 
+function renderUnits() {
+  GT.fill(document.getElementById("unitrows"), ...[...state.units.values()].map(unitRow));
+  renderUnitCount();
+}
+
+function updateUnitRow(id) {
+  const u = state.units.get(id);
+  const row = document.querySelector(`#unitrows tr[data-unit="${CSS.escape(id)}"]`);
+  if (!u || !row) { renderUnits(); return; }
+  row.replaceWith(unitRow(u));
+}
+
 const incidentMarkers = new Map();
 const unitMarkers = new Map();
-function renderMarkers() {
+function renderIncidentMarkers() {
   for (const [id, m] of incidentMarkers) {
     const inc = state.incidents.get(id);
     if (!inc || !ACTIVE.has(inc.status)) { incidentLayer.removeLayer(m); incidentMarkers.delete(id); }
@@ -98,13 +140,15 @@ function renderMarkers() {
     m.setStyle(style);
     m.bindTooltip(`${GT.typeLabel(inc.type)} · ${GT.statusLabel(inc.status)}`);
   }
-  for (const u of state.units.values()) {
-    let m = unitMarkers.get(u.id);
-    const style = { radius: 5, color: "#0b0f14", weight: 1, fillColor: UNIT_COLOURS[u.status] || "#888", fillOpacity: 1 };
-    if (!m) { m = L.circleMarker([u.lat, u.lon], style).addTo(unitLayer); unitMarkers.set(u.id, m); }
-    m.setLatLng([u.lat, u.lon]); m.setStyle(style);
-    m.bindTooltip(`${u.name} (${u.station_name}) · ${GT.statusLabel(u.status)}`);
-  }
+}
+
+function renderUnitMarker(u) {
+  if (!u) return;
+  let m = unitMarkers.get(u.id);
+  const style = { radius: 5, color: "#0b0f14", weight: 1, fillColor: UNIT_COLOURS[u.status] || "#888", fillOpacity: 1 };
+  if (!m) { m = L.circleMarker([u.lat, u.lon], style).addTo(unitLayer); unitMarkers.set(u.id, m); }
+  m.setLatLng([u.lat, u.lon]); m.setStyle(style);
+  m.bindTooltip(`${u.name} (${u.station_name}) · ${GT.statusLabel(u.status)}`);
 }
 
 function queueKeys(e) {
@@ -116,6 +160,7 @@ function queueKeys(e) {
 }
 
 async function select(id) {
+  if (id !== state.selected) state.panelStatus = "";
   state.selected = id;
   scheduleRender();
   await loadDetail();
@@ -149,13 +194,18 @@ function renderRoutes(detail) {
   }
 }
 
-async function command(path, body, label) {
+// The panel is re-rendered whenever its incident changes: its status line lives in the state.
+function setPanelStatus(text) {
+  state.panelStatus = text;
   const out = document.getElementById("panelstatus");
-  if (out) out.textContent = `${label}…`;
+  if (out) out.textContent = text;
+}
+
+async function command(path, body, label) {
+  setPanelStatus(`${label}…`);
   const res = await GT.post(path, body);
-  if (!out) return res;
-  if (res.status === 202) out.textContent = `${label}: 접수됨 accepted (${res.data.command_id})`;
-  else out.textContent = `${label}: 오류 error ${res.status} ${typeof res.data.detail === "string" ? res.data.detail : JSON.stringify(res.data.detail)}`;
+  if (res.status === 202) setPanelStatus(`${label}: 접수됨 accepted (${res.data.command_id})`);
+  else setPanelStatus(`${label}: 오류 error ${res.status} ${typeof res.data.detail === "string" ? res.data.detail : JSON.stringify(res.data.detail)}`);
   return res;
 }
 
@@ -190,12 +240,12 @@ function renderPanel(d) {
         const note = prompt("종결 메모 Closing note", "") ?? null;
         if (note !== null) command(`/api/incidents/${encodeURIComponent(d.id)}/close`, { note }, "종결 Close");
       } }, "종결 Close")),
-    GT.el("output", { id: "panelstatus", role: "status" }),
+    GT.el("output", { id: "panelstatus", role: "status" }, state.panelStatus || ""),
     section("추천 Recommendation",
       rec ? GT.el("p", { class: rec.golden_time_breach ? "gt-breach" : "gt-ok" },
         rec.first_eta_s != null ? `첫 도착 First ETA ${GT.mmss(rec.first_eta_s)}` : "ETA —",
         rec.golden_time_breach ? " · 골든타임 초과 예상 golden time breach" : " · 골든타임 내 within golden time",
-        rec.mutual_aid ? " · 응원 요청 mutual aid" : "") : GT.el("p", { class: "muted" }, "계산 중 · computing"),
+        rec.mutual_aid?.length ? ` · 응원 요청 mutual aid ${rec.mutual_aid.length}` : "") : GT.el("p", { class: "muted" }, "계산 중 · computing"),
       rec && Object.keys(rec.unfilled || {}).length ? GT.el("p", { class: "gt-warn" }, `부족 Unfilled: ${Object.entries(rec.unfilled).map(([k, n]) => `${k}×${n}`).join(", ")}`) : null,
       rec?.hospital ? GT.el("p", {}, `병원 Hospital: ${rec.hospital.name || JSON.stringify(rec.hospital)}`) : null,
       rec?.note ? GT.el("p", { class: "muted" }, rec.note) : null,
@@ -249,11 +299,13 @@ document.addEventListener("keydown", (e) => {
 GT.init().then(() => {
   GT.stream({
     incident: (inc) => {
-      state.incidents.set(inc.id, inc); scheduleRender();
+      state.incidents.set(inc.id, inc); scheduleRender({ units: false });
       if (inc.id === state.selected) detailChanged();
     },
     unit: (u) => {
-      state.units.set(u.id, u); scheduleRender();
+      const known = state.units.has(u.id);
+      state.units.set(u.id, u);
+      scheduleRender({ queue: false, unitId: known ? u.id : null });
       if (state.selected && u.incident_id === state.selected) detailChanged();
     },
   }, reloadAll);

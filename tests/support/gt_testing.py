@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
@@ -74,3 +75,17 @@ def run_coroutine(factory: Callable[[], Any]) -> Any:
     if "error" in result:
         raise result["error"]
     return result.get("value")
+
+
+def screenshot_dir(default: Path) -> Path:
+    """Where browser tests save screenshots: ``docs/img`` only when asked.
+
+    ``GOLDENTIME_UPDATE_SCREENSHOTS=1 pytest -m browser`` refreshes the README's pictures; an
+    ordinary run writes them to ``default`` (a temporary directory) and leaves the checkout alone.
+    """
+    import os
+
+    if os.environ.get("GOLDENTIME_UPDATE_SCREENSHOTS") == "1":
+        return Path(__file__).resolve().parents[2] / "docs" / "img"
+    default.mkdir(parents=True, exist_ok=True)
+    return default

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from gt_testing import screenshot_dir
 from playwright.sync_api import Browser, Page, expect
 
 from goldentime.up import LocalSystem
@@ -35,7 +37,11 @@ def sign_in(page: Page, base: str, user: str) -> None:
 
 
 def test_two_supervisors_publish_a_warning_citizens_see_and_receive_it(
-    browser: Browser, secured_system: LocalSystem, accounts: Any, alert_fakes: dict[str, Any]
+    browser: Browser,
+    secured_system: LocalSystem,
+    accounts: Any,
+    alert_fakes: dict[str, Any],
+    tmp_path: Path,
 ) -> None:
     base = secured_system.url
     now = datetime.now(UTC)
@@ -82,10 +88,4 @@ def test_two_supervisors_publish_a_warning_citizens_see_and_receive_it(
     received = [m for m in twilio.messages() if m.to == JONGNO_SUBSCRIBER]
     assert len(received) == 1 and HEADLINE_KO in received[0].body
     expect(their_row.locator(".delivery")).to_contain_text("SMS", timeout=TIMEOUT_MS)
-    drafter.screenshot(path=str(_docs_img() / "alerts-supervisor.png"))
-
-
-def _docs_img() -> Any:
-    from pathlib import Path
-
-    return Path(__file__).resolve().parents[3] / "docs" / "img"
+    drafter.screenshot(path=str(screenshot_dir(tmp_path) / "alerts-supervisor.png"))

@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gt_testing import screenshot_dir
 from playwright.sync_api import Browser, Page, expect
 
 from goldentime.up import LocalSystem
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
-DOCS_IMG = Path(__file__).resolve().parents[3] / "docs" / "img"
 PASSWORD = "browser-test-pw"
 LIVE_TIMEOUT_MS = 20_000
 
@@ -28,8 +28,9 @@ def sign_in(page: Page, base: str, path: str, user: str) -> None:
 
 
 def test_call_to_board_to_dispatch_to_crew_on_scene(
-    browser: Browser, secured_system: LocalSystem, accounts: Any
+    browser: Browser, secured_system: LocalSystem, accounts: Any, tmp_path: Path
 ) -> None:
+    images = screenshot_dir(tmp_path)
     base = secured_system.url
     now = datetime.now(UTC)
     accounts.add_user("kim.dispatcher", roles=["dispatcher"], password=PASSWORD, now=now)
@@ -74,7 +75,7 @@ def test_call_to_board_to_dispatch_to_crew_on_scene(
     expect(phone.locator("#scene")).to_contain_text("At the scene", timeout=LIVE_TIMEOUT_MS)
     phone.get_by_role("button", name="확인 Acknowledge").click()
     expect(phone.locator("#crewout")).to_contain_text("Sent")
-    phone.screenshot(path=str(DOCS_IMG / "crew-view.png"), full_page=True)
+    phone.screenshot(path=str(images / "crew-view.png"), full_page=True)
 
     phone.get_by_role("button", name="현장 도착 On scene").click()
     expect(phone.locator("#unitstatus")).to_contain_text("On scene", timeout=LIVE_TIMEOUT_MS)
@@ -82,7 +83,7 @@ def test_call_to_board_to_dispatch_to_crew_on_scene(
     # The board follows, live.
     expect(row).to_contain_text("현장 On scene", timeout=LIVE_TIMEOUT_MS)
     expect(board.locator("#panel")).to_contain_text("crew.one", timeout=LIVE_TIMEOUT_MS)
-    board.screenshot(path=str(DOCS_IMG / "console-board.png"))
+    board.screenshot(path=str(images / "console-board.png"))
     assert board.evaluate("window.__sameDocument") is True
 
 

@@ -143,3 +143,25 @@ def test_video_event_alone_opens_an_incident(sessions) -> None:  # type: ignore[
     (incident,) = out.incidents
     assert incident.call_ids == [] and incident.event_ids == ["video-cam-1:ep-9"]
     assert out.timeline[0].kind == "video_opened"
+
+
+def test_stale_recommendations_are_those_naming_a_changed_unit(sessions) -> None:  # type: ignore[no-untyped-def]
+    from dispatch.recommender import incidents_recommending
+    from dispatch.store import RecommendationRow
+
+    out = run(sessions, sig("c-1"), sig("c-2", lat=37.58))
+    first, second = out.new_incident_ids
+    with sessions.begin() as s:
+        for incident_id, units in ((first, ["U1", "U2"]), (second, ["U3"])):
+            s.add(
+                RecommendationRow(
+                    incident_id=incident_id,
+                    incident_revision=1,
+                    computed_at=NOW,
+                    payload={"units": [{"unit_id": u} for u in units]},
+                )
+            )
+    with sessions() as s:
+        assert incidents_recommending(s, ["U2"]) == [first]
+        assert incidents_recommending(s, ["U9"]) == []
+        assert sorted(incidents_recommending(s, ["U1", "U3"])) == sorted([first, second])
