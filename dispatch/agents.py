@@ -122,7 +122,7 @@ def register(
     if structures is None:
         from goldentime.settings import load_settings
 
-        structures = load_structures(load_settings().seoul_data_dir)
+        structures = load_structures(load_settings().seoul_data_dir, network=ctx.network)
     book = ClosureBook(ctx.network)
     alarm_handler = AlarmHandler(
         writers=ctx.writers,

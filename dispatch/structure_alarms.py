@@ -15,15 +15,20 @@ acts on ``structure_level`` (the highest real level of the structure after the c
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+import shapely
 
 from dispatch.correlate import Signal
 from goldentime.contracts import IncidentType
 from goldentime.contracts.alerts import AlertAction, AlertRequest
 from goldentime.contracts.sensors import AlarmLevel, SensorAlarm, SensorKind
+from routing import RoadNetwork
 from sensors.model import SensorSpec, Structure
 
 ALERT_CLASS = "안전안내"
@@ -70,11 +75,68 @@ class StructureDirectory:
         return len(self._by_id)
 
 
-def load_structures(seoul_data_dir: Path) -> StructureDirectory:
-    """The sensors registry's structures (the public ``sensors.registry.load_registry``)."""
+GEOMETRY_BUFFER_M = 15.0  # a bridge deck and its approaches, not the parallel street
+GEOMETRY_MIN_SHARE = 0.6  # of an edge's length that must lie along the structure
+
+
+def edges_along(
+    network: RoadNetwork,
+    structures: Iterable[tuple[str, str]],
+    *,
+    buffer_m: float = GEOMETRY_BUFFER_M,
+    min_share: float = GEOMETRY_MIN_SHARE,
+) -> list[tuple[tuple[int, int, int], ...]]:
+    """For each (geometry WKT, kind) the road-graph edges of that structure (both directions).
+
+    An edge counts when it carries the structure's OSM attribute (``bridge`` for a bridge,
+    ``tunnel`` for a tunnel) and at least ``min_share`` of its length lies within ``buffer_m``
+    metres of the structure: the street running under a flyover, on the same line, does not.
+    """
+    keys: list[tuple[int, int, int]] = []
+    kinds: list[set[str]] = []
+    lines = []
+    for u, v, k, data in network.graph.edges(keys=True, data=True):
+        kinds.append({a for a in ("bridge", "tunnel") if data.get(a) not in (None, "", "no")})
+        geometry = data.get("geometry")
+        if geometry is None:
+            a, b = network.graph.nodes[u], network.graph.nodes[v]
+            geometry = shapely.LineString([(a["x"], a["y"]), (b["x"], b["y"])])
+        keys.append((int(u), int(v), int(k)))
+        lines.append(network.index.polygon_metres(geometry))
+    tree = shapely.STRtree(lines)
+    matched: list[tuple[tuple[int, int, int], ...]] = []
+    for wkt, kind in structures:
+        zone = network.index.polygon_metres(shapely.from_wkt(wkt)).buffer(buffer_m)
+        found = []
+        for i in tree.query(zone, predicate="intersects"):
+            line = lines[int(i)]
+            if kind not in kinds[int(i)] or line.length == 0:
+                continue
+            if line.intersection(zone).length >= min_share * line.length:
+                found.append(keys[int(i)])
+        matched.append(tuple(sorted(found)))
+    return matched
+
+
+def load_structures(
+    seoul_data_dir: Path, *, network: RoadNetwork | None = None
+) -> StructureDirectory:
+    """The sensors registry's structures (the public ``sensors.registry.load_registry``).
+
+    With ``network``, a structure the registry knows only by geometry (a bridge from the
+    national register) gets the graph edges that run along it, so its alarms close roads too.
+    """
     from sensors.registry import load_registry
 
-    return StructureDirectory([StructureInfo.of(s) for s in load_registry(seoul_data_dir)])
+    registry = list(load_registry(seoul_data_dir))
+    infos = [StructureInfo.of(s) for s in registry]
+    if network is not None:
+        by_geometry = [i for i, s in enumerate(registry) if not s.edges]
+        wanted = [(registry[i].geometry_wkt, registry[i].kind.value) for i in by_geometry]
+        for index, edges in zip(by_geometry, edges_along(network, wanted), strict=True):
+            if edges:
+                infos[index] = dataclasses.replace(infos[index], edges=edges)
+    return StructureDirectory(infos)
 
 
 def short_id(prefix: str, alarm_id: str) -> str:

@@ -227,3 +227,22 @@ def test_closures_are_reapplied_from_the_database(
         assert book.sync(active_closures(session)) == (0, 0)
     assert book.active == {"cl-db"}
     assert book.sync([]) == (0, 1)
+
+
+def test_closures_are_matched_by_geometry_for_structures_without_stored_edges() -> None:
+    """The registry's graph bridges carry their edges: matching their geometry finds them."""
+    from dispatch.context import road_network
+    from dispatch.structure_alarms import edges_along
+    from goldentime.settings import load_settings
+    from sensors.registry import load_registry
+
+    settings = load_settings()
+    network = road_network(settings)
+    known = [s for s in load_registry(settings.seoul_data_dir) if s.edges][:8]
+    matched = edges_along(network, [(s.geometry_wkt, s.kind.value) for s in known])
+    for structure, edges in zip(known, matched, strict=True):
+        routable = {e for e in structure.edges if network.graph.has_edge(*e)}  # SCC kept
+        assert routable <= set(edges), structure.structure_id
+        assert len(edges) <= len(structure.edges) + 2, "the street under it is not the bridge"
+    away = "LINESTRING (126.9600 37.5800, 126.9601 37.5800)"
+    assert edges_along(network, [(away, "bridge")]) == [()]
