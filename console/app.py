@@ -33,6 +33,7 @@ from console.auth import (
 )
 from console.basemap import add_basemap_roads_route
 from console.commands import add_command_routes
+from console.coverage import CoverageService, add_coverage_route
 from console.guard import AccessGuard
 from console.live import ChangeFeed, running
 from console.metrics import ConsoleMetrics, add_metrics
@@ -49,7 +50,7 @@ from goldentime.clock import Clock, SystemClock
 from goldentime.contracts import Call, CallSource, IncidentStatus, IncidentType
 from goldentime.contracts.core import AwareDatetime, Latitude, Longitude, RecordId
 from goldentime.contracts.dispatch import UnitStatus
-from goldentime.db import create_schema, engine_for, session_factory
+from goldentime.db import create_schema, engine_for, session_factory, writer
 from goldentime.errors import BrokerError
 from goldentime.settings import Settings
 from sensors.ingest import Publisher as SensorPublisher
@@ -90,6 +91,42 @@ class CallLink(BaseModel):
     link_reason: str
 
 
+def event_detail(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """What the dispatcher sees of an attached video or sensor event."""
+    if kind == "video":
+        snapshot = payload.get("snapshot_url")
+        camera = payload.get("camera_id")
+        live = None
+        if isinstance(snapshot, str) and "/media/" in snapshot and camera:
+            live = snapshot.split("/media/", 1)[0] + f"/cameras/{camera}/stream.mjpg"
+        return {
+            "camera_id": camera,
+            "camera_name": payload.get("camera_name"),
+            "event_type": payload.get("event_type"),
+            "confidence": payload.get("confidence"),
+            "advisory": payload.get("advisory", True),
+            "snapshot_url": snapshot,
+            "live_url": live,
+        }
+    if kind == "sensor":
+        return {
+            key: payload.get(key)
+            for key in (
+                "structure_id",
+                "structure_name",
+                "sensor_id",
+                "kind",
+                "level",
+                "value",
+                "unit",
+                "threshold",
+                "reason",
+                "raised_at",
+            )
+        }
+    return {}
+
+
 def create_app(
     settings: Settings,
     *,
@@ -116,7 +153,7 @@ def create_app(
     clock = clock or SystemClock()
     publisher = publisher or KafkaPublisher(settings)
     auth = auth or auth_config_from_env()
-    accounts = Accounts(sessions)
+    accounts = Accounts(session_factory(writer(engine)))  # read-then-write: BEGIN IMMEDIATE
     if auth.demo:
         seed_demo_users(accounts, now=clock.now())
     secret = auth.secret_key or load_or_create_secret(settings.data_dir / SECRET_FILE_NAME)
@@ -283,6 +320,7 @@ def create_app(
                     "lat": e.lat,
                     "lon": e.lon,
                     "link_reason": e.link_reason,
+                    "detail": event_detail(e.kind, e.payload),
                 }
                 for e in row.signals
             ]
@@ -304,6 +342,7 @@ def create_app(
 
     add_command_routes(app, publisher=publisher, sessions=sessions, clock=clock)
     mount_sensor_ingest(app, settings=settings, clock=clock, publisher=sensor_publisher)
+    add_coverage_route(app, CoverageService(settings, sessions))
     mount_alerts(
         app,
         service=alerts,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from goldentime.clock import SystemClock
-from goldentime.db import create_schema, engine_for, session_factory
+from goldentime.db import create_schema, engine_for, session_factory, writer
 from goldentime.settings import load_settings
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ def _accounts() -> Accounts:
 
     engine = engine_for(load_settings())
     create_schema(engine)
-    return Accounts(session_factory(engine))
+    return Accounts(session_factory(writer(engine)))  # read-then-write: BEGIN IMMEDIATE
 
 
 @click.group()

@@ -69,6 +69,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/basemap/roads"): ALL_ROLES,
     ("POST", "/api/calls"): CONTROL_ROOM,
     ("POST", "/api/sensors/readings"): CONTROL_ROOM,
+    ("GET", "/api/coverage"): CONTROL_ROOM,
     ("GET", "/api/calls/{call_id}"): CONTROL_ROOM,
     ("GET", "/api/incidents"): ALL_ROLES,
     ("GET", "/api/incidents/{incident_id}"): ALL_ROLES,

@@ -5,6 +5,20 @@ const map = GT.baseMap("map");
 const incidentLayer = L.layerGroup().addTo(map);
 const unitLayer = L.layerGroup().addTo(map);
 const routeLayer = L.layerGroup().addTo(map);
+const coverageLayer = L.layerGroup();
+L.control.layers(null, { "커버리지 공백 Coverage holes (engine, 5 min)": coverageLayer }, { collapsed: false }).addTo(map);
+let coverageTimer = null;
+async function refreshCoverage() {
+  try {
+    const c = await GT.get("/api/coverage?minutes=5&vehicle=engine");
+    coverageLayer.clearLayers();
+    L.geoJSON(c.holes, { style: { color: "#ff5a4f", weight: 1, fillOpacity: 0.25 } })
+      .bindTooltip(`공백 hole · ${Math.round(c.covered_share * 1000) / 10}% covered by ${c.units} engines`)
+      .addTo(coverageLayer);
+  } catch (e) { console.warn("coverage", e); }
+}
+map.on("overlayadd", (e) => { if (e.layer === coverageLayer) { refreshCoverage(); coverageTimer = setInterval(refreshCoverage, 30000); } });
+map.on("overlayremove", (e) => { if (e.layer === coverageLayer) { clearInterval(coverageTimer); coverageTimer = null; } });
 let pickMarker = null;
 const ACTIVE = new Set(["open", "dispatched", "on_scene"]);
 
@@ -168,6 +182,28 @@ async function select(id) {
   if (inc) map.setView([inc.lat, inc.lon], Math.max(map.getZoom(), 15));
 }
 
+// The firemap around the selected incident (hazards, hydrants, access), loaded once per incident.
+function sceneSummary(sc) {
+  const where = (h) => (h.distance_m != null ? `${Math.round(h.distance_m)} m` : "");
+  const list = (title, items, fmt) => (items && items.length
+    ? GT.el("div", {}, GT.el("strong", {}, title), GT.el("ul", {}, items.slice(0, 4).map((h) => GT.el("li", {}, fmt(h))))) : null);
+  return GT.el("div", {},
+    GT.el("p", { class: "muted" }, [sc.gu, sc.dong, sc.station && (sc.station.centre || sc.station.fire_station)].filter(Boolean).join(" · ")),
+    list("⚠ 위험 Hazards", sc.hazards, (h) => `${h.name || h.kind || h.type || "hazard"} ${where(h)}`)
+      || GT.el("p", { class: "muted" }, "위험 정보 없음 · No hazards on record"),
+    list("소화전 Hydrants", sc.hydrants, (h) => `${h.id || ""} ${where(h)} ${h.state || ""}`),
+    list("진입 제한 Access", sc.restrictions, (r) => r.message || r.reason || r.vehicle || JSON.stringify(r)));
+}
+
+async function loadScene(id) {
+  if (state.sceneFor === id) return;
+  state.sceneFor = id; state.scene = null;
+  try { state.scene = await GT.get(`/api/incidents/${encodeURIComponent(id)}/scene`); }
+  catch (e) { state.scene = { error: String(e) }; }
+  const box = document.getElementById("scenebox");
+  if (box && state.selected === id) GT.fill(box, state.scene.error ? GT.el("p", { class: "muted" }, state.scene.error) : sceneSummary(state.scene));
+}
+
 async function loadDetail() {
   const id = state.selected;
   if (!id) return;
@@ -177,6 +213,7 @@ async function loadDetail() {
     state.detail = detail;
     renderPanel(detail);
     renderRoutes(detail);
+    loadScene(id);
   } catch (e) { GT.fill(document.getElementById("panel"), GT.el("p", { class: "error" }, String(e))); }
 }
 
@@ -212,6 +249,27 @@ async function command(path, body, label) {
 function dispatchRecommended() {
   if (!state.detail) return;
   command(`/api/incidents/${encodeURIComponent(state.detail.id)}/dispatch`, {}, "추천 출동 Dispatch recommended");
+}
+
+// What a camera saw (snapshot, live view) or what a sensor measured, for one attached event.
+function eventDetail(e) {
+  const d = e.detail || {};
+  if (e.kind === "video") {
+    const pct = d.confidence != null ? `${Math.round(d.confidence * 100)}%` : "";
+    return GT.el("div", { class: "event-detail" },
+      GT.el("div", {}, `📷 ${d.camera_name || d.camera_id || ""} · ${d.event_type || ""} ${pct}`,
+        d.advisory ? GT.el("span", { class: "gt-warn" }, " · 확인 필요 advisory: confirm on video") : null),
+      d.snapshot_url ? GT.el("img", { src: d.snapshot_url, alt: `snapshot ${d.camera_id || ""}`, class: "snapshot", loading: "lazy" }) : null,
+      d.live_url ? GT.el("a", { href: d.live_url, target: "_blank", rel: "noopener" }, "실시간 영상 Live view") : null);
+  }
+  if (e.kind === "sensor") {
+    const value = d.value != null ? `${d.value} ${d.unit || ""}` : "";
+    const limit = d.threshold != null ? ` (기준 threshold ${d.threshold} ${d.unit || ""})` : "";
+    return GT.el("div", { class: "event-detail" },
+      `📈 ${d.structure_name || d.structure_id || ""} · ${d.sensor_id || ""} · ${d.level || ""} · ${value}${limit}`,
+      d.reason ? GT.el("div", { class: "muted small" }, d.reason) : null);
+  }
+  return null;
 }
 
 function renderPanel(d) {
@@ -258,7 +316,10 @@ function renderPanel(d) {
       d.calls.length > 1 ? GT.el("button", { type: "button", class: "small secondary", onclick: () => command(`/api/calls/${encodeURIComponent(c.id)}/unlink`, { note: "dispatcher" }, "분리 Unlink") }, "분리 Unlink") : null)))),
     d.events.length ? section(`영상·센서 Events (${d.events.length})`, GT.el("ul", {}, d.events.map((e) => GT.el("li", {},
       `${e.kind} ${GT.typeLabel(e.type)} ${new Date(e.at).toLocaleTimeString("ko-KR")}`, GT.el("div", { class: "muted small" }, e.link_reason),
+      eventDetail(e),
       GT.el("button", { type: "button", class: "small secondary", onclick: () => command(`/api/calls/${encodeURIComponent(e.id)}/unlink`, { note: "dispatcher" }, "분리 Unlink") }, "분리 Unlink"))))) : null,
+    section("현장 At the scene (200 m)", GT.el("div", { id: "scenebox" },
+      state.sceneFor === d.id && state.scene && !state.scene.error ? sceneSummary(state.scene) : GT.el("p", { class: "muted" }, "불러오는 중 · loading…"))),
     section("경과 Timeline", GT.el("ol", { class: "timeline" }, d.timeline.map((t) => GT.el("li", {},
       GT.el("b", {}, new Date(t.at).toLocaleTimeString("ko-KR")), ` ${t.kind} — ${t.detail} `, GT.el("span", { class: "muted small" }, `(${t.actor})`))))),
   );

@@ -100,8 +100,8 @@ def accounts(secured_system: LocalSystem) -> Any:
     # Imported here, after the system made the schema: console.store registers tables.
     from console.accounts import Accounts
     from console.store import create_tables
-    from goldentime.db import engine_for, session_factory
+    from goldentime.db import engine_for, session_factory, writer
 
     engine = engine_for(secured_system.settings)
     create_tables(engine)
-    return Accounts(session_factory(engine))
+    return Accounts(session_factory(writer(engine)))

@@ -26,7 +26,7 @@ from console.accounts import Accounts
 from console.app import create_app
 from console.auth import AuthConfig
 from goldentime.contracts import Record
-from goldentime.db import make_engine, session_factory
+from goldentime.db import make_engine, session_factory, writer
 from goldentime.procutil import free_port
 from goldentime.settings import load_settings
 from goldentime.topics import TopicSpec
@@ -77,7 +77,7 @@ def console(tmp_path: Path) -> Iterator[dict[str, Any]]:
         auth=AuthConfig(mode="required", secret_key="it-secret"),
         alerts_settings=alerts_config(settings, environ=env),
     )
-    accounts = Accounts(session_factory(engine))
+    accounts = Accounts(session_factory(writer(engine)))
     now = datetime.now(UTC)
     for name, role in (("sup.a", "supervisor"), ("sup.b", "supervisor"), ("disp", "dispatcher")):
         accounts.add_user(name, roles=[role], password=PASSWORD, now=now)  # type: ignore[list-item]

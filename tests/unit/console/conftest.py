@@ -17,7 +17,7 @@ from console.auth import AuthConfig
 from console.roles import Role
 from goldentime.clock import ManualClock
 from goldentime.contracts import Record
-from goldentime.db import make_engine, session_factory
+from goldentime.db import make_engine, session_factory, writer
 from goldentime.settings import load_settings
 from goldentime.topics import TopicSpec
 
@@ -79,7 +79,7 @@ def make_console(tmp_path: Path, *, mode: str = "required") -> Iterator[SecuredC
         clock=clock,
         auth=AuthConfig(mode=mode, secret_key="unit-test-secret", session_max_age_s=3600),  # type: ignore[arg-type]
     )
-    accounts = Accounts(session_factory(engine))
+    accounts = Accounts(session_factory(writer(engine)))
     for role, name in ROLE_USERS.items():
         unit = "U-1" if role is Role.CREW else None
         accounts.add_user(name, roles=[role], password=PASSWORD, now=NOW, unit_id=unit)

@@ -196,3 +196,57 @@ def test_sensor_readings_batch_is_validated_and_published(tmp_path: Path) -> Non
     errors = r.json()["detail"]["errors"]
     assert [e["index"] for e in errors] == [1]
     assert [t for t, _, _ in sent] == ["sensor.readings"]
+
+
+def test_attached_events_show_camera_snapshot_live_view_and_sensor_readings() -> None:
+    from console.app import event_detail
+
+    video = event_detail(
+        "video",
+        {
+            "camera_id": "cam-1",
+            "camera_name": "종로3가",
+            "event_type": "fire",
+            "confidence": 0.82,
+            "advisory": True,
+            "snapshot_url": "http://127.0.0.1:8554/media/cam-1/ep-1.jpg",
+        },
+    )
+    assert video["live_url"] == "http://127.0.0.1:8554/cameras/cam-1/stream.mjpg"
+    assert (video["confidence"], video["advisory"]) == (0.82, True)
+    assert event_detail("video", {"camera_id": "cam-1"})["live_url"] is None
+    sensor = event_detail(
+        "sensor",
+        {
+            "structure_id": "tn-sajik",
+            "structure_name": "사직터널",
+            "sensor_id": "tn-sajik-co",
+            "level": "critical",
+            "value": 210.0,
+            "unit": "ppm",
+            "threshold": 150.0,
+            "reason": "CO",
+            "extra": "not shown",
+        },
+    )
+    assert sensor["structure_name"] == "사직터널" and sensor["value"] == 210.0
+    assert "extra" not in sensor
+    assert event_detail("call", {}) == {}
+
+
+def test_coverage_holes_for_the_available_units(env) -> None:  # type: ignore[no-untyped-def]
+    from dispatch.context import fleet_for, road_network
+    from dispatch.units import seed_units
+
+    client, _, sessions = env
+    settings = load_settings()
+    fleet = fleet_for(road_network(settings), settings.seoul_data_dir / "units" / "fire_units.csv")
+    with sessions.begin() as s:
+        seed_units(s, fleet, now=NOW)
+    body = client.get("/api/coverage", params={"minutes": 5, "vehicle": "engine"}).json()
+    assert body["units"] == sum(1 for v in fleet if v.kind == "engine")
+    assert 0.5 < body["covered_share"] <= 1.0
+    assert body["holes"]["type"] == "FeatureCollection"
+    few = client.get("/api/coverage", params={"minutes": 1, "vehicle": "engine"}).json()
+    assert few["covered_share"] < body["covered_share"], "less time, less road covered"
+    assert client.get("/api/coverage", params={"vehicle": "boat"}).status_code == 422
