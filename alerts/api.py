@@ -10,6 +10,7 @@ receipts to ``POST /hooks/twilio/status``; a forged signature gets 403 and chang
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import anyio.to_thread
@@ -31,7 +32,7 @@ from alerts.feed import atom_feed, public_entry
 from alerts.public_page import alert_page as render_alert_page
 from alerts.public_page import current_alerts_page
 from alerts.receipts import verify_signature
-from alerts.service import AlertService
+from alerts.service import AlertService, DeliverySummary
 from alerts.store import AlertRow, AlertState
 from alerts.templates import TEMPLATES
 
@@ -83,9 +84,18 @@ def create_router(
     *,
     twilio_auth_token: str | None = None,
     status_callback_url: str | None = None,
+    on_delivered: Callable[[DeliverySummary], None] | None = None,
 ) -> APIRouter:
-    """The alerts routes over ``service``; webhooks verify with ``twilio_auth_token``."""
+    """The alerts routes over ``service``; webhooks verify with ``twilio_auth_token``.
+
+    ``on_delivered`` is told what each fan-out did (metrics).
+    """
     router = APIRouter()
+
+    def deliver(alert_id: str) -> None:
+        summary = service.deliver(alert_id)
+        if on_delivered is not None:
+            on_delivered(summary)
 
     def public_row(alert_id: str) -> AlertRow:
         try:
@@ -170,7 +180,7 @@ def create_router(
             row = service.approve(alert_id, user=user, confirm_duplicate=confirm_duplicate)
         except AlertError as err:
             raise _http_error(err) from err
-        background.add_task(service.deliver, row.id)
+        background.add_task(deliver, row.id)
         return _summary(row)
 
     @router.post("/api/alerts/{alert_id}/cancel")
@@ -180,7 +190,7 @@ def create_router(
         except AlertError as err:
             raise _http_error(err) from err
         if row.state == AlertState.PUBLISHED:
-            background.add_task(service.deliver, row.id)
+            background.add_task(deliver, row.id)
         return _summary(row)
 
     @router.get("/api/alerts")

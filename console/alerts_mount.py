@@ -10,6 +10,7 @@ records go to ``alert.requests`` / ``alert.deliveries`` through the console's pu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -17,7 +18,7 @@ from fastapi.responses import HTMLResponse
 
 from alerts.api import acting_user, create_router
 from alerts.runtime import AlertsConfig
-from alerts.service import AlertService
+from alerts.service import AlertService, DeliverySummary
 from console.guard import current_principal
 from console.pages import BANNER_SLOT
 from goldentime.settings import Settings
@@ -38,6 +39,7 @@ def mount_alerts(
     settings: Settings,
     static_dir: Path,
     banner: str,
+    on_delivered: Callable[[DeliverySummary], None] | None = None,
 ) -> None:
     """Add the alerts routes and the supervisor page (with the demo ``banner``) to ``app``."""
     app.include_router(
@@ -45,6 +47,7 @@ def mount_alerts(
             service,
             twilio_auth_token=config.twilio_auth_token,
             status_callback_url=config.status_callback_url(settings),
+            on_delivered=on_delivered,
         ),
         tags=["alerts"],
     )

@@ -36,7 +36,7 @@ from console.commands import add_command_routes
 from console.coverage import CoverageService, add_coverage_route
 from console.guard import AccessGuard
 from console.live import ChangeFeed, running
-from console.metrics import ConsoleMetrics, add_metrics
+from console.metrics import ConsoleMetrics, add_metrics, alert_delivery_recorder
 from console.pages import DEMO_BANNER, add_page_routes
 from console.publisher import KafkaPublisher, RecordPublisher
 from console.scene import SceneMap, add_scene_route
@@ -343,6 +343,7 @@ def create_app(
     add_command_routes(app, publisher=publisher, sessions=sessions, clock=clock)
     mount_sensor_ingest(app, settings=settings, clock=clock, publisher=sensor_publisher)
     add_coverage_route(app, CoverageService(settings, sessions))
+    console_metrics = metrics or ConsoleMetrics()
     mount_alerts(
         app,
         service=alerts,
@@ -350,8 +351,9 @@ def create_app(
         settings=settings,
         static_dir=STATIC_DIR,
         banner=DEMO_BANNER if auth.demo else "",
+        on_delivered=alert_delivery_recorder(console_metrics.metrics),
     )
-    add_metrics(app, metrics or ConsoleMetrics())
+    add_metrics(app, console_metrics)
     add_scene_route(app, sessions=sessions, scene=SceneMap())
     add_basemap_roads_route(
         app, graphml=settings.seoul_data_dir / "roads" / "seoul_central_drive.graphml"

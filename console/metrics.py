@@ -12,13 +12,16 @@ the reverse proxy every request comes from loopback, which would make the figure
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter
 from starlette.routing import Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from alerts.service import DeliverySummary
 from console.guard import matched_template
-from goldentime.metrics import NAMESPACE, Metrics
+from goldentime.metrics import NAMESPACE, AlertOutcome, Metrics
 
 UNMATCHED = "<unmatched>"
 INTAKE_PATH = "/api/calls"
@@ -106,3 +109,22 @@ def add_metrics(app: FastAPI, metrics: ConsoleMetrics) -> None:
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     app.add_middleware(RequestCounter, router=app.router, metrics=metrics)
+
+
+def alert_delivery_recorder(metrics: Metrics) -> Callable[[DeliverySummary], None]:
+    """Count what one alert fan-out did into ``goldentime_alerts_sent_total``."""
+
+    def record(summary: DeliverySummary) -> None:
+        if summary.sms is not None:
+            metrics.record_alert(
+                channel="sms",
+                outcome=AlertOutcome.SENT,
+                count=summary.sms.sent + summary.sms.reconciled,
+            )
+            metrics.record_alert(
+                channel="sms", outcome=AlertOutcome.FAILED, count=summary.sms.failed
+            )
+        for channel, posts in summary.social_posts.items():
+            metrics.record_alert(channel=channel, outcome=AlertOutcome.SENT, count=len(posts))
+
+    return record

@@ -182,8 +182,13 @@ class Metrics:
         self.end_to_end_latency.labels(_label("topic", topic)).observe(seconds)
         return seconds
 
-    def record_alert(self, *, channel: str, outcome: AlertOutcome) -> None:
-        self.alerts_sent.labels(_label("channel", channel), AlertOutcome(outcome).value).inc()
+    def record_alert(self, *, channel: str, outcome: AlertOutcome, count: int = 1) -> None:
+        if count < 0:
+            raise ValueError(f"alert count must not be negative, got {count}")
+        if count:
+            self.alerts_sent.labels(_label("channel", channel), AlertOutcome(outcome).value).inc(
+                count
+            )
 
     def set_consumer_lag(self, lags: Iterable[PartitionLag]) -> None:
         """Replace the lag gauges: partitions no longer reported (revoked) are removed."""

@@ -250,3 +250,29 @@ def test_coverage_holes_for_the_available_units(env) -> None:  # type: ignore[no
     few = client.get("/api/coverage", params={"minutes": 1, "vehicle": "engine"}).json()
     assert few["covered_share"] < body["covered_share"], "less time, less road covered"
     assert client.get("/api/coverage", params={"vehicle": "boat"}).status_code == 422
+
+
+def test_alert_fan_outs_are_counted_by_channel_and_outcome() -> None:
+    from alerts.fanout import FanOutReport
+    from alerts.service import DeliverySummary
+    from console.metrics import alert_delivery_recorder
+    from goldentime.metrics import Metrics
+
+    metrics = Metrics()
+    record = alert_delivery_recorder(metrics)
+    record(
+        DeliverySummary(
+            alert_id="A1",
+            exercise=False,
+            recipients=5,
+            sms=FanOutReport(
+                alert_id="A1", channel="sms", sent=4, failed=1, reconciled=0, skipped=0
+            ),
+            social_posts={"mastodon": ["p1", "p2"]},
+            cell_broadcast={},
+        )
+    )
+    text = metrics.exposition().decode()
+    assert 'goldentime_alerts_sent_total{channel="sms",outcome="sent"} 4.0' in text
+    assert 'goldentime_alerts_sent_total{channel="sms",outcome="failed"} 1.0' in text
+    assert 'goldentime_alerts_sent_total{channel="mastodon",outcome="sent"} 2.0' in text
