@@ -185,18 +185,6 @@ class CoverageModel:
         self._fresh()
         return self.covered_length_m / self.total_length_m if self.total_length_m else 0.0
 
-    def node_times(self) -> FloatArray:
-        """Seconds from the nearest available unit to each graph node (inf beyond T)."""
-        self._fresh()
-        result: FloatArray = self.dist[: self.n].copy()
-        return result
-
-    def covered_segments(self) -> IntArray:
-        """Indices of covered road segments."""
-        self._fresh()
-        found: IntArray = np.flatnonzero(self.seg_count > 0)
-        return found
-
     def summary(self) -> dict[str, Any]:
         """JSON-ready coverage figures."""
         share = self.covered_share

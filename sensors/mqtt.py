@@ -125,9 +125,6 @@ class MqttBridge:
             raise SensorError(f"MQTT broker {self._host}:{self._port} did not accept us in time")
         return self
 
-    def wait_connected(self, timeout_s: float) -> bool:
-        return self._connected.wait(timeout_s)
-
     def stop(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()

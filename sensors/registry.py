@@ -20,7 +20,7 @@ import ast
 import csv
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -342,11 +342,6 @@ def load_registry(seoul_data_dir: Path) -> SensorRegistry:
             *load_graph_tunnels(seoul_data_dir / GRAPH_FILE),
         ]
     )
-
-
-def with_sensors(structure: Structure, sensors: Iterable[SensorSpec]) -> Structure:
-    """A copy of ``structure`` fitted with ``sensors`` (tests and custom fits)."""
-    return replace(structure, sensors=tuple(sensors))
 
 
 def summary_json(registry: SensorRegistry) -> str:

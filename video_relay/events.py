@@ -58,9 +58,6 @@ class EpisodeTracker:
         self._policies = policies
         self._episodes: dict[tuple[VideoEventType, str], _Episode] = {}
 
-    def open_episodes(self) -> list[tuple[VideoEventType, str]]:
-        return [key for key, ep in self._episodes.items() if ep.open]
-
     def observe(
         self,
         kind: VideoEventType,
@@ -106,16 +103,6 @@ class EpisodeTracker:
             )
             return [self._record(episode, kind, VideoPhase.END, ended, now, at)]
         return []
-
-    def close_all(self, *, now: float, at: datetime, detail: str) -> list[VideoEvent]:
-        records = []
-        for (kind, _), episode in list(self._episodes.items()):
-            if episode.open:
-                last = episode.last or Observation(confidence=episode.last_confidence)
-                ended = Observation(confidence=last.confidence, boxes=last.boxes, detail=detail)
-                records.append(self._record(episode, kind, VideoPhase.END, ended, now, at))
-        self._episodes.clear()
-        return records
 
     def _record(
         self,

@@ -15,7 +15,12 @@ from sensors.errors import ReadingRejectedError
 from sensors.ingest import Ingestor
 from sensors.mqtt import parse_message, topic_for
 from sensors.replay import replay_file
-from sensors.scenario import SHIPPED, generate_jamsu_flood
+from sensors.scenario import (
+    SAJIK_SHIPPED,
+    SHIPPED,
+    generate_jamsu_flood,
+    generate_sajik_tunnel_fire,
+)
 
 
 def test_mqtt_topic_fills_the_ids() -> None:
@@ -92,9 +97,13 @@ def test_replay_shifted_to_now_is_never_in_the_future(
     assert sum(slept) == pytest.approx(209 * 60 / 600, rel=0.01)
 
 
-def test_shipped_scenario_is_current() -> None:
-    shipped = [orjson.loads(line) for line in SHIPPED.read_bytes().splitlines()]
-    assert shipped == generate_jamsu_flood()
+def test_shipped_scenarios_are_current() -> None:
+    for path, generate in (
+        (SHIPPED, generate_jamsu_flood),
+        (SAJIK_SHIPPED, generate_sajik_tunnel_fire),
+    ):
+        shipped = [orjson.loads(line) for line in path.read_bytes().splitlines()]
+        assert shipped == generate(), f"{path.name} differs from its generator"
 
 
 def test_packed_messages_round_trip_and_bad_items_stand_alone(
