@@ -63,6 +63,11 @@ class SearchResult:
     pred: npt.NDArray[np.int32]
     reverse: bool
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the distance and predecessor arrays."""
+        return int(self.dist.nbytes + self.pred.nbytes)
+
 
 class CompiledGraph:
     """CSR form of a typed MultiDiGraph, with per-vehicle weights and blocked-arc patching."""
@@ -89,6 +94,10 @@ class CompiledGraph:
             (edges[i][3]["length"] for i in order), dtype=np.float64, count=len(order)
         )
         self.arc_highway: list[str] = [str(edges[i][3]["highway"]) for i in order]
+        self.arc_name: list[Any] = [edges[i][3].get("name") for i in order]  # None: unnamed
+        self._pair_arcs: dict[tuple[int, int], tuple[int, ...]] = {}
+        for arc, pair in enumerate(zip(self.arc_u.tolist(), self.arc_v.tolist(), strict=True)):
+            self._pair_arcs[pair] = (*self._pair_arcs.get(pair, ()), arc)
         self.n_arcs = a = len(order)
         slots_idx = np.full(VIRTUAL_SLOTS, n, dtype=np.int32)
         self.fwd_indptr = self._indptr(self.arc_u, n)
@@ -203,12 +212,12 @@ class CompiledGraph:
 
     def best_arc(self, ws: WeightSet, tail: int, head: int) -> int:
         """The cheapest open arc tail -> head (parallel arcs possible); -1 if none."""
-        lo, hi = int(self.fwd_indptr[tail]), int(self.fwd_indptr[tail + 1])
         best, best_w = -1, np.inf
         data = ws.forward.data
-        for pos in range(lo, hi):
-            if self.fwd_indices[pos] == head and data[pos] < best_w:
-                best, best_w = pos, float(data[pos])
+        for arc in self._pair_arcs.get((tail, head), ()):  # arc number == forward CSR position
+            weight = float(data[arc])
+            if weight < best_w:
+                best, best_w = arc, weight
         return best
 
     def nbytes(self) -> int:

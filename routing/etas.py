@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,7 +22,7 @@ from routing.approach import Approach
 from routing.compiled import FloatArray, IntArray
 from routing.errors import RoutingError
 from routing.model import Route, UnitEta, UnitPosition
-from routing.paths import Leg, assemble_route, path_length
+from routing.paths import Leg, PathPart, assemble_route, path_length
 
 if TYPE_CHECKING:
     from routing.network import RoadNetwork
@@ -225,40 +224,61 @@ def rank_etas(
         if start is None:  # cannot happen: an unplaced unit has an infinite ETA
             raise AssertionError(f"unit {unit.unit_id} reached without a start")
         plan = tree.plans.get(batch.member_of[i], tree.tree_plan)
-        distance = partial(_distance, net, start, tree.target, plan)
-        route = (
-            partial(_route, net, unit, start, tree.target, plan, incident)
-            if rank <= top_n_routes
-            else None
-        )
+        path = _LazyPath(net, unit, start, tree.target, plan, incident)
+        route = path.route if rank <= top_n_routes else None
+        distance = path.distance
         note = batch.notes[i]  # None, or the approach note of a unit off the graph
         result.append(UnitEta(unit.unit_id, eta, unit.vehicle, rank, note, distance, route))
     return result
 
 
-def _distance(net: RoadNetwork, start: Anchor | Approach, target: Anchor, plan: Plan) -> float:
-    if isinstance(start, Approach):
-        entry, parts = net.approach_parts(start, target, plan)
-        return float(start.road_m[entry]) + path_length(net, parts)
-    return path_length(net, net.path_parts(start, target, plan))
+class _LazyPath:
+    """One unit's path to the incident, rebuilt from the search tree once, on first use.
 
+    Its length and its route share the rebuilt parts.
+    """
 
-def _route(
-    net: RoadNetwork,
-    unit: UnitPosition,
-    start: Anchor | Approach,
-    target: Anchor,
-    plan: Plan,
-    incident: tuple[float, float],
-) -> Route:
-    origin = (unit.lat, unit.lon)
-    if isinstance(start, Approach):
-        entry, parts = net.approach_parts(start, target, plan)
+    __slots__ = ("_found", "incident", "net", "plan", "start", "target", "unit")
+
+    def __init__(
+        self,
+        net: RoadNetwork,
+        unit: UnitPosition,
+        start: Anchor | Approach,
+        target: Anchor,
+        plan: Plan,
+        incident: tuple[float, float],
+    ) -> None:
+        self.net, self.unit, self.start, self.target = net, unit, start, target
+        self.plan, self.incident = plan, incident
+        self._found: tuple[int, list[PathPart]] | None = None
+
+    def parts(self) -> tuple[int, list[PathPart]]:
+        """(entry number of an approach leg, or -1; the in-graph parts)."""
+        if self._found is None:
+            if isinstance(self.start, Approach):
+                self._found = self.net.approach_parts(self.start, self.target, self.plan)
+            else:
+                self._found = (-1, self.net.path_parts(self.start, self.target, self.plan))
+        return self._found
+
+    def distance(self) -> float:
+        entry, parts = self.parts()
+        if isinstance(self.start, Approach):
+            return float(self.start.road_m[entry]) + path_length(self.net, parts)
+        return path_length(self.net, parts)
+
+    def route(self) -> Route:
+        entry, parts = self.parts()
+        unit, incident = self.unit, self.incident
+        origin = (unit.lat, unit.lon)
+        if isinstance(self.start, Approach):
+            return assemble_route(
+                self.net, parts, vehicle=unit.vehicle, metric="time", origin=origin,
+                destination=incident, snaps=(None, self.target.snap),
+                lead_in=Leg.of(self.start, entry),
+            )  # fmt: skip
         return assemble_route(
-            net, parts, vehicle=unit.vehicle, metric="time", origin=origin,
-            destination=incident, snaps=(None, target.snap), lead_in=Leg.of(start, entry),
+            self.net, parts, vehicle=unit.vehicle, metric="time", origin=origin,
+            destination=incident, snaps=(self.start.snap, self.target.snap),
         )  # fmt: skip
-    return assemble_route(
-        net, net.path_parts(start, target, plan), vehicle=unit.vehicle, metric="time",
-        origin=origin, destination=incident, snaps=(start.snap, target.snap),
-    )  # fmt: skip

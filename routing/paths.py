@@ -10,7 +10,7 @@ import numpy as np
 
 from routing.anchors import Anchor
 from routing.approach import Approach
-from routing.compiled import SearchResult, WeightSet
+from routing.compiled import FloatArray, SearchResult, WeightSet
 from routing.model import Route
 from routing.snapping import Snap
 from routing.speeds import highway_rank
@@ -160,11 +160,12 @@ def assemble_route(
     node of ``parts`` / from the last node to a point off the graph (routing.approach). The
     geometry then starts/ends at that point itself.
     """
-    times = net.compiled.weights(vehicle, "time").arc_weights
+    compiled = net.compiled
+    times = compiled.weights(vehicle, "time").arc_weights
     legs = [leg for leg in (lead_in, lead_out) if leg is not None]
     eta = sum(leg.seconds for leg in legs)
     distance = sum(leg.metres for leg in legs)
-    coords: list[list[float]] = [[lead_in.lon, lead_in.lat]] if lead_in else []
+    pieces: list[FloatArray] = [np.array([[lead_in.lon, lead_in.lat]])] if lead_in else []
     edges: list[tuple[int, int, int]] = []
     streets: list[str] = []
     for arc, start, end in parts:
@@ -172,15 +173,13 @@ def assemble_route(
         if share <= 0.0:
             continue
         eta += share * float(times[arc])
-        distance += share * float(net.compiled.arc_length[arc])
-        edge = net.compiled.edges[arc]
-        edges.append(edge)
-        name = net.graph.edges[edge].get("name")
+        distance += share * float(compiled.arc_length[arc])
+        edges.append(compiled.edges[arc])
+        name = compiled.arc_name[arc]
         if name and (not streets or streets[-1] != name):
             streets.append(str(name))
-        for xy in net.index.arc_coords(arc, start, end).tolist():
-            if not coords or coords[-1] != xy:
-                coords.append(xy)
+        pieces.append(net.index.arc_coords(arc, start, end))
+    coords = _without_repeats(pieces)
     if lead_in is not None and len(coords) == 1 and parts:  # entered at the incident's spot
         coords.append(net.index.arc_coords(parts[-1][0], parts[-1][2], parts[-1][2])[0].tolist())
     if lead_out is not None:
@@ -208,6 +207,17 @@ def assemble_route(
         approach_s=sum(leg.seconds for leg in legs),
         approach_m=sum(leg.metres for leg in legs),
     )
+
+
+def _without_repeats(pieces: list[FloatArray]) -> list[list[float]]:
+    """The pieces' [lon, lat] points end to end, a point equal to the one before dropped."""
+    if not pieces:
+        return []
+    points = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
+    keep = np.ones(len(points), dtype=bool)
+    keep[1:] = (points[1:] != points[:-1]).any(axis=1)
+    kept: list[list[float]] = points[keep].tolist()
+    return kept
 
 
 def busiest_arc(net: RoadNetwork, route: Route) -> int:

@@ -23,6 +23,7 @@ from routing.compiled import CompiledGraph, FloatArray, IntArray
 from routing.errors import SnapError
 
 DEFAULT_MAX_SNAP_M = 500.0
+COORDS_CACHE_SIZE = 50_000  # arc pieces kept by `EdgeIndex.arc_coords` (cleared when full)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class EdgeIndex:
         self.lonlat: list[LineString] = geoms
         self.metric = shapely.transform(np.array(self.lonlat, dtype=object), self._project)
         self.tree = shapely.STRtree(self.metric)
+        self._coords_cache: dict[tuple[int, float, float], FloatArray] = {}
 
     def _project(self, coords: FloatArray) -> FloatArray:
         x, y = self.to_metres.transform(coords[:, 0], coords[:, 1])
@@ -143,7 +145,22 @@ class EdgeIndex:
         return Snap(segment, min(max(fraction, 0.0), 1.0), distance, float(lat), float(lon))
 
     def arc_coords(self, arc: int, start: float = 0.0, end: float = 1.0) -> FloatArray:
-        """Lon/lat coordinates of ``arc`` (in its driving direction) between two fractions."""
+        """Lon/lat coordinates of ``arc`` (in its driving direction) between two fractions.
+
+        Read-only arrays, cached: routes reuse whole arcs and the partial arcs at a unit's
+        station and at an incident again and again.
+        """
+        key = (arc, start, end)
+        found = self._coords_cache.get(key)
+        if found is None:
+            found = self._arc_coords(arc, start, end)
+            found.flags.writeable = False
+            if len(self._coords_cache) >= COORDS_CACHE_SIZE:
+                self._coords_cache.clear()
+            self._coords_cache[key] = found
+        return found
+
+    def _arc_coords(self, arc: int, start: float, end: float) -> FloatArray:
         segment = int(self.seg_of_arc[arc])
         forward = bool(self.arc_forward[arc])
         if start <= 0.0 and end >= 1.0:
