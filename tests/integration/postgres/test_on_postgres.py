@@ -13,7 +13,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from gt_testing import wait_until
-from sqlalchemy import text
+from sqlalchemy import JSON, Column, MetaData, String, Table, select, text
 
 from dispatch.catalog import load_catalog
 from dispatch.correlate import Signal
@@ -22,9 +22,12 @@ from dispatch.store import list_incidents
 from goldentime.contracts import IncidentType
 from goldentime.db import (
     Base,
+    UtcDateTime,
+    bulk_insert,
     create_schema,
     load_schema_modules,
     make_engine,
+    one_of,
     session_factory,
     writer,
 )
@@ -135,3 +138,32 @@ def test_the_system_on_postgres(pg: str, tmp_path: Path) -> None:
             timeout_s=10,
         )
         assert result and result["ok"], result
+
+
+def test_bulk_statements_on_postgres(pg: str) -> None:
+    """bulk_insert and one_of (an array parameter) read back what was written."""
+    metadata = MetaData()
+    table = Table(
+        "bulk_check",
+        metadata,
+        Column("id", String(40), primary_key=True),
+        Column("at", UtcDateTime),
+        Column("payload", JSON),
+    )
+    engine = make_engine(pg)
+    metadata.create_all(engine)
+    data = [
+        {"id": f"r{i:04d}", "at": NOW + timedelta(seconds=i), "payload": {"i": i, "gu": "중구"}}
+        for i in range(2000)
+    ]
+    with engine.begin() as conn:
+        bulk_insert(conn, table, data)
+    wanted = [f"r{i:04d}" for i in range(0, 2000, 3)] + ["absent"]
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(table).where(one_of(table.c.id, wanted, dialect="postgresql"))
+        ).mappings()
+        by_id = {row["id"]: dict(row) for row in found}
+    engine.dispose()
+    assert sorted(by_id) == wanted[:-1]
+    assert by_id["r0003"] == data[3]
