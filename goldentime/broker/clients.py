@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaProducer
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
+from goldentime.broker.publisher import BatchPublisher
 from goldentime.errors import BrokerError
 from goldentime.settings import Settings
 
@@ -42,4 +43,16 @@ def async_producer(settings: Settings, *, client_id: str) -> AIOKafkaProducer:
     """An aiokafka producer (for the console); call ``await start()`` on it."""
     return AIOKafkaProducer(
         client_id=client_id, request_timeout_ms=15_000, **producer_options(settings)
+    )
+
+
+def batch_publisher(settings: Settings, *, client_id: str) -> BatchPublisher:
+    """A publisher of whole record batches (for the workers); starts on first use."""
+    return BatchPublisher(
+        lambda: AIOKafkaProducer(
+            client_id=client_id,
+            request_timeout_ms=15_000,
+            max_batch_size=512 * 1024,
+            **producer_options(settings),
+        )
     )
