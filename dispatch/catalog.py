@@ -144,20 +144,31 @@ class Catalog:
         missing = set(IncidentType) - set(rules)
         if missing:
             raise ConfigError(f"run cards missing for: {sorted(t.value for t in missing)}")
-        self._rules = rules
+        # IncidentType is a StrEnum: a member and its value are the same key
+        self._rules: dict[str, TypeRule] = {str(t): rule for t, rule in rules.items()}
+        self._family = {str(t): rule.family for t, rule in rules.items()}
 
     def __getitem__(self, incident_type: IncidentType | str) -> TypeRule:
-        return self._rules[IncidentType(incident_type)]
+        rule = self._rules.get(incident_type)  # hot path of correlation: no enum conversion
+        return rule if rule is not None else self._rules[IncidentType(incident_type)]
 
     def compatible(self, a: IncidentType | str, b: IncidentType | str) -> bool:
-        return self[a].family == self[b].family
+        family = self._family
+        try:
+            return family[a] == family[b]
+        except KeyError:
+            return self[a].family == self[b].family
 
     @property
     def max_radius_m(self) -> float:
         return max(rule.radius_m for rule in self._rules.values())
 
+    @property
+    def max_window_s(self) -> float:
+        return max(rule.window_s for rule in self._rules.values())
+
     def as_dict(self) -> dict[str, dict[str, Any]]:
-        return {t.value: r.model_dump() for t, r in self._rules.items()}
+        return {str(t): r.model_dump() for t, r in self._rules.items()}
 
 
 def load_catalog(path: Path | None = None) -> Catalog:

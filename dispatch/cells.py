@@ -25,12 +25,18 @@ def cell_of(lat: float, lon: float) -> str:
     return f"{row}:{col}"
 
 
-def cells_within(lat: float, lon: float, radius_m: float) -> list[str]:
-    """Every cell a circle of ``radius_m`` around the point touches (sorted, for locking)."""
+def cell_span(lat: float, lon: float, radius_m: float) -> tuple[int, int, int, int]:
+    """First and last row and column of the cells a circle of ``radius_m`` touches."""
     dlat = radius_m / 111_320.0
     dlon = radius_m / (111_320.0 * max(math.cos(math.radians(lat)), 1e-6))
     r0, c0 = cell_index(lat - dlat, lon - dlon)
     r1, c1 = cell_index(lat + dlat, lon + dlon)
+    return r0, r1, c0, c1
+
+
+def cells_within(lat: float, lon: float, radius_m: float) -> list[str]:
+    """Every cell a circle of ``radius_m`` around the point touches (sorted, for locking)."""
+    r0, r1, c0, c1 = cell_span(lat, lon, radius_m)
     return sorted(f"{r}:{c}" for r in range(r0, r1 + 1) for c in range(c0, c1 + 1))
 
 

@@ -8,6 +8,7 @@ activity; otherwise it opens a new incident. Every decision carries its reason.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from dispatch.catalog import Catalog
-from dispatch.cells import cell_of, cells_within, distance_m
+from dispatch.cells import cell_index, cell_span, distance_m
 from goldentime.contracts import IncidentStatus, IncidentType
 
 ACTIVE = frozenset({IncidentStatus.OPEN, IncidentStatus.DISPATCHED, IncidentStatus.ON_SCENE})
@@ -60,21 +61,22 @@ def decide(signal: Signal, candidates: Iterable[OpenIncident], catalog: Catalog)
     """Attach ``signal`` to the nearest compatible open incident in range, or open a new one."""
     rule = catalog[signal.type]
     best: tuple[float, datetime, OpenIncident, float, float] | None = None
-    for incident in candidates:
-        if incident.status not in ACTIVE or not catalog.compatible(incident.type, signal.type):
+    for incident in candidates:  # the hot loop of correlation: cheapest tests first
+        if incident.status not in ACTIVE:
             continue
         other = catalog[incident.type]
-        radius = max(rule.radius_m, other.radius_m)
+        if other.family != rule.family:
+            continue
         window = max(rule.window_s, other.window_s)
         gap = abs((signal.at - incident.last_activity_at).total_seconds())
         if gap > window:
             continue
+        radius = max(rule.radius_m, other.radius_m)
         dist = distance_m(signal.lat, signal.lon, incident.lat, incident.lon)
         if dist > radius:
             continue
-        key = (dist, incident.created_at, incident, radius, gap)
-        if best is None or key[:2] < best[:2]:
-            best = key
+        if best is None or (dist, incident.created_at) < best[:2]:
+            best = (dist, incident.created_at, incident, radius, gap)
     if best is None:
         return Decision(None, f"opened the incident ({signal.kind} {signal.id})")
     dist, _created, incident, radius, gap = best
@@ -87,19 +89,56 @@ def decide(signal: Signal, candidates: Iterable[OpenIncident], catalog: Catalog)
 
 
 class CandidateIndex:
-    """Open incidents bucketed by cell, for fast lookups while a batch is correlated."""
+    """Open incidents bucketed by cell and by time of last activity, for a batch's lookups.
 
-    def __init__(self, incidents: Iterable[OpenIncident], *, search_radius_m: float) -> None:
+    A signal at time t can only join an incident last active within the longest window W of
+    t, so ``near`` looks at the 3 x 3 cells around the point and, in each, the time slots of
+    width W around t. Partitions are consumed at different paces (after an outage one may be
+    hours behind another), so the incidents stored by other workers may be far ahead in time;
+    the time slots keep them out of the lookups rather than in every one.
+    """
+
+    def __init__(
+        self, incidents: Iterable[OpenIncident], *, search_radius_m: float, window_s: float
+    ) -> None:
+        if window_s <= 0:
+            raise ValueError(f"window_s must be positive, not {window_s}")
         self._radius = search_radius_m
-        self._by_cell: dict[str, list[OpenIncident]] = defaultdict(list)
+        self._window_s = window_s
+        self._buckets: dict[tuple[int, int, int], list[OpenIncident]] = defaultdict(list)
         for incident in incidents:
             self.add(incident)
 
-    def add(self, incident: OpenIncident) -> None:
-        self._by_cell[cell_of(incident.lat, incident.lon)].append(incident)
+    def _slot(self, at: datetime) -> int:
+        return math.floor(at.timestamp() / self._window_s)
 
-    def near(self, lat: float, lon: float) -> list[OpenIncident]:
+    def _key(self, incident: OpenIncident) -> tuple[int, int, int]:
+        row, col = cell_index(incident.lat, incident.lon)
+        return row, col, self._slot(incident.last_activity_at)
+
+    def add(self, incident: OpenIncident) -> None:
+        self._buckets[self._key(incident)].append(incident)
+
+    def touch(self, incident: OpenIncident, at: datetime) -> None:
+        """Record new activity on an indexed incident (it may move to a later time slot)."""
+        old = self._key(incident)
+        incident.last_activity_at = at
+        new = self._key(incident)
+        if new != old:
+            self._buckets[old].remove(incident)
+            self._buckets[new].append(incident)
+
+    def near(self, lat: float, lon: float, at: datetime) -> list[OpenIncident]:
+        """Incidents within the search radius's cells, last active within about a window of
+        ``at`` (a superset of those that may match: ``decide`` applies the exact rules)."""
         found: list[OpenIncident] = []
-        for cell in cells_within(lat, lon, self._radius):
-            found.extend(self._by_cell.get(cell, ()))
+        buckets = self._buckets
+        r0, r1, c0, c1 = cell_span(lat, lon, self._radius)
+        slot = self._slot(at)
+        for row in range(r0, r1 + 1):
+            for col in range(c0, c1 + 1):
+                for when in (slot - 1, slot, slot + 1):
+                    bucket = buckets.get((row, col, when))
+                    if bucket:
+                        found.extend(bucket)
         return found

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import Table, bindparam, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, lazyload, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.catalog import Catalog
 from dispatch.cells import cell_of, cells_within
@@ -30,9 +30,10 @@ from dispatch.store import (
     SignalRow,
     TimelineRow,
     UnitRow,
-    incident_record_of,
+    incident_record_of_values,
 )
 from goldentime.contracts import Incident, IncidentStatus, IncidentType, TimelineEntry
+from goldentime.db import bulk_insert, one_of
 from goldentime.errors import StoreError
 
 GuLocator = Callable[[float, float], str | None]
@@ -52,6 +53,15 @@ class BatchOutcome:
     duplicates: list[str] = field(default_factory=list)  # signal ids seen before
 
 
+# Core tables: bulk statements without the ORM's per-object bookkeeping (the hot path)
+INCIDENTS = cast(Table, IncidentRow.__table__)
+CALLS = cast(Table, CallRow.__table__)
+SIGNALS = cast(Table, SignalRow.__table__)
+TIMELINE = cast(Table, TimelineRow.__table__)
+UNITS = cast(Table, UnitRow.__table__)
+UPDATED_COLUMNS = ("revision", "updated_at", "last_activity_at")
+
+
 def lock_cells(session: Session, cells: Sequence[str]) -> None:
     """Serialize deciders on these cells (PostgreSQL; SQLite already holds the write lock)."""
     if session.get_bind().dialect.name != "postgresql":
@@ -60,60 +70,102 @@ def lock_cells(session: Session, cells: Sequence[str]) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(cell.encode())})
 
 
+def _lock_signals(session: Session, signals: Sequence[Signal], radius_m: float) -> None:
+    if session.get_bind().dialect.name == "postgresql":  # the cells are worth computing
+        lock_cells(session, [c for s in signals for c in cells_within(s.lat, s.lon, radius_m)])
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
 def _known(session: Session, signals: Sequence[Signal]) -> dict[str, str]:
-    calls = [s.id for s in signals if s.kind == "call"]
-    others = [s.id for s in signals if s.kind != "call"]
+    """Signal id -> incident id of the signals stored before."""
     known: dict[str, str] = {}
-    if calls:
-        known |= dict(
-            session.execute(select(CallRow.id, CallRow.incident_id).where(CallRow.id.in_(calls)))
-            .tuples()
-            .all()
-        )
-    if others:
-        known |= dict(
-            session.execute(
-                select(SignalRow.id, SignalRow.incident_id).where(SignalRow.id.in_(others))
+    for table, ids in (
+        (CALLS, [s.id for s in signals if s.kind == "call"]),
+        (SIGNALS, [s.id for s in signals if s.kind != "call"]),
+    ):
+        if ids:
+            query = select(table.c.id, table.c.incident_id).where(
+                one_of(table.c.id, ids, dialect=_dialect(session))
             )
-            .tuples()
-            .all()
-        )
+            known |= dict(session.execute(query).tuples().all())
     return known
+
+
+_TYPES = {t.value: t for t in IncidentType}  # a dict lookup instead of an enum call per row
+_STATUSES = {s.value: s for s in IncidentStatus}
 
 
 def _candidates(
     session: Session, signals: Sequence[Signal], catalog: Catalog
-) -> dict[str, IncidentRow]:
-    max_window = timedelta(seconds=max(catalog[t].window_s for t in IncidentType))
-    since = min(s.at for s in signals) - max_window
+) -> tuple[dict[str, OpenIncident], dict[str, int]]:
+    """Open incidents that any of ``signals`` may belong to, and their revisions.
+
+    After an outage the partitions are read at different paces, so this may be thousands of
+    incidents per batch: only the columns correlation needs are read, as tuples.
+    """
+    window = timedelta(seconds=catalog.max_window_s)
+    since, until = min(s.at for s in signals) - window, max(s.at for s in signals) + window
     pad = catalog.max_radius_m / 111_000 * 1.5
-    rows = session.scalars(
-        select(IncidentRow)
-        .options(lazyload("*"))  # correlation needs no members; they are queried in bulk
-        .where(
-            IncidentRow.status.in_([s.value for s in ACTIVE]),
-            IncidentRow.last_activity_at >= since,
-            IncidentRow.lat.between(
-                min(s.lat for s in signals) - pad, max(s.lat for s in signals) + pad
-            ),
-            IncidentRow.lon.between(
-                min(s.lon for s in signals) - pad, max(s.lon for s in signals) + pad
-            ),
+    c = INCIDENTS.c
+    rows = session.execute(
+        select(
+            c.id, c.type, c.status, c.lat, c.lon, c.created_at, c.last_activity_at, c.revision
+        ).where(
+            c.status.in_([s.value for s in ACTIVE]),
+            c.last_activity_at.between(since, until),  # decide()'s time rule
+            c.lat.between(min(s.lat for s in signals) - pad, max(s.lat for s in signals) + pad),
+            c.lon.between(min(s.lon for s in signals) - pad, max(s.lon for s in signals) + pad),
         )
-    )
-    return {row.id: row for row in rows}
+    ).tuples()
+    found: dict[str, OpenIncident] = {}
+    revisions: dict[str, int] = {}
+    for id_, type_, status, lat, lon, created_at, last_activity_at, revision in rows:
+        found[id_] = OpenIncident(
+            id_, _TYPES[type_], _STATUSES[status], lat, lon, created_at, last_activity_at
+        )
+        revisions[id_] = revision
+    return found, revisions
 
 
-def _open(row: IncidentRow) -> OpenIncident:
+def _open(row: dict[str, Any]) -> OpenIncident:
     return OpenIncident(
-        id=row.id,
-        type=IncidentType(row.type),
-        status=IncidentStatus(row.status),
-        lat=row.lat,
-        lon=row.lon,
-        created_at=row.created_at,
-        last_activity_at=row.last_activity_at,
+        id=row["id"],
+        type=IncidentType(row["type"]),
+        status=IncidentStatus(row["status"]),
+        lat=row["lat"],
+        lon=row["lon"],
+        created_at=row["created_at"],
+        last_activity_at=row["last_activity_at"],
     )
+
+
+def _new_incident(
+    signal: Signal, *, now: datetime, catalog: Catalog, locate_gu: GuLocator
+) -> dict[str, Any]:
+    """Every column of the incident ``signal`` opens."""
+    return {
+        "id": incident_id_for(signal.id),
+        "type": signal.type.value,
+        "status": IncidentStatus.OPEN.value,
+        "lat": signal.lat,
+        "lon": signal.lon,
+        "description": signal.description,
+        "created_at": signal.at,
+        "updated_at": now,
+        "revision": 1,
+        "priority": catalog[signal.type].priority,
+        "gu": locate_gu(signal.lat, signal.lon),
+        "cell": cell_of(signal.lat, signal.lon),
+        "last_activity_at": signal.at,
+        "dispatched_at": None,
+        "en_route_at": None,
+        "on_scene_at": None,
+        "closed_at": None,
+        "merged_into": None,
+    }
 
 
 def _link_values(signal: Signal, incident_id: str, reason: str) -> dict[str, Any]:
@@ -146,9 +198,7 @@ def _ingest(
     locate_gu: GuLocator,
 ) -> BatchOutcome:
     out = BatchOutcome()
-    lock_cells(
-        session, [c for s in signals for c in cells_within(s.lat, s.lon, catalog.max_radius_m)]
-    )
+    _lock_signals(session, signals, catalog.max_radius_m)
     known = _known(session, signals)
     fresh: dict[str, Signal] = {}
     for signal in signals:
@@ -157,118 +207,136 @@ def _ingest(
             out.links[signal.id] = known[signal.id]
         else:
             fresh.setdefault(signal.id, signal)  # the same id twice in one batch counts once
-    rows = _candidates(session, list(fresh.values()), catalog) if fresh else {}
-    index = CandidateIndex((_open(r) for r in rows.values()), search_radius_m=catalog.max_radius_m)
+    indexed, revisions = _candidates(session, list(fresh.values()), catalog) if fresh else ({}, {})
+    # column values of the incidents this batch opens (all) or changes (those it changes)
+    rows: dict[str, dict[str, Any]] = {}
+    index = CandidateIndex(
+        indexed.values(), search_radius_m=catalog.max_radius_m, window_s=catalog.max_window_s
+    )
     touched: set[str] = set(known[s] for s in out.duplicates)
+    new_rows: dict[str, dict[str, Any]] = {}
+    updated: set[str] = set()
+    # members linked in this batch, in the order the store lists them (time, then id)
+    linked: dict[str, dict[str, list[str]]] = {}
     call_links: list[dict[str, Any]] = []
     other_links: list[dict[str, Any]] = []
+    timeline_rows: list[dict[str, Any]] = []
     for signal in sorted(fresh.values(), key=lambda s: (s.at, s.id)):
-        decision = decide(signal, index.near(signal.lat, signal.lon), catalog)
+        decision = decide(signal, index.near(signal.lat, signal.lon, signal.at), catalog)
         if decision.incident_id is None:
-            incident_id = incident_id_for(signal.id)
-            rule = catalog[signal.type]
-            row = IncidentRow(
-                id=incident_id,
-                type=signal.type.value,
-                status=IncidentStatus.OPEN.value,
-                lat=signal.lat,
-                lon=signal.lon,
-                description=signal.description,
-                created_at=signal.at,
-                updated_at=now,
-                revision=1,
-                priority=rule.priority,
-                gu=locate_gu(signal.lat, signal.lon),
-                cell=cell_of(signal.lat, signal.lon),
-                last_activity_at=signal.at,
-            )
-            session.add(row)
-            rows[incident_id] = row
-            index.add(_open(row))
+            row = _new_incident(signal, now=now, catalog=catalog, locate_gu=locate_gu)
+            incident_id = row["id"]
+            rows[incident_id] = new_rows[incident_id] = row
+            indexed[incident_id] = _open(row)
+            index.add(indexed[incident_id])
             out.new_incident_ids.append(incident_id)
             kind = f"{signal.kind}_opened"
         else:
             incident_id = decision.incident_id
-            row = rows[incident_id]
-            row.revision += 1
-            row.updated_at = now
-            if signal.at > row.last_activity_at:
-                row.last_activity_at = signal.at
-                for candidate in index.near(row.lat, row.lon):
-                    if candidate.id == incident_id:
-                        candidate.last_activity_at = signal.at
+            row = rows.get(incident_id) or rows.setdefault(
+                incident_id,
+                {
+                    "revision": revisions[incident_id],
+                    "last_activity_at": indexed[incident_id].last_activity_at,
+                },
+            )
+            row["revision"] += 1
+            row["updated_at"] = now
+            if incident_id not in new_rows:
+                updated.add(incident_id)
+            if signal.at > row["last_activity_at"]:
+                row["last_activity_at"] = signal.at
+                index.touch(indexed[incident_id], signal.at)
             kind = f"{signal.kind}_attached"
         link = _link_values(signal, incident_id, decision.reason)
-        (call_links if signal.kind == "call" else other_links).append(link)
-        out.timeline.append(
-            TimelineEntry(
-                id=f"{incident_id}:{signal.kind}:{signal.id}",
-                incident_id=incident_id,
-                at=signal.at,
-                kind=kind,
-                detail=decision.reason,
-                actor=signal.source or signal.kind,
-            )
+        members = linked.setdefault(incident_id, {"calls": [], "events": []})
+        if signal.kind == "call":
+            call_links.append(link)
+            members["calls"].append(signal.id)
+        else:
+            other_links.append(link)
+            members["events"].append(signal.id)
+        actor = signal.source or signal.kind
+        timeline_rows.append(
+            {
+                "id": f"{incident_id}:{signal.kind}:{signal.id}",
+                "incident_id": incident_id,
+                "at": signal.at,
+                "kind": kind,
+                "detail": decision.reason,
+                "actor": actor[:80],
+            }
         )
         out.links[signal.id] = incident_id
         touched.add(incident_id)
-    session.flush()  # new incidents first: links and timeline refer to them
-    if call_links:
-        session.execute(insert(CallRow), call_links)
-    if other_links:
-        session.execute(insert(SignalRow), other_links)
-    if out.timeline:
+    connection = session.connection()
+    if new_rows:  # new incidents first: links and timeline refer to them
+        bulk_insert(connection, INCIDENTS, list(new_rows.values()))
+    if updated:
         session.execute(
-            insert(TimelineRow),
-            [
-                t.model_dump(include={"id", "incident_id", "at", "kind", "detail", "actor"})
-                for t in out.timeline
-            ],
+            update(INCIDENTS).where(INCIDENTS.c.id == bindparam("_id")),
+            [{"_id": i} | {c: rows[i][c] for c in UPDATED_COLUMNS} for i in sorted(updated)],
         )
-    out.incidents = _incident_records(session, rows, touched)
+    bulk_insert(connection, CALLS, call_links)
+    bulk_insert(connection, SIGNALS, other_links)
+    bulk_insert(connection, TIMELINE, timeline_rows)
+    out.timeline = [TimelineEntry.model_validate(t) for t in timeline_rows]
+    out.incidents = _incident_records(session, rows, touched, new=new_rows.keys(), linked=linked)
     return out
 
 
 def _incident_records(
-    session: Session, rows: dict[str, IncidentRow], touched: set[str]
+    session: Session,
+    rows: dict[str, dict[str, Any]],
+    touched: set[str],
+    *,
+    new: Collection[str],
+    linked: dict[str, dict[str, list[str]]],
 ) -> list[Incident]:
-    """The current state of every touched incident, in four queries however many there are."""
+    """The current state of every touched incident.
+
+    Incidents opened by this batch have exactly the members linked here; the members of the
+    others are read in three queries however many there are.
+    """
     if not touched:
         return []
     ids = sorted(touched)
-    missing = [i for i in ids if i not in rows]
-    if missing:
-        for row in session.scalars(
-            select(IncidentRow).options(lazyload("*")).where(IncidentRow.id.in_(missing))
-        ):
-            rows[row.id] = row
+    older = [i for i in ids if i not in new]
+    dialect = _dialect(session)
+    if older:  # whole rows: candidates were read with a few columns, others not at all
+        query = select(INCIDENTS).where(one_of(INCIDENTS.c.id, older, dialect=dialect))
+        for row in session.execute(query).mappings():
+            rows[row["id"]] = dict(row)
     members: dict[str, dict[str, list[str]]] = {
-        i: {"calls": [], "events": [], "units": []} for i in ids
+        i: {"calls": [], "events": [], "units": []} for i in older
     }
-    for key, query in (
-        (
-            "calls",
-            select(CallRow.incident_id, CallRow.id)
-            .where(CallRow.incident_id.in_(ids))
-            .order_by(CallRow.received_at, CallRow.id),
-        ),
-        (
-            "events",
-            select(SignalRow.incident_id, SignalRow.id)
-            .where(SignalRow.incident_id.in_(ids))
-            .order_by(SignalRow.at, SignalRow.id),
-        ),
-        (
-            "units",
-            select(UnitRow.incident_id, UnitRow.id)
-            .where(UnitRow.incident_id.in_(ids))
-            .order_by(UnitRow.id),
-        ),
-    ):
-        for incident_id, member_id in session.execute(query).tuples():
-            if incident_id is not None:
-                members[incident_id][key].append(member_id)
-    return [incident_record_of(rows[i], **members[i]) for i in ids if i in rows]
+    for i in new:
+        members[i] = {"calls": linked[i]["calls"], "events": linked[i]["events"], "units": []}
+    if older:
+        for key, query in (
+            (
+                "calls",
+                select(CALLS.c.incident_id, CALLS.c.id)
+                .where(one_of(CALLS.c.incident_id, older, dialect=dialect))
+                .order_by(CALLS.c.received_at, CALLS.c.id),
+            ),
+            (
+                "events",
+                select(SIGNALS.c.incident_id, SIGNALS.c.id)
+                .where(one_of(SIGNALS.c.incident_id, older, dialect=dialect))
+                .order_by(SIGNALS.c.at, SIGNALS.c.id),
+            ),
+            (
+                "units",
+                select(UNITS.c.incident_id, UNITS.c.id)
+                .where(one_of(UNITS.c.incident_id, older, dialect=dialect))
+                .order_by(UNITS.c.id),
+            ),
+        ):
+            for incident_id, member_id in session.execute(query).tuples():
+                if incident_id is not None:
+                    members[incident_id][key].append(member_id)
+    return [incident_record_of_values(rows[i], **members[i]) for i in ids if i in rows]
 
 
 def ingest(

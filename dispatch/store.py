@@ -6,6 +6,7 @@ changes nothing; incident and timeline ids are derived from the call id.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -56,6 +57,9 @@ class IncidentRow(Base):
     units: Mapped[list[UnitRow]] = relationship(
         back_populates="incident", order_by="UnitRow.id", lazy="selectin"
     )
+
+
+INCIDENT_COLUMNS = tuple(c.name for c in IncidentRow.__table__.columns)
 
 
 class CallRow(Base):
@@ -177,26 +181,34 @@ def incident_record_of(
     row: IncidentRow, *, calls: list[str], events: list[str], units: list[str]
 ) -> Incident:
     """The wire form of an incident row whose members were queried in bulk."""
+    values = {column: getattr(row, column) for column in INCIDENT_COLUMNS}
+    return incident_record_of_values(values, calls=calls, events=events, units=units)
+
+
+def incident_record_of_values(
+    values: Mapping[str, Any], *, calls: list[str], events: list[str], units: list[str]
+) -> Incident:
+    """The wire form of an incident from its columns (a Core row mapping) and members."""
     return Incident(
-        id=row.id,
-        type=IncidentType(row.type),
-        status=IncidentStatus(row.status),
-        lat=row.lat,
-        lon=row.lon,
+        id=values["id"],
+        type=IncidentType(values["type"]),
+        status=IncidentStatus(values["status"]),
+        lat=values["lat"],
+        lon=values["lon"],
         call_ids=calls,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        description=row.description,
-        revision=row.revision,
-        priority=row.priority,
-        gu=row.gu,
+        created_at=values["created_at"],
+        updated_at=values["updated_at"],
+        description=values["description"],
+        revision=values["revision"],
+        priority=values["priority"],
+        gu=values["gu"],
         event_ids=events,
         unit_ids=units,
-        dispatched_at=row.dispatched_at,
-        en_route_at=row.en_route_at,
-        on_scene_at=row.on_scene_at,
-        closed_at=row.closed_at,
-        merged_into=row.merged_into,
+        dispatched_at=values["dispatched_at"],
+        en_route_at=values["en_route_at"],
+        on_scene_at=values["on_scene_at"],
+        closed_at=values["closed_at"],
+        merged_into=values["merged_into"],
     )
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dispatch.catalog import load_catalog
 from dispatch.cells import CELL_LAT_DEG, CELL_LON_DEG, cell_of, cells_within, distance_m
@@ -101,9 +103,13 @@ def test_neighbours_across_a_cell_border_are_found() -> None:
     a = (border_lat - 30 / 111_195, 126.98)
     b = (border_lat + 30 / 111_195, 126.98)
     assert cell_of(*a) != cell_of(*b)
-    index = CandidateIndex([incident(*a)], search_radius_m=CATALOG.max_radius_m)
-    assert [i.id for i in index.near(*b)] == ["INC-A"]
-    assert decide(signal(*b, t=30), index.near(*b), CATALOG).incident_id == "INC-A"
+    found = incident(*a)
+    index = CandidateIndex(
+        [found], search_radius_m=CATALOG.max_radius_m, window_s=CATALOG.max_window_s
+    )
+    at = signal(*b, t=30).at
+    assert [i.id for i in index.near(*b, at)] == ["INC-A"]
+    assert decide(signal(*b, t=30), index.near(*b, at), CATALOG).incident_id == "INC-A"
 
 
 def test_cells_within_cover_the_circle() -> None:
@@ -118,3 +124,57 @@ def test_cells_within_cover_the_circle() -> None:
 
 def test_distance_is_haversine() -> None:
     assert distance_m(37.5547, 126.9707, 37.5759, 126.9768) == pytest.approx(2416, rel=0.01)
+
+
+def test_the_index_leaves_out_only_incidents_that_cannot_match_in_time() -> None:
+    """Partitions consumed at different paces: incidents hours ahead or behind the signal are
+    not candidates; those within the longest window are; touched ones move with their time."""
+    window = CATALOG.max_window_s
+    behind = incident(37.57, 126.98, t=-3 * window, id_="INC-BEHIND")
+    ahead = incident(37.57, 126.98, t=3 * window, id_="INC-AHEAD")
+    close = incident(37.57, 126.98, t=window * 0.9, id_="INC-CLOSE")
+    index = CandidateIndex(
+        [behind, ahead, close], search_radius_m=CATALOG.max_radius_m, window_s=window
+    )
+    at = T0
+    assert {i.id for i in index.near(37.57, 126.98, at)} == {"INC-CLOSE"}
+    index.touch(behind, T0 - timedelta(seconds=60))
+    assert {i.id for i in index.near(37.57, 126.98, at)} == {"INC-CLOSE", "INC-BEHIND"}
+    with pytest.raises(ValueError, match="window_s"):
+        CandidateIndex([], search_radius_m=300, window_s=0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(-900, 900),
+            st.floats(-900, 900),
+            st.floats(-8000, 8000),
+            st.sampled_from(["building_fire", "cardiac_arrest", "hazmat", "structure_alarm"]),
+        ),
+        max_size=30,
+    ),
+    st.tuples(st.floats(-900, 900), st.floats(-900, 900), st.floats(-8000, 8000)),
+)
+def test_deciding_over_the_index_equals_deciding_over_every_incident(
+    incidents: list[tuple[float, float, float, str]], probe: tuple[float, float, float]
+) -> None:
+    base_lat, base_lon = 37.57, 126.98
+    open_incidents = [
+        incident(
+            base_lat + dn / 111_195,
+            base_lon + de / 88_000,
+            t=t,
+            type_=kind,
+            id_=f"INC-{i:02d}",
+        )
+        for i, (dn, de, t, kind) in enumerate(incidents)
+    ]
+    index = CandidateIndex(
+        open_incidents, search_radius_m=CATALOG.max_radius_m, window_s=CATALOG.max_window_s
+    )
+    lat, lon = base_lat + probe[0] / 111_195, base_lon + probe[1] / 88_000
+    for kind in ("building_fire", "hazmat", "structure_alarm"):
+        s = signal(lat, lon, t=probe[2], type_=kind)
+        assert decide(s, index.near(lat, lon, s.at), CATALOG) == decide(s, open_incidents, CATALOG)
