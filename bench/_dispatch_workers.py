@@ -15,9 +15,8 @@ from typing import Any
 import faust
 
 from bench._stats import stdout_to_stderr
-from dispatch.agents import register
 from dispatch.app import create_app
-from dispatch.context import build_context
+from dispatch.worker import build
 from goldentime import topics
 from goldentime.contracts import Call, decode
 from goldentime.settings import load_settings
@@ -33,10 +32,7 @@ def run_intake(env: dict[str, str]) -> None:
     """The real dispatch intake (correlation + store), without the recommender task."""
     stdout_to_stderr()
     os.environ.update(env)
-    settings = load_settings()
-    ctx = build_context(settings)
-    app = create_app(settings)
-    register(app, ctx, recommendations=False)
+    app, _ctx, _calls = build(load_settings(), recommendations=False)
     _worker(app)
 
 

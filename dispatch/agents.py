@@ -1,19 +1,23 @@
 """Dispatch agents: intake of calls and video events, commands, recommendations, heartbeat.
 
-Every record is processed at least once, in batches (``take_events`` acks a batch only after
-the loop body is done, so nothing may escape the body: every error is handled inside).
-Processing is idempotent (see ``dispatch.intake`` and ``dispatch.commands``): a redelivered
-record re-publishes the same state and changes nothing. A record that cannot be parsed or
-validated goes to the dead-letter topic with the reason and the worker moves on; a valid
-record is never dropped: when the database fails, the batch is retried with backoff.
+Every record is processed at least once, in batches: calls through the batch consumer
+(``dispatch.batch_consumer``: whole fetches, committed after store and publish), the other
+topics through faust agents (``take_events`` acks a batch only after the loop body is done).
+Nothing may escape a batch's body: every error is handled inside. Whatever is published is
+acknowledged by the broker before the offsets of its inputs move. Processing is idempotent
+(see ``dispatch.intake`` and ``dispatch.commands``): a redelivered record re-publishes the
+same state and changes nothing. A record that cannot be parsed or validated goes to the
+dead-letter topic with the reason and the worker moves on; a valid record is never dropped:
+when the database or the broker fails, the batch is retried with backoff.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any, TypeVar, cast
 
@@ -21,6 +25,7 @@ import faust
 from sqlalchemy.exc import SQLAlchemyError
 
 from dispatch import recommender
+from dispatch.batch_consumer import BatchConsumer
 from dispatch.closures import ClosureBook, active_closures, follow_closures
 from dispatch.commands import apply_command
 from dispatch.context import DispatchContext
@@ -28,16 +33,17 @@ from dispatch.correlate import Signal
 from dispatch.intake import BatchOutcome, ingest
 from dispatch.reroute import sync_routes
 from dispatch.sensor_intake import AlarmHandler
+from dispatch.signals import call_signal, video_signal
 from dispatch.store import record_heartbeat
 from dispatch.structure_alarms import StructureDirectory, load_structures
 from dispatch.units import unit_record
 from goldentime import topics
-from goldentime.contracts import Call, DeadLetter, IncidentType, Record, decode, encode
+from goldentime.contracts import Call, DeadLetter, Record, TimelineEntry, decode, encode
 from goldentime.contracts.dispatch import Command
 from goldentime.contracts.routing import RoadClosure
 from goldentime.contracts.sensors import SensorAlarm
-from goldentime.contracts.video import VideoEvent, VideoEventType, VideoPhase
-from goldentime.errors import ContractError, StoreError
+from goldentime.contracts.video import VideoEvent
+from goldentime.errors import BrokerError, ContractError, StoreError
 from goldentime.metrics import Metrics, Outcome, ReasonClass, reason_class_of
 
 log = logging.getLogger(__name__)
@@ -49,47 +55,13 @@ HEARTBEAT_INTERVAL_S = 2.0
 SWEEP_INTERVAL_S = 5.0
 RECOMMEND_CHUNK = 4  # incidents per recommendation step (about 20 ms of routing)
 CLOSURE_SYNC_S = 5.0  # reconcile the network's closures with the database this often
-VIDEO_MIN_CONFIDENCE = 0.5
-VIDEO_TYPES = {VideoEventType.FIRE: IncidentType.FIRE, VideoEventType.SMOKE: IncidentType.FIRE}
 
 T = TypeVar("T")
 
 
-def call_signal(call: Call) -> Signal:
-    return Signal(
-        id=call.id,
-        kind="call",
-        at=call.received_at,
-        lat=call.lat,
-        lon=call.lon,
-        type=call.type,
-        description=call.description,
-        source=call.source.value,
-        payload=call.model_dump(mode="json"),
-    )
-
-
-def video_signal(event: VideoEvent) -> Signal | None:
-    """A fire or smoke episode is one signal (its updates are the same signal again)."""
-    incident_type = VIDEO_TYPES.get(event.event_type)
-    if incident_type is None or event.phase is VideoPhase.END:
-        return None
-    if event.confidence < VIDEO_MIN_CONFIDENCE:
-        return None
-    return Signal(
-        id=f"video-{event.episode_id}",
-        kind="video",
-        at=event.started_at,
-        lat=event.lat,
-        lon=event.lon,
-        type=incident_type,
-        description=(
-            f"CCTV {event.camera_name or event.camera_id}: {event.event_type.value} "
-            f"({event.confidence:.0%}, advisory: confirm on video)"
-        ),
-        source=f"camera:{event.camera_id}",
-        payload=event.model_dump(mode="json"),
-    )
+def message_key(record: Record) -> str:
+    """The key a record is published with (its partition and, on compacted topics, identity)."""
+    return record.incident_id if isinstance(record, TimelineEntry) else record.id
 
 
 def _recommending(ctx: DispatchContext, unit_ids: list[str]) -> list[str]:
@@ -109,8 +81,8 @@ def register(
     recommendations: bool = True,
     metrics: Metrics | None = None,
     structures: StructureDirectory | None = None,
-) -> None:
-    """Declare the dispatch topics, agents and timers on ``app``.
+) -> BatchConsumer:
+    """Declare the dispatch topics, agents and timers on ``app``; returns the calls consumer.
 
     ``recommendations=False`` leaves out the recommender task (the intake throughput
     benchmark measures correlation alone; workers always run it). ``metrics`` receives the
@@ -135,27 +107,34 @@ def register(
     def topic(spec: topics.TopicSpec) -> Any:
         return app.topic(spec.name, key_serializer="raw", value_serializer="raw")
 
-    out = {
-        spec.name: topic(spec)
-        for spec in (
-            topics.INCIDENTS,
-            topics.TIMELINE,
-            topics.DEADLETTER,
-            topics.UNITS,
-            topics.RECOMMENDATIONS,
-            topics.CLOSURES,
-            topics.ALERT_REQUESTS,
-        )
-    }
     wake_recommender: asyncio.Queue[str] = asyncio.Queue()
+    # calls come by the thousand after an outage: read whole fetches (see batch_consumer)
+    calls_consumer = BatchConsumer(
+        topics.CALLS.name,
+        options=dataclasses.replace(ctx.calls_consumer, group_id=f"{app.conf.id}.calls"),
+    )
 
     async def publish(spec: topics.TopicSpec, records: Sequence[Record]) -> None:
-        for record in records:
-            await out[spec.name].send(key=record.id.encode(), value=encode(record))
+        """Send ``records`` and wait until the broker has them all (then offsets may move).
 
-    async def dead_letter(event: Any, reason: str, *, reason_class: ReasonClass) -> None:
+        Keyed by record id, except timeline entries: by incident id, so one incident's history
+        stays in one partition, in order.
+        """
+        messages = [(message_key(r).encode(), encode(r)) for r in records]
+        delay = 0.2
+        while True:  # valid results are never dropped; a repeat is harmless (idempotent)
+            try:
+                await ctx.publisher.publish(spec.name, messages)
+                return
+            except BrokerError as err:
+                log.error("publishing to %s failed, retrying in %.1fs: %s", spec.name, delay, err)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, STORE_RETRY_MAX_S)
+
+    async def dead_letter(message: Any, reason: str, *, reason_class: ReasonClass) -> None:
+        """Dead-letter a consumed message (a faust event's ``message`` or an aiokafka record)."""
         letter = DeadLetter.for_message(
-            event.message, reason=reason, consumer=ctx.consumer_name, at=ctx.clock.now()
+            message, reason=reason, consumer=ctx.consumer_name, at=ctx.clock.now()
         )
         log.warning("dead-lettered %s: %s", letter.id, reason)
         await publish(topics.DEADLETTER, [letter])
@@ -164,9 +143,9 @@ def register(
     def record_done(topic: str, records: Sequence[Record], outcome: Outcome) -> None:
         """Count ``records`` as handled and observe their event time -> now."""
         metrics.record_processed(topic=topic, outcome=outcome, count=len(records))
-        now = ctx.clock.now()
-        for record in records:
-            metrics.observe_latency(topic=topic, event_time=record.event_time, now=now)
+        metrics.observe_latencies(
+            topic=topic, event_times=(r.event_time for r in records), now=ctx.clock.now()
+        )
 
     async def in_store(work: Callable[[], T], what: str) -> T:
         """Run database work off the loop; retry with backoff while the database fails."""
@@ -181,9 +160,13 @@ def register(
                 delay = min(delay * 2, STORE_RETRY_MAX_S)
 
     async def store_signals(signals: list[Signal]) -> None:
+        await announce(signals, await store(signals))
+
+    async def store(signals: list[Signal]) -> BatchOutcome:
+        """Correlate and store (in the store thread, retried while the database fails)."""
         if not signals:
-            return
-        outcome: BatchOutcome = await in_store(
+            return BatchOutcome()
+        return await in_store(
             lambda: ingest(
                 ctx.writers,
                 signals,
@@ -193,6 +176,9 @@ def register(
             ),
             f"{len(signals)} signal(s)",
         )
+
+    async def announce(signals: list[Signal], outcome: BatchOutcome) -> None:
+        """Publish what a stored batch changed and wake the recommender for it."""
         await publish(topics.INCIDENTS, outcome.incidents)
         await publish(topics.TIMELINE, outcome.timeline)
         if recommendations:
@@ -219,35 +205,42 @@ def register(
                 if attempt == 3:
                     for event in events:
                         await dead_letter(
-                            event,
+                            getattr(event, "message", event),  # faust event or aiokafka record
                             f"processing failed: {type(err).__name__}: {err}",
                             reason_class=ReasonClass.PROCESSING,
                         )
 
-    @app.agent(topic(topics.CALLS), name="dispatch.intake")
-    async def intake(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
-        async for events in cast(faust.Stream[Any], stream).take_events(
-            BATCH_MAX, within=BATCH_WITHIN_S
-        ):
+    async def handle_calls(records: Sequence[Any]) -> Callable[[], Awaitable[None]]:
+        """A fetched batch of calls: decode, dead-letter the bad, correlate and store; returns
+        the second phase, publishing, which the consumer runs in batch order."""
+        calls: list[Call] = []
+        signals: list[Signal] = []
+        stored: list[BatchOutcome] = []
+        what = f"{len(records)} call(s)"
 
-            async def body(events: Sequence[Any] = events) -> None:
-                signals = []
-                calls: list[Call] = []
-                for event in events:
-                    try:
-                        call = decode(Call, event.value)
-                    except ContractError as err:
-                        await dead_letter(
-                            event, err.reason, reason_class=reason_class_of(err.reason)
-                        )
-                        continue
-                    calls.append(call)
-                    signals.append(call_signal(call))
-                await store_signals(signals)
-                record_done(topics.CALLS.name, calls, Outcome.OK)
+        async def store_body() -> None:
+            calls.clear()
+            for record in records:
+                try:
+                    calls.append(decode(Call, record.value))
+                except ContractError as err:
+                    await dead_letter(record, err.reason, reason_class=reason_class_of(err.reason))
+            signals[:] = [call_signal(call) for call in calls]
+            stored[:] = [await store(signals)]
 
-            await guarded(events, body, f"{len(events)} call(s)")
-            yield None
+        async def publish_body() -> None:
+            await announce(signals, stored[0])
+            record_done(topics.CALLS.name, calls, Outcome.OK)
+
+        async def finish() -> None:
+            if stored:  # else the batch was dead-lettered as it could not be processed
+                await guarded(records, publish_body, what)
+
+        await guarded(records, store_body, what)
+        return finish
+
+    async def call_intake() -> None:
+        await calls_consumer.run(handle_calls, on_assigned=heartbeat)
 
     @app.agent(topic(topics.VIDEO_EVENTS), name="dispatch.video")
     async def video(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
@@ -264,7 +257,7 @@ def register(
                         video_event = decode(VideoEvent, event.value)
                     except ContractError as err:
                         await dead_letter(
-                            event, err.reason, reason_class=reason_class_of(err.reason)
+                            event.message, err.reason, reason_class=reason_class_of(err.reason)
                         )
                         continue
                     signal = video_signal(video_event)
@@ -290,7 +283,7 @@ def register(
                         command = decode(Command, event.value)
                     except ContractError as err:
                         await dead_letter(
-                            event, err.reason, reason_class=reason_class_of(err.reason)
+                            event.message, err.reason, reason_class=reason_class_of(err.reason)
                         )
                         continue
 
@@ -350,7 +343,7 @@ def register(
                         alarms.append(decode(SensorAlarm, event.value))
                     except ContractError as err:
                         await dead_letter(
-                            event, err.reason, reason_class=reason_class_of(err.reason)
+                            event.message, err.reason, reason_class=reason_class_of(err.reason)
                         )
                 if not alarms:
                     return
@@ -449,7 +442,7 @@ def register(
                 await asyncio.sleep(1.0)
 
     async def heartbeat() -> None:
-        assigned = sum(1 for tp in app.consumer.assignment() if tp.topic == topics.CALLS.name)
+        assigned = len(calls_consumer.assignment())
 
         def write() -> None:
             with ctx.sessions.begin() as session:
@@ -469,13 +462,15 @@ def register(
     async def periodic_heartbeat() -> None:
         await heartbeat()
 
-    async def after_rebalance(_sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
-        await heartbeat()
+    async def stop_publisher(_sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        await ctx.publisher.stop()
 
     started_at = ctx.clock.now()
+    app.on_before_shutdown.connect(stop_publisher)
     app.timer(HEARTBEAT_INTERVAL_S)(periodic_heartbeat)
-    app.on_rebalance_complete.connect(after_rebalance)
     app.task(closures_follower)
+    app.task(call_intake)
     app.timer(CLOSURE_SYNC_S)(sync_closures)
     if recommendations:
         app.task(recommend_loop)
+    return calls_consumer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 from concurrent.futures import ThreadPoolExecutor
@@ -12,11 +13,15 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from dispatch.batch_consumer import BatchConsumerOptions, batch_consumer_options
 from dispatch.catalog import Catalog, load_catalog
+from dispatch.cells import CELL_LAT_DEG, CELL_LON_DEG, cell_index
 from dispatch.fleet import Vehicle, load_fleet
 from dispatch.hospitals import Hospital, load_hospitals
 from dispatch.intake import GuLocator
 from dispatch.units import seed_units
+from goldentime.broker.clients import batch_publisher
+from goldentime.broker.publisher import BatchPublisher
 from goldentime.clock import Clock, SystemClock
 from goldentime.db import create_schema, engine_for, session_factory, writer
 from goldentime.settings import Settings
@@ -43,15 +48,46 @@ class DispatchContext:
     fleet: list[Vehicle]
     hospitals: list[Hospital]
     locate_gu: GuLocator
+    calls_consumer: BatchConsumerOptions  # the batch intake of the calls topic
+    publisher: BatchPublisher  # every record the agents publish
+
+
+FINE_CELLS = 8  # a border cell is split into 8 x 8 parts (~70 m), cached the same way
 
 
 def gu_locator(seoul_data_dir: Path) -> GuLocator:
-    """Point -> gu name, from the shipped boundaries (firemap)."""
+    """Point -> gu name, from the shipped boundaries (firemap).
+
+    A correlation cell (~550 m) that lies wholly inside one gu answers from a cache: the
+    answer is exact and costs a dict lookup instead of a polygon query. A cell on a border is
+    split into ~70 m parts cached the same way; only parts on a border are asked point by point.
+    """
+    import shapely
+
     from firemap.boundaries import GU, BoundaryLayer
 
     layer = BoundaryLayer(GU, seoul_data_dir / GU.filename)
+    # (level, row, col) -> the gu holding the whole box, or None when it crosses a border
+    whole: dict[tuple[int, int, int], str | None] = {}
+
+    def inside(level: int, row: int, col: int) -> str | None:
+        key = (level, row, col)
+        if key not in whole:
+            dlat, dlon = CELL_LAT_DEG / level, CELL_LON_DEG / level
+            box = shapely.box(col * dlon, row * dlat, (col + 1) * dlon, (row + 1) * dlat)
+            hits = layer.tree.query(box, predicate="within")
+            whole[key] = layer.areas[int(hits[0])].name if len(hits) == 1 else None
+        return whole[key]
 
     def locate(lat: float, lon: float) -> str | None:
+        row, col = cell_index(lat, lon)
+        found = inside(1, row, col)
+        if found is None:
+            fine_row = math.floor(lat * FINE_CELLS / CELL_LAT_DEG)
+            fine_col = math.floor(lon * FINE_CELLS / CELL_LON_DEG)
+            found = inside(FINE_CELLS, fine_row, fine_col)
+        if found is not None:
+            return found
         area = layer.locate(lat, lon)
         return None if area is None else area.name
 
@@ -94,15 +130,20 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> Dispatch
         log.info("fleet: %d vehicles at %d stations (%d new)", len(fleet), len(stations), added)
     except IntegrityError:
         log.info("fleet seeded concurrently by another worker")
+    consumer_name = f"dispatch@{socket.gethostname()}:{os.getpid()}"
     return DispatchContext(
         sessions=session_factory(engine),
         writers=writers,
         clock=clock,
-        consumer_name=f"dispatch@{socket.gethostname()}:{os.getpid()}",
+        consumer_name=consumer_name,
         executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch"),
         catalog=load_catalog(settings.run_cards_file),
         network=network,
         fleet=fleet,
         hospitals=load_hospitals(settings.seoul_data_dir / "hospitals" / "emergency_rooms.csv"),
         locate_gu=gu_locator(settings.seoul_data_dir),
+        calls_consumer=batch_consumer_options(
+            settings, app_id=settings.app_id, client_id=consumer_name
+        ),
+        publisher=batch_publisher(settings, client_id=consumer_name),
     )

@@ -12,25 +12,31 @@ import faust
 
 from dispatch.agents import register
 from dispatch.app import create_app
+from dispatch.batch_consumer import BatchConsumer
 from dispatch.context import DispatchContext, build_context
 from goldentime.metrics import Metrics, serve_faust_metrics
+from goldentime.procutil import freeze_startup_heap
 from goldentime.settings import Settings
 
 
 def build(
-    settings: Settings, *, metrics: Metrics | None = None
-) -> tuple[faust.App, DispatchContext]:
+    settings: Settings, *, metrics: Metrics | None = None, recommendations: bool = True
+) -> tuple[faust.App, DispatchContext, BatchConsumer]:
+    """The worker's app, context and calls consumer (``recommendations``: see ``register``)."""
     ctx = build_context(settings)
     app = create_app(settings)
-    register(app, ctx, metrics=metrics)
-    return app, ctx
+    calls_consumer = register(app, ctx, metrics=metrics, recommendations=recommendations)
+    freeze_startup_heap()
+    return app, ctx, calls_consumer
 
 
 def run(settings: Settings) -> None:
     """Run until SIGTERM/SIGINT; faust handles the signals and shuts down cleanly."""
     metrics = Metrics(process_metrics=True)
-    app, _ctx = build(settings, metrics=metrics)
-    server = serve_faust_metrics(app, settings=settings, metrics=metrics)
+    app, _ctx, calls_consumer = build(settings, metrics=metrics)
+    server = serve_faust_metrics(
+        app, settings=settings, metrics=metrics, other_consumers=[calls_consumer.offsets]
+    )
     worker = faust.Worker(
         app,
         loglevel=settings.log_level.upper(),

@@ -16,7 +16,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -182,6 +182,18 @@ class Metrics:
         self.end_to_end_latency.labels(_label("topic", topic)).observe(seconds)
         return seconds
 
+    def observe_latencies(
+        self, *, topic: str, event_times: Iterable[datetime], now: datetime
+    ) -> None:
+        """``observe_latency`` for a batch of records of one topic (one label lookup)."""
+        if now.tzinfo is None:
+            raise ValueError("latency needs timezone-aware event time and now")
+        histogram = self.end_to_end_latency.labels(_label("topic", topic))
+        for event_time in event_times:
+            if event_time.tzinfo is None:
+                raise ValueError("latency needs timezone-aware event time and now")
+            histogram.observe(max(0.0, (now - event_time).total_seconds()))
+
     def record_alert(self, *, channel: str, outcome: AlertOutcome, count: int = 1) -> None:
         if count < 0:
             raise ValueError(f"alert count must not be negative, got {count}")
@@ -337,14 +349,26 @@ def configured_port(settings: Any, *, environ: Mapping[str, str] | None = None) 
     return port
 
 
+OffsetsSource = Callable[
+    [], Awaitable[tuple[Mapping[tuple[str, int], int | None], Mapping[tuple[str, int], int | None]]]
+]
+
+
 def watch_faust_consumer(
-    app: Any, *, metrics: Metrics, heartbeat: Heartbeat, interval_s: float = LAG_INTERVAL_S
+    app: Any,
+    *,
+    metrics: Metrics,
+    heartbeat: Heartbeat,
+    interval_s: float = LAG_INTERVAL_S,
+    other_consumers: Sequence[OffsetsSource] = (),
 ) -> None:
     """Add a timer to a faust ``app``: lag per assigned partition, then a heartbeat beat.
 
     The lag is the partition highwater (from the consumer's last fetch) minus the consumer's
     position. On the embedded Tansu broker the highwater is unreliable (NOTES.md); on Kafka it
     is exact. The beat comes from the event loop, so a stuck loop turns ``/healthz`` to 503.
+    ``other_consumers`` report (positions, highwaters) of consumers the app runs besides its
+    own (the dispatch worker's batch intake of calls).
     """
 
     async def consumer_lag() -> None:
@@ -363,13 +387,19 @@ def watch_faust_consumer(
                 highwaters[key] = consumer.highwater(tp)
             except Exception as err:  # revoked mid-round or not fetched yet: skip it
                 log.debug("no lag for %s[%d]: %s", tp.topic, tp.partition, err)
+        for source in other_consumers:
+            more_positions, more_highwaters = await source()
+            positions.update(more_positions)
+            highwaters.update(more_highwaters)
         metrics.set_consumer_lag(compute_lag(positions, highwaters))
         heartbeat.beat()
 
     app.timer(interval_s)(consumer_lag)
 
 
-def serve_faust_metrics(app: Any, *, settings: Any, metrics: Metrics) -> MetricsServer | None:
+def serve_faust_metrics(
+    app: Any, *, settings: Any, metrics: Metrics, other_consumers: Sequence[OffsetsSource] = ()
+) -> MetricsServer | None:
     """For a faust worker: when a metrics port is configured, watch the consumer and serve.
 
     Returns the running server (close it at shutdown), or None when no port is configured.
@@ -378,5 +408,5 @@ def serve_faust_metrics(app: Any, *, settings: Any, metrics: Metrics) -> Metrics
     if port is None:
         return None
     heartbeat = Heartbeat(max_age_s=HEALTH_MAX_AGE_S)
-    watch_faust_consumer(app, metrics=metrics, heartbeat=heartbeat)
+    watch_faust_consumer(app, metrics=metrics, heartbeat=heartbeat, other_consumers=other_consumers)
     return start_metrics_server(port, metrics=metrics, health=heartbeat.check)

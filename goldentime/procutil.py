@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import gc
 import signal
 import socket
 import sys
@@ -39,3 +40,14 @@ def port_open(host: str, port: int, timeout: float = 0.2) -> bool:
             return True
     except OSError:
         return False
+
+
+def freeze_startup_heap() -> None:
+    """Exempt everything built so far (road graph, rules, fleet) from garbage collection.
+
+    A worker's startup state is millions of long-lived objects; without this every full
+    collection walks them all again. Measured on the call intake: a quarter of its time went
+    to the collector before, a twentieth after (docs/dispatch.md).
+    """
+    gc.collect()
+    gc.freeze()

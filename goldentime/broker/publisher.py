@@ -20,12 +20,14 @@ from aiokafka.partitioner import DefaultPartitioner
 from goldentime.errors import BrokerError
 
 Message = tuple[bytes | None, bytes]  # key, value
+PARTITION_MEMO_MAX = 100_000  # remembered key partitions (incident ids repeat across topics)
 
 
 class BatchPublisher:
     """Batches of keyed records to topics; ``publish`` returns once all are acknowledged.
 
-    Started on first use (from the event loop that will use it); ``stop`` flushes and closes.
+    Started on first use (from the event loop that will use it); ``stop`` flushes and closes
+    it for good (later publishes raise BrokerError: their batches are not committed).
     ``producer_factory`` builds the aiokafka producer (tests inject their own settings).
     """
 
@@ -34,9 +36,14 @@ class BatchPublisher:
         self._producer: AIOKafkaProducer | None = None
         self._starting = asyncio.Lock()
         self._partitioner = DefaultPartitioner()
+        # key -> partition per partition count: the partitioner hashes in Python (murmur2)
+        self._partition_of: dict[tuple[bytes, int], int] = {}
+        self._stopped = False
 
     async def _started(self) -> AIOKafkaProducer:
         async with self._starting:
+            if self._stopped:
+                raise BrokerError("the publisher is stopped (the worker is shutting down)")
             if self._producer is None:
                 producer = self._factory()
                 try:
@@ -54,11 +61,17 @@ class BatchPublisher:
         producer = await self._started()
         try:
             partitions = sorted(await producer.partitions_for(topic))
+            count = len(partitions)
+            known = self._partition_of
+            if len(known) > PARTITION_MEMO_MAX:
+                known.clear()
             by_partition: dict[int, list[Message]] = {}
             for key, value in messages:
                 if key is None:
                     raise BrokerError(f"records to {topic} need a key")
-                partition = self._partitioner(key, partitions, partitions)
+                partition = known.get((key, count))
+                if partition is None:
+                    partition = known[(key, count)] = self._partitioner(key, partitions, partitions)
                 by_partition.setdefault(partition, []).append((key, value))
             acks: list[Any] = []
             for partition, items in by_partition.items():
@@ -82,6 +95,7 @@ class BatchPublisher:
 
     async def stop(self) -> None:
         async with self._starting:
+            self._stopped = True
             if self._producer is not None:
                 producer, self._producer = self._producer, None
                 await producer.stop()

@@ -89,7 +89,10 @@ def test_worker_metrics_move_after_a_call_and_a_dead_letter(
             dead = sample(
                 text, "goldentime_dead_letters_total", topic="calls", reason_class="not_json"
             )
-            return text if ok >= stored + 1 and dead >= 1 else None
+            lag = re.search(
+                r"^goldentime_consumer_lag\{partition=\"\d+\",topic=\"calls\"\} ", text, re.M
+            )  # sampled every LAG_INTERVAL_S, after the intake's first fetch
+            return text if ok >= stored + 1 and dead >= 1 and lag else None
 
         text = wait_until(moved, timeout_s=20)
         assert text, "counters did not move"

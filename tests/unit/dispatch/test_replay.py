@@ -7,11 +7,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from dispatch.agents import call_signal
 from dispatch.catalog import load_catalog
 from dispatch.cells import distance_m
 from dispatch.intake import ingest
 from dispatch.replay import CENTRAL_SEOUL, EVENT_SEPARATION_M, generate_replay
+from dispatch.signals import call_signal
 from dispatch.store import CallRow
 from goldentime.db import create_schema, make_engine, session_factory, writer
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from dispatch.agents import video_signal
+from dispatch.signals import video_signal
 from goldentime.contracts.video import VideoEvent
 
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)

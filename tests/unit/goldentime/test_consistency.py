@@ -88,7 +88,7 @@ def test_malformed_values_are_refused_by_the_contract(topic: str) -> None:
 
 def test_planted_grouping_through_ingest_matches_expected(tmp_path: object) -> None:
     """The expected incidents are what the correlation rules give (in one process)."""
-    from dispatch.agents import call_signal, video_signal
+    from dispatch.signals import call_signal, video_signal
 
     mixed = generate_mixed(
         400, seed=3, prefix="g", start=START, seoul_data_dir=load_settings().seoul_data_dir

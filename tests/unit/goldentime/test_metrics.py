@@ -76,6 +76,16 @@ def test_latency_is_event_time_to_now_and_a_clock_ahead_counts_zero() -> None:
         metrics.observe_latency(topic="calls", event_time=T0.replace(tzinfo=None), now=T0)
 
 
+def test_latencies_of_a_batch_count_like_one_by_one() -> None:
+    metrics = Metrics()
+    times = [T0, T0 + timedelta(seconds=5)]
+    metrics.observe_latencies(topic="calls", event_times=times, now=T0 + timedelta(seconds=3))
+    assert sample(metrics, "end_to_end_latency_seconds_count", topic="calls") == 2
+    assert sample(metrics, "end_to_end_latency_seconds_sum", topic="calls") == 3.0
+    with pytest.raises(ValueError, match="timezone"):
+        metrics.observe_latencies(topic="calls", event_times=[T0.replace(tzinfo=None)], now=T0)
+
+
 def test_alerts_count_by_channel_and_outcome() -> None:
     metrics = Metrics()
     metrics.record_alert(channel="sms", outcome=AlertOutcome.SENT)
