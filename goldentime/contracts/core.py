@@ -277,6 +277,10 @@ def _describe(err: ValidationError) -> tuple[str, str | None]:
 def decode(model: type[RecordT], raw: bytes | str) -> RecordT:
     """Parse and validate JSON bytes into ``model``; raise ContractError with the reason."""
     try:
+        return model.model_validate_json(raw)  # one pass in pydantic's parser: the common case
+    except ValidationError:
+        pass  # say why the way every consumer reports it (below)
+    try:
         data: Any = orjson.loads(raw)
     except orjson.JSONDecodeError as err:
         raise ContractError(f"not JSON: {err}") from err

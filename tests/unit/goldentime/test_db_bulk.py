@@ -86,3 +86,32 @@ def test_one_of_matches_thousands_of_values_with_one_parameter(engine: Engine) -
     with engine.connect() as conn:
         found = conn.execute(query).scalars().all()
     assert sorted(found) == [f"r{i:05d}" for i in range(0, 3000, 2)]
+
+
+def test_sqlite_datetimes_are_written_and_read_exactly_as_sqlalchemy_does() -> None:
+    """The fast text conversion of UtcDateTime on SQLite equals SQLAlchemy's DateTime one."""
+    from sqlalchemy import DateTime
+    from sqlalchemy.dialects import sqlite
+
+    dialect = sqlite.dialect()
+    ours_in = UtcDateTime().bind_processor(dialect)
+    ours_out = UtcDateTime().result_processor(dialect, None)
+    theirs_in = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    theirs_out = DateTime().dialect_impl(dialect).result_processor(dialect, None)
+    assert ours_in and ours_out and theirs_in and theirs_out
+    samples = [
+        datetime(2026, 11, 27, 3, 0, tzinfo=UTC),  # no microseconds: still six digits
+        datetime(2026, 11, 27, 12, 30, 5, 123456, tzinfo=KST),
+        datetime(1999, 12, 31, 23, 59, 59, 1, tzinfo=timezone(timedelta(hours=-5))),
+        datetime(2026, 3, 1, 0, 0, 0, 999999, tzinfo=UTC),
+    ]
+    for value in samples:
+        text = ours_in(value)
+        assert text == theirs_in(value.astimezone(UTC).replace(tzinfo=None))
+        assert ours_out(text) == value  # the same instant
+        assert ours_out(text).tzinfo == UTC
+        assert theirs_out(text) == ours_out(text).replace(tzinfo=None)
+    assert ours_in(None) is None and ours_out(None) is None
+    assert ours_out("2026-11-27 03:00:00") == datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
+    with pytest.raises(ValueError, match="naive"):
+        ours_in(datetime(2026, 11, 27, 3, 0))
