@@ -55,12 +55,15 @@ class DispatchContext:
 FINE_CELLS = 8  # a border cell is split into 8 x 8 parts (~70 m), cached the same way
 
 
-def gu_locator(seoul_data_dir: Path) -> GuLocator:
+def gu_locator(
+    seoul_data_dir: Path, *, warm: tuple[float, float, float, float] | None = None
+) -> GuLocator:
     """Point -> gu name, from the shipped boundaries (firemap).
 
     A correlation cell (~550 m) that lies wholly inside one gu answers from a cache: the
     answer is exact and costs a dict lookup instead of a polygon query. A cell on a border is
     split into ~70 m parts cached the same way; only parts on a border are asked point by point.
+    ``warm`` (south, west, north, east) fills the cache for that area at once (at start-up).
     """
     import shapely
 
@@ -91,7 +94,24 @@ def gu_locator(seoul_data_dir: Path) -> GuLocator:
         area = layer.locate(lat, lon)
         return None if area is None else area.name
 
+    if warm is not None:
+        south, west, north, east = warm
+        r0, c0 = cell_index(south, west)
+        r1, c1 = cell_index(north, east)
+        for row in range(r0, r1 + 1):
+            for col in range(c0, c1 + 1):
+                if inside(1, row, col) is None:
+                    for fine_row in range(row * FINE_CELLS, (row + 1) * FINE_CELLS):
+                        for fine_col in range(col * FINE_CELLS, (col + 1) * FINE_CELLS):
+                            inside(FINE_CELLS, fine_row, fine_col)
     return locate
+
+
+def network_bounds(network: RoadNetwork) -> tuple[float, float, float, float]:
+    """(south, west, north, east) of the road graph's nodes."""
+    lats = [float(y) for _node, y in network.graph.nodes(data="y")]
+    lons = [float(x) for _node, x in network.graph.nodes(data="x")]
+    return min(lats), min(lons), max(lats), max(lons)
 
 
 def road_network(settings: Settings) -> RoadNetwork:
@@ -141,7 +161,7 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> Dispatch
         network=network,
         fleet=fleet,
         hospitals=load_hospitals(settings.seoul_data_dir / "hospitals" / "emergency_rooms.csv"),
-        locate_gu=gu_locator(settings.seoul_data_dir),
+        locate_gu=gu_locator(settings.seoul_data_dir, warm=network_bounds(network)),
         calls_consumer=batch_consumer_options(
             settings, app_id=settings.app_id, client_id=consumer_name
         ),

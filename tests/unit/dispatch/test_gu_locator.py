@@ -22,4 +22,6 @@ def test_cached_cells_answer_like_the_polygons_everywhere() -> None:
     twice = points + points  # the second pass answers from the cache
     expected = [None if (a := layer.locate(lat, lon)) is None else a.name for lat, lon in twice]
     assert [locate(lat, lon) for lat, lon in twice] == expected
+    warmed = gu_locator(data_dir, warm=(37.50, 126.90, 37.62, 127.05))  # filled at once
+    assert [warmed(lat, lon) for lat, lon in points] == expected[: len(points)]
     assert {"종로구", "중구", "강남구"} <= set(expected)
