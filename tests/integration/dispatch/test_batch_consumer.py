@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
+from gt_testing import run_coroutine
 from kafka import KafkaProducer
 
 from dispatch.batch_consumer import BatchConsumer, BatchConsumerOptions
@@ -101,7 +102,7 @@ def test_every_record_once_with_offsets(broker: EmbeddedBroker, topic: str) -> N
     produce(broker.bootstrap_servers, topic, values)
     seen: list[bytes] = []
     consumer = BatchConsumer(topic, options=options(broker.bootstrap_servers, group))
-    report = asyncio.run(consume_until(consumer, seen, want=500))
+    report = run_coroutine(lambda: consume_until(consumer, seen, want=500))
     assert sorted(seen) == sorted(values)
     assert report["assigned"] == 4
     assert report["finished"] == sorted(report["finished"]) and len(report["finished"]) > 2
@@ -117,8 +118,8 @@ def test_a_batch_that_was_not_handled_is_read_again(broker: EmbeddedBroker, topi
     values = [f"r{i:04d}".encode() for i in range(300)]
     produce(broker.bootstrap_servers, topic, values)
     first: list[bytes] = []
-    report = asyncio.run(
-        consume_until(
+    report = run_coroutine(
+        lambda: consume_until(
             BatchConsumer(topic, options=options(broker.bootstrap_servers, group)),
             first,
             want=10_000,
@@ -128,8 +129,8 @@ def test_a_batch_that_was_not_handled_is_read_again(broker: EmbeddedBroker, topi
     assert report["error"] == "the worker died mid-batch"
     assert 0 < len(first) < 300
     again: list[bytes] = []
-    asyncio.run(
-        consume_until(
+    run_coroutine(
+        lambda: consume_until(
             BatchConsumer(topic, options=options(broker.bootstrap_servers, group)),
             again,
             want=300 - len(first),

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Iterator
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from gt_testing import run_coroutine
 from kafka import KafkaConsumer, TopicPartition
 from kafka.partitioner.default import murmur2
 
@@ -63,7 +63,7 @@ def test_every_record_lands_on_its_keys_partition_in_order(broker: EmbeddedBroke
         finally:
             await publisher.stop()
 
-    asyncio.run(run())
+    run_coroutine(run)
     stored = read_all(broker.bootstrap_servers, topic.name, len(messages))
     assert sum(len(v) for v in stored.values()) == len(messages)
     for partition, records in stored.items():
@@ -87,4 +87,4 @@ def test_a_record_without_a_key_is_refused(broker: EmbeddedBroker) -> None:
             await publisher.stop()
 
     with pytest.raises(BrokerError, match="need a key"):
-        asyncio.run(run())
+        run_coroutine(run)
