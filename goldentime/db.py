@@ -231,12 +231,12 @@ def bulk_insert(connection: Connection, table: Table, rows: Sequence[Mapping[str
     if not rows:
         return
     plan = _insert_plan(connection.dialect, table, tuple(rows[0]))
-    pairs = tuple(zip(plan.keys, plan.processors, strict=True))
-    values = [
-        tuple(row[key] if process is None else process(row[key]) for key, process in pairs)
-        for row in rows
-    ]
+    values: list[Any] = [list(map(row.__getitem__, plan.keys)) for row in rows]
+    for position, process in enumerate(plan.processors):  # column by column: few have one
+        if process is not None:
+            for value in values:
+                value[position] = process(value[position])
     if plan.positional:
-        connection.exec_driver_sql(plan.sql, values)
+        connection.exec_driver_sql(plan.sql, list(map(tuple, values)))
     else:
         connection.exec_driver_sql(plan.sql, [dict(zip(plan.keys, v, strict=True)) for v in values])
