@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from functools import partial
@@ -109,10 +108,7 @@ def register(
 
     wake_recommender: asyncio.Queue[str] = asyncio.Queue()
     # calls come by the thousand after an outage: read whole fetches (see batch_consumer)
-    calls_consumer = BatchConsumer(
-        topics.CALLS.name,
-        options=dataclasses.replace(ctx.calls_consumer, group_id=f"{app.conf.id}.calls"),
-    )
+    calls_consumer = BatchConsumer(topics.CALLS.name, options=ctx.calls_consumer)
 
     async def publish(spec: topics.TopicSpec, records: Sequence[Record]) -> None:
         """Send ``records`` and wait until the broker has them all (then offsets may move).
@@ -215,26 +211,27 @@ def register(
         the second phase, publishing, which the consumer runs in batch order."""
         calls: list[Call] = []
         signals: list[Signal] = []
-        stored: list[BatchOutcome] = []
+        stored: BatchOutcome | None = None  # None: dead-lettered, it could not be processed
         what = f"{len(records)} call(s)"
 
         async def store_body() -> None:
-            calls.clear()
+            nonlocal calls, signals, stored
+            calls = []
             for record in records:
                 try:
                     calls.append(decode(Call, record.value))
                 except ContractError as err:
                     await dead_letter(record, err.reason, reason_class=reason_class_of(err.reason))
-            signals[:] = [call_signal(call) for call in calls]
-            stored[:] = [await store(signals)]
+            signals = [call_signal(call) for call in calls]
+            stored = await store(signals)
 
         async def publish_body() -> None:
-            await announce(signals, stored[0])
-            record_done(topics.CALLS.name, calls, Outcome.OK)
+            if stored is not None:
+                await announce(signals, stored)
+                record_done(topics.CALLS.name, calls, Outcome.OK)
 
         async def finish() -> None:
-            if stored:  # else the batch was dead-lettered as it could not be processed
-                await guarded(records, publish_body, what)
+            await guarded(records, publish_body, what)
 
         await guarded(records, store_body, what)
         return finish

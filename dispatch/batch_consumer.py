@@ -178,11 +178,12 @@ class BatchConsumer:
             log.info("offsets not committed after a rebalance (redelivery is harmless): %s", err)
 
 
-def batch_consumer_options(settings: Any, *, app_id: str, client_id: str) -> BatchConsumerOptions:
-    """Options from the one settings model (the same broker and timeouts as the agents)."""
+def batch_consumer_options(settings: Any, *, client_id: str) -> BatchConsumerOptions:
+    """Options from the one settings model (the same broker, app id and timeouts as the
+    agents; the group is the app id's own ``.calls``)."""
     return BatchConsumerOptions(
         bootstrap=settings.bootstrap(),
-        group_id=f"{app_id}.calls",
+        group_id=f"{settings.app_id}.calls",
         client_id=client_id,
         session_timeout_s=settings.kafka_session_timeout_s,
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,

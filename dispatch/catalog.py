@@ -146,18 +146,10 @@ class Catalog:
             raise ConfigError(f"run cards missing for: {sorted(t.value for t in missing)}")
         # IncidentType is a StrEnum: a member and its value are the same key
         self._rules: dict[str, TypeRule] = {str(t): rule for t, rule in rules.items()}
-        self._family = {str(t): rule.family for t, rule in rules.items()}
 
     def __getitem__(self, incident_type: IncidentType | str) -> TypeRule:
         rule = self._rules.get(incident_type)  # hot path of correlation: no enum conversion
         return rule if rule is not None else self._rules[IncidentType(incident_type)]
-
-    def compatible(self, a: IncidentType | str, b: IncidentType | str) -> bool:
-        family = self._family
-        try:
-            return family[a] == family[b]
-        except KeyError:
-            return self[a].family == self[b].family
 
     @property
     def max_radius_m(self) -> float:

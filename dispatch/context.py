@@ -8,6 +8,7 @@ import os
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import product
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
@@ -96,14 +97,14 @@ def gu_locator(
 
     if warm is not None:
         south, west, north, east = warm
-        r0, c0 = cell_index(south, west)
-        r1, c1 = cell_index(north, east)
-        for row in range(r0, r1 + 1):
-            for col in range(c0, c1 + 1):
-                if inside(1, row, col) is None:
-                    for fine_row in range(row * FINE_CELLS, (row + 1) * FINE_CELLS):
-                        for fine_col in range(col * FINE_CELLS, (col + 1) * FINE_CELLS):
-                            inside(FINE_CELLS, fine_row, fine_col)
+        (r0, c0), (r1, c1) = cell_index(south, west), cell_index(north, east)
+        border = [
+            (row, col)
+            for row, col in product(range(r0, r1 + 1), range(c0, c1 + 1))
+            if inside(1, row, col) is None
+        ]
+        for (row, col), (i, j) in product(border, product(range(FINE_CELLS), repeat=2)):
+            inside(FINE_CELLS, row * FINE_CELLS + i, col * FINE_CELLS + j)
     return locate
 
 
@@ -162,8 +163,6 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> Dispatch
         fleet=fleet,
         hospitals=load_hospitals(settings.seoul_data_dir / "hospitals" / "emergency_rooms.csv"),
         locate_gu=gu_locator(settings.seoul_data_dir, warm=network_bounds(network)),
-        calls_consumer=batch_consumer_options(
-            settings, app_id=settings.app_id, client_id=consumer_name
-        ),
+        calls_consumer=batch_consumer_options(settings, client_id=consumer_name),
         publisher=batch_publisher(settings, client_id=consumer_name),
     )

@@ -30,7 +30,7 @@ from dispatch.store import (
     SignalRow,
     TimelineRow,
     UnitRow,
-    incident_record_of_values,
+    incident_record_of,
 )
 from goldentime.contracts import Incident, IncidentStatus, IncidentType, TimelineEntry
 from goldentime.db import bulk_insert, one_of
@@ -62,17 +62,14 @@ UNITS = cast(Table, UnitRow.__table__)
 UPDATED_COLUMNS = ("revision", "updated_at", "last_activity_at")
 
 
-def lock_cells(session: Session, cells: Sequence[str]) -> None:
-    """Serialize deciders on these cells (PostgreSQL; SQLite already holds the write lock)."""
+def lock_cells(session: Session, signals: Sequence[Signal], radius_m: float) -> None:
+    """Serialize deciders on every cell the signals' search circles touch (PostgreSQL
+    advisory locks in sorted order; SQLite already holds the write lock: nothing to do)."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    for cell in sorted(set(cells)):
+    cells = {c for s in signals for c in cells_within(s.lat, s.lon, radius_m)}
+    for cell in sorted(cells):
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(cell.encode())})
-
-
-def _lock_signals(session: Session, signals: Sequence[Signal], radius_m: float) -> None:
-    if session.get_bind().dialect.name == "postgresql":  # the cells are worth computing
-        lock_cells(session, [c for s in signals for c in cells_within(s.lat, s.lon, radius_m)])
 
 
 def _dialect(session: Session) -> str:
@@ -198,7 +195,7 @@ def _ingest(
     locate_gu: GuLocator,
 ) -> BatchOutcome:
     out = BatchOutcome()
-    _lock_signals(session, signals, catalog.max_radius_m)
+    lock_cells(session, signals, catalog.max_radius_m)
     known = _known(session, signals)
     fresh: dict[str, Signal] = {}
     for signal in signals:
@@ -215,7 +212,6 @@ def _ingest(
     )
     touched: set[str] = set(known[s] for s in out.duplicates)
     new_rows: dict[str, dict[str, Any]] = {}
-    updated: set[str] = set()
     # members linked in this batch, in the order the store lists them (time, then id)
     linked: dict[str, dict[str, list[str]]] = {}
     call_links: list[dict[str, Any]] = []
@@ -233,17 +229,14 @@ def _ingest(
             kind = f"{signal.kind}_opened"
         else:
             incident_id = decision.incident_id
-            row = rows.get(incident_id) or rows.setdefault(
-                incident_id,
-                {
+            if incident_id not in rows:  # an incident stored before: what the update needs
+                rows[incident_id] = {
                     "revision": revisions[incident_id],
                     "last_activity_at": indexed[incident_id].last_activity_at,
-                },
-            )
+                }
+            row = rows[incident_id]
             row["revision"] += 1
             row["updated_at"] = now
-            if incident_id not in new_rows:
-                updated.add(incident_id)
             if signal.at > row["last_activity_at"]:
                 row["last_activity_at"] = signal.at
                 index.touch(indexed[incident_id], signal.at)
@@ -272,10 +265,11 @@ def _ingest(
     connection = session.connection()
     if new_rows:  # new incidents first: links and timeline refer to them
         bulk_insert(connection, INCIDENTS, list(new_rows.values()))
+    updated = sorted(rows.keys() - new_rows.keys())  # rows holds only new and changed ones
     if updated:
         session.execute(
             update(INCIDENTS).where(INCIDENTS.c.id == bindparam("_id")),
-            [{"_id": i} | {c: rows[i][c] for c in UPDATED_COLUMNS} for i in sorted(updated)],
+            [{"_id": i} | {c: rows[i][c] for c in UPDATED_COLUMNS} for i in updated],
         )
     bulk_insert(connection, CALLS, call_links)
     bulk_insert(connection, SIGNALS, other_links)
@@ -336,7 +330,7 @@ def _incident_records(
             for incident_id, member_id in session.execute(query).tuples():
                 if incident_id is not None:
                     members[incident_id][key].append(member_id)
-    return [incident_record_of_values(rows[i], **members[i]) for i in ids if i in rows]
+    return [incident_record_of(rows[i], **members[i]) for i in ids if i in rows]
 
 
 def ingest(

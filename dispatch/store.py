@@ -170,7 +170,7 @@ class TimelineRow(Base):
 def incident_record(row: IncidentRow) -> Incident:
     """The wire form of an incident row, its members loaded through its relationships."""
     return incident_record_of(
-        row,
+        {column: getattr(row, column) for column in INCIDENT_COLUMNS},
         calls=[c.id for c in row.calls],
         events=[e.id for e in row.signals],
         units=[u.id for u in row.units],
@@ -178,17 +178,10 @@ def incident_record(row: IncidentRow) -> Incident:
 
 
 def incident_record_of(
-    row: IncidentRow, *, calls: list[str], events: list[str], units: list[str]
-) -> Incident:
-    """The wire form of an incident row whose members were queried in bulk."""
-    values = {column: getattr(row, column) for column in INCIDENT_COLUMNS}
-    return incident_record_of_values(values, calls=calls, events=events, units=units)
-
-
-def incident_record_of_values(
     values: Mapping[str, Any], *, calls: list[str], events: list[str], units: list[str]
 ) -> Incident:
-    """The wire form of an incident from its columns (a Core row mapping) and members."""
+    """The wire form of an incident from its columns (a Core row mapping) and its members
+    (queried in bulk)."""
     return Incident(
         id=values["id"],
         type=IncidentType(values["type"]),

@@ -200,11 +200,12 @@ class _InsertPlan:
     positional: bool
 
 
-_insert_plans: dict[tuple[int, str, tuple[str, ...]], _InsertPlan] = {}
+# per dialect class and paramstyle (not the instance: a freed one's id may come back)
+_insert_plans: dict[tuple[type[Dialect], str, Table, tuple[str, ...]], _InsertPlan] = {}
 
 
 def _insert_plan(dialect: Dialect, table: Table, keys: tuple[str, ...]) -> _InsertPlan:
-    cache_key = (id(dialect), table.name, keys)
+    cache_key = (type(dialect), dialect.paramstyle, table, keys)
     plan = _insert_plans.get(cache_key)
     if plan is None:
         compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))

@@ -176,23 +176,20 @@ class Metrics:
 
     def observe_latency(self, *, topic: str, event_time: datetime, now: datetime) -> float:
         """Record event time -> now; a clock ahead of ours counts as 0 s. Returns the seconds."""
-        if event_time.tzinfo is None or now.tzinfo is None:
-            raise ValueError("latency needs timezone-aware event time and now")
-        seconds = max(0.0, (now - event_time).total_seconds())
-        self.end_to_end_latency.labels(_label("topic", topic)).observe(seconds)
-        return seconds
+        return self.observe_latencies(topic=topic, event_times=[event_time], now=now)[0]
 
     def observe_latencies(
         self, *, topic: str, event_times: Iterable[datetime], now: datetime
-    ) -> None:
-        """``observe_latency`` for a batch of records of one topic (one label lookup)."""
-        if now.tzinfo is None:
-            raise ValueError("latency needs timezone-aware event time and now")
+    ) -> list[float]:
+        """``observe_latency`` for the records of one topic (one label lookup)."""
         histogram = self.end_to_end_latency.labels(_label("topic", topic))
+        seconds = []
         for event_time in event_times:
-            if event_time.tzinfo is None:
+            if event_time.tzinfo is None or now.tzinfo is None:
                 raise ValueError("latency needs timezone-aware event time and now")
-            histogram.observe(max(0.0, (now - event_time).total_seconds()))
+            seconds.append(max(0.0, (now - event_time).total_seconds()))
+            histogram.observe(seconds[-1])
+        return seconds
 
     def record_alert(self, *, channel: str, outcome: AlertOutcome, count: int = 1) -> None:
         if count < 0:
