@@ -146,7 +146,7 @@ def run(*, quick: bool = False, seed: int = 7) -> dict[str, Any]:
     ]
     result = measure(synthetic, units, rounds=rounds, seed=seed)
     result["build_s"] = round(build_s, 2)
-    central = load_network()
+    central = load_network(network="central")
     result["seoul_central"] = measure(
         central, load_fire_units(inside=central), rounds=rounds, seed=seed
     )

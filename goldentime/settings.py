@@ -103,6 +103,20 @@ class Settings(BaseSettings):
         "red banner). `make demo` sets demo.",
         **_env("AUTH"),
     )
+    network: Literal["seoul", "central"] = Field(
+        default="seoul",
+        description="Named road network every process routes on: `seoul` (the Korean standard "
+        "node-link network of the whole city, 24 of 25 gu; 강동구 served by approach legs) or "
+        "`central` (the detailed OpenStreetMap graph of central Seoul). `graph_path` overrides.",
+        **_env("NETWORK"),
+    )
+    graph_path: Path | None = Field(
+        default=None,
+        description="Road network file or directory to route on instead of the named network: "
+        "OSMnx GraphML, a standard node-link directory (CSV or MOCT shapefiles), an OSM extract "
+        "(.osm / .osm.pbf) or a network compiled by `goldentime network build`.",
+        **_env("GRAPH"),
+    )
     run_cards_file: Path | None = Field(
         default=None,
         description="YAML file overriding incident-type rules and run cards (docs/dispatch.md).",

@@ -1,4 +1,10 @@
-"""`load_network`: a `RoadNetwork` from a GraphML file (default: the shipped central Seoul)."""
+"""`load_network`: a `RoadNetwork` from the configured network or any supported file.
+
+Named networks (settings ``network``): ``seoul``, the Korean standard node-link network of the
+whole city (the default), and ``central``, the detailed OpenStreetMap graph of central Seoul.
+Settings ``graph_path`` (or an explicit path) overrides the name. Supported sources: an OSMnx
+GraphML file, and a standard node-link directory (``*node*.csv`` + ``*link*.csv``).
+"""
 
 from __future__ import annotations
 
@@ -7,37 +13,108 @@ from pathlib import Path
 
 import networkx as nx
 
-from goldentime.settings import load_settings
+from goldentime.settings import Settings, load_settings
+from routing.errors import GraphLoadError
 from routing.graphml import read_graphml
 from routing.network import RoadNetwork
 from routing.speeds import SpeedTable
+from routing.stdnodelink import is_nodelink_dir, read_nodelink_csv
+
+NETWORK_NAMES: tuple[str, ...] = ("seoul", "central")
+# Named network -> path under settings.seoul_data_dir.
+_NAMED_PATHS: dict[str, str] = {
+    "seoul": "roads/seoul_stdnodelink_2018",
+    "central": "roads/seoul_central_drive.graphml",
+}
 
 _cache: dict[tuple[str, int, int], nx.MultiDiGraph] = {}
 _cache_lock = threading.Lock()
 
 
+def named_network_path(name: str, *, settings: Settings | None = None) -> Path:
+    """Where the named network lives (GraphLoadError naming the choices for an unknown name)."""
+    if name not in _NAMED_PATHS:
+        raise GraphLoadError(
+            f"unknown network {name!r}; expected one of {', '.join(NETWORK_NAMES)} "
+            "(or give a file with --graph)"
+        )
+    settings = settings or load_settings()
+    return Path(settings.seoul_data_dir) / _NAMED_PATHS[name]
+
+
+def network_source(
+    *, network: str | None = None, graph_path: Path | None = None, settings: Settings | None = None
+) -> Path:
+    """The road network source to load: ``graph_path``, else ``network``, else the settings'."""
+    if graph_path is not None:
+        return Path(graph_path)
+    settings = settings or load_settings()
+    if network is not None:
+        return named_network_path(network, settings=settings)
+    if settings.graph_path is not None:
+        return Path(settings.graph_path)
+    return named_network_path(settings.network, settings=settings)
+
+
 def default_graph_path() -> Path:
-    """The shipped central-Seoul drive graph under ``settings.seoul_data_dir``."""
-    return Path(load_settings().seoul_data_dir) / "roads" / "seoul_central_drive.graphml"
+    """The configured road network source (settings ``graph_path`` or ``network``)."""
+    return network_source()
 
 
-def load_network(path: Path | None = None, *, speeds: SpeedTable | None = None) -> RoadNetwork:
-    """Load a road network; ``None`` loads the shipped central-Seoul graph.
+def read_network_graph(path: Path) -> nx.MultiDiGraph:
+    """Read any supported source into a typed MultiDiGraph (uncached)."""
+    if path.is_dir():
+        if is_nodelink_dir(path):
+            return read_nodelink_csv(path)
+        raise GraphLoadError(
+            f"road network {path}: a directory must hold a standard node-link pair "
+            "(*node*.csv and *link*.csv)"
+        )
+    if not path.exists():
+        raise GraphLoadError(f"road network not found: {path}")
+    suffix = path.name.lower()
+    if suffix.endswith(".graphml") or suffix.endswith(".xml"):
+        return read_graphml(path)
+    raise GraphLoadError(
+        f"road network {path}: unsupported file type; expected .graphml or a standard "
+        "node-link directory"
+    )
 
-    The parsed, typed graph is cached per file (path, size, mtime), so repeated loads are
-    cheap; each call still returns an independent network (own closures and restrictions).
-    """
-    path = Path(path) if path is not None else default_graph_path()
+
+def _cache_key(path: Path) -> tuple[str, int, int] | None:
     try:
         stat = path.stat()
-        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        if path.is_dir():
+            stamps = [p.stat() for p in sorted(path.iterdir()) if p.is_file()]
+            return (
+                str(path.resolve()),
+                sum(s.st_size for s in stamps),
+                max((s.st_mtime_ns for s in stamps), default=stat.st_mtime_ns),
+            )
+        return (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     except OSError:
-        key = None
+        return None
+
+
+def load_network(
+    path: Path | None = None,
+    *,
+    network: str | None = None,
+    speeds: SpeedTable | None = None,
+    settings: Settings | None = None,
+) -> RoadNetwork:
+    """Load a road network: ``path``, else the named ``network``, else the configured one.
+
+    The parsed, typed graph is cached per source (path, size, mtime), so repeated loads are
+    cheap; each call still returns an independent network (own closures and restrictions).
+    """
+    source = network_source(network=network, graph_path=path, settings=settings)
+    key = _cache_key(source)
     graph = _cache.get(key) if key else None
     if graph is None:
-        graph = read_graphml(path)  # raises GraphLoadError naming the file
+        graph = read_network_graph(source)  # raises GraphLoadError naming the source
         if key:
             with _cache_lock:
                 _cache.clear()  # keep one graph: they can be large
                 _cache[key] = graph
-    return RoadNetwork(graph.copy(), speeds=speeds, source=str(path))
+    return RoadNetwork(graph.copy(), speeds=speeds, source=str(source))

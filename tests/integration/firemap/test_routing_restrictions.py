@@ -37,7 +37,7 @@ def pick_street(graph: nx.MultiDiGraph, ladder: frozenset, ambulance: frozenset)
 
 def test_ladder_goes_around_a_street_the_ambulance_uses() -> None:
     assert {"ladder", "ambulance"} <= set(VEHICLE_CLASSES)
-    net = load_network()
+    net = load_network(network="central")
     restrictions = firemap.access.apply_to(net)
     ladder_barred, ambulance_barred = restrictions["ladder"], restrictions["ambulance"]
     assert ladder_barred and not ambulance_barred >= ladder_barred

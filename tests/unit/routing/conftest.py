@@ -21,12 +21,12 @@ CLASSES = ["primary", "secondary", "tertiary", "residential", "living_street", "
 
 @pytest.fixture(scope="session")
 def central() -> RoadNetwork:
-    return load_network()
+    return load_network(network="central")
 
 
 @pytest.fixture()
 def fresh_central() -> RoadNetwork:
-    return load_network()  # parsed graph is cached: cheap
+    return load_network(network="central")  # parsed graph is cached: cheap
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ def test_repeated_queries_answer_like_a_fresh_network(
 ) -> None:
     first = _answers(central, central_units, top_n_routes=4, reuse=True)
     again = _answers(central, central_units, top_n_routes=4, reuse=True)  # searches kept
-    fresh = _answers(load_network(), central_units, top_n_routes=4)
+    fresh = _answers(load_network(network="central"), central_units, top_n_routes=4)
     assert first == again == fresh
 
 
@@ -88,7 +88,7 @@ def test_classes_with_equal_weights_share_searches_until_a_restriction_splits_th
     net.set_vehicle_restrictions("rescue", road, reason="too narrow")
     assert net._twin("rescue") == "rescue"
     split = {e.unit_id: e.eta_s for e in net.etas(GWANGHWAMUN, engines + rescues)}
-    fresh = load_network()
+    fresh = load_network(network="central")
     fresh.set_vehicle_restrictions("rescue", road, reason="too narrow")
     assert split == {e.unit_id: e.eta_s for e in fresh.etas(GWANGHWAMUN, engines + rescues)}
     assert all(split[u.unit_id] == eta[u.unit_id] for u in central_units)  # engines unchanged
@@ -97,7 +97,7 @@ def test_classes_with_equal_weights_share_searches_until_a_restriction_splits_th
 
 def test_cached_arc_pieces_are_read_only_and_equal_to_fresh_ones(central: RoadNetwork) -> None:
     route = central.route(SEOUL_STATION, GWANGHWAMUN)
-    fresh = load_network().index
+    fresh = load_network(network="central").index
     for arc in [central.compiled.edge_arc[e] for e in route.edges]:
         for start, end in [(0.0, 1.0), (0.25, 1.0), (0.0, 0.6), (0.3, 0.3)]:
             piece = central.index.arc_coords(arc, start, end)
