@@ -148,8 +148,7 @@ def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str,
             missing = [c for c in columns if c not in (reader.fieldnames or [])]
             if missing:
                 raise GraphLoadError(f"{path}: missing columns {', '.join(missing)}")
-            for line, row in enumerate(reader, start=2):
-                yield line, row
+            yield from enumerate(reader, start=2)
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise GraphLoadError(f"cannot read {path}: {err}") from err
 
