@@ -35,8 +35,10 @@ integration: $(STAMP)
 test: $(STAMP) lint typecheck
 	$(BIN)/pytest -q
 
+# Every benchmark in turn (each prints its figures and its ratio to a baseline run beside it).
+BENCHES := routing firemap video alerts dispatch sensors console scaleout
 bench: $(STAMP)
-	$(BIN)/goldentime bench all
+	set -e; for name in $(BENCHES); do echo "== bench $$name"; $(BIN)/goldentime bench $$name; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache var

@@ -35,8 +35,8 @@ def format_time(value: datetime) -> str:
     """CAP dateTime: seconds precision with a numeric offset (``+09:00``), never ``Z``."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("CAP times must be timezone-aware")
-    text = value.replace(microsecond=0).isoformat()
-    return text[:-6] + "+00:00" if text.endswith("Z") else text
+    # isoformat() of an aware datetime always writes a numeric offset (UTC as +00:00).
+    return value.replace(microsecond=0).isoformat()
 
 
 def _safe_parser() -> etree.XMLParser:

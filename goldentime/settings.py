@@ -266,7 +266,7 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _embedded_is_tansu(self) -> Settings:
+    def _bootstrap_servers_not_blank(self) -> Settings:
         if self.kafka_bootstrap_servers is not None and not self.kafka_bootstrap_servers.strip():
             raise ValueError("KAFKA_BOOTSTRAP_SERVERS is set but empty")
         return self
