@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,postgres]'
+	$(BIN)/goldentime network build data/seoul/roads/seoul_stdnodelink_2018 \
+	  -o data/seoul/roads/seoul_stdnodelink_2018.compiled
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -4,14 +4,19 @@ Graphs: a deterministic Seoul-size road-like graph (``routing.synthetic``, ~100k
 ~250k arcs, weights in seconds) and the shipped central-Seoul graph. Every figure is the
 median / p95 in ms, with ``networkx_ratio`` = networkx median / ours, both measured here on
 the same weights. `goldentime bench routing --json` prints the machine-readable object (the
-top level is the ~100k graph; ``seoul_central`` holds the same figures for the real graph).
+top level is the ~100k graph; ``seoul_central`` holds the same figures for the real central
+graph; ``seoul_wide`` for the whole-city standard node-link network with every vehicle of every
+station, plus its load times from CSV and from the compiled directory).
 """
 
 from __future__ import annotations
 
 import json
+import statistics
+import tempfile
 import time
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import click
@@ -20,6 +25,9 @@ import numpy as np
 
 from bench._stats import summary, time_calls
 from routing import CoverageModel, RoadNetwork, UnitPosition, load_network
+from routing.approach import Approach
+from routing.compiled_dir import write_compiled
+from routing.loading import named_network_path, read_network_graph
 from routing.reference import weighted_digraph
 from routing.synthetic import road_like_graph
 from routing.units import load_fire_units
@@ -40,7 +48,9 @@ def _random_points(
 
 
 def _heads(net: RoadNetwork, point: tuple[float, float], *, leave: bool) -> list[int]:
-    anchor = net._anchor(point[0], point[1], "engine")
+    anchor = net.endpoint(point, vehicle="engine")
+    if isinstance(anchor, Approach):  # off the graph (강동구 on the Seoul network)
+        return [int(n) for n in anchor.nodes[:8]]
     weights = net.compiled.weights("engine").arc_weights
     options = (
         anchor.departures(net.compiled, weights)
@@ -69,7 +79,7 @@ def measure(
     reverse = graph.reverse(copy=True)
     incidents = _random_points(net, rounds, rng)
     for u in units:  # warm the snap cache (units are at known positions)
-        net.snap((u.lat, u.lon))
+        net.endpoint((u.lat, u.lon), vehicle=u.vehicle)
     unit_heads = [h for u in units for h in _heads(net, (u.lat, u.lon), leave=True)]
 
     ours = time_calls(partial(net.etas, p, units, cutoff_s=ETA_CUTOFF_S) for p in incidents)
@@ -79,11 +89,19 @@ def measure(
         partial(_with_paths, net, p, units) for p in _random_points(net, rounds, rng)
     )
 
+    # The same work in networkx: one reverse search per vehicle class present (each class has
+    # its own speeds and restrictions), then a lookup of every unit's heads.
+    classes = sorted({u.vehicle for u in units})
+    reverses = {v: reverse if v == "engine" else weighted_digraph(net, v).reverse(copy=True)
+                for v in classes}  # fmt: skip
+
     def nx_eta(p: tuple[float, float]) -> None:
-        times = nx.multi_source_dijkstra_path_length(
-            reverse, set(_heads(net, p, leave=False)), cutoff=ETA_CUTOFF_S
-        )
-        [times.get(h) for h in unit_heads]
+        heads = set(_heads(net, p, leave=False))
+        for vehicle in classes:
+            times = nx.multi_source_dijkstra_path_length(
+                reverses[vehicle], heads, cutoff=ETA_CUTOFF_S
+            )
+            [times.get(h) for h in unit_heads]
 
     base_eta = time_calls(partial(nx_eta, p) for p in incidents[: max(3, rounds // 3)])
 
@@ -126,6 +144,7 @@ def measure(
         "graph_nodes": net.compiled.n_nodes,
         "graph_arcs": net.compiled.n_arcs,
         "units": len(units),
+        "vehicle_classes": len(classes),
         "eta_cutoff_s": ETA_CUTOFF_S,
         "coverage_minutes": COVERAGE_MINUTES,
         "covered_share": round(model.covered_share, 4),
@@ -150,7 +169,46 @@ def run(*, quick: bool = False, seed: int = 7) -> dict[str, Any]:
     result["seoul_central"] = measure(
         central, load_fire_units(inside=central), rounds=rounds, seed=seed
     )
+    result["seoul_wide"] = seoul_wide(rounds=rounds, seed=seed)
     result["total_s"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+def fleet_units() -> list[UnitPosition]:
+    """Every vehicle of every Seoul station (dispatch's default fleet: 2 engines + 1 ambulance
+    per safety centre, a command car and a ladder per fire station, a rescue truck per team)."""
+    from dispatch.fleet import load_fleet
+    from routing.units import default_units_path
+
+    return [
+        UnitPosition(v.unit_id, v.lat, v.lon, v.kind, v.name)
+        for v in load_fleet(default_units_path())
+    ]
+
+
+def _load_times(rounds: int) -> dict[str, Any]:
+    """Seconds to load the Seoul network: from its CSV files, and from the compiled directory."""
+    source = named_network_path("seoul")
+    started = time.perf_counter()
+    csv_net = RoadNetwork(read_network_graph(source), source=str(source))
+    from_csv = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as tmp:
+        write_compiled(csv_net.graph, Path(tmp), sources=[str(source)])
+        samples = []
+        for _ in range(max(3, rounds // 8)):
+            started = time.perf_counter()
+            load_network(Path(tmp))
+            samples.append(time.perf_counter() - started)
+    return {"load_csv_s": round(from_csv, 3), "load_compiled_s": round(min(samples), 3),
+            "load_compiled_median_s": round(statistics.median(samples), 3)}  # fmt: skip
+
+
+def seoul_wide(*, rounds: int, seed: int) -> dict[str, Any]:
+    """The Seoul standard node-link network with every unit of every station."""
+    net = load_network(network="seoul")
+    units = fleet_units()
+    result = measure(net, units, rounds=rounds, seed=seed)
+    result.update(_load_times(rounds))
     return result
 
 
@@ -171,6 +229,7 @@ def command(as_json: bool, quick: bool) -> None:
     for title, figs in (
         ("synthetic ~100k-node graph", result),
         ("central Seoul", result["seoul_central"]),
+        ("Seoul-wide standard node-link", result["seoul_wide"]),
     ):
         click.echo(f"{title}: {figs['graph_nodes']} nodes, {figs['graph_arcs']} arcs, "
                    f"{figs['units']} units, compiled {figs['compiled_graph_mb']} MB")  # fmt: skip

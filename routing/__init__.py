@@ -1,10 +1,14 @@
-"""Golden-time routing engine over a real road graph (OSMnx GraphML).
+"""Golden-time routing engine over a real road network (the whole of Seoul by default).
 
 networkx is the model (`RoadNetwork.graph`, typed attributes); the hot queries run on a CSR
 compilation with ``scipy.sparse.csgraph``. What it offers:
 
-- ``load_network(path=None)`` -> `RoadNetwork` (None: the shipped central-Seoul graph);
-  ``load_info`` reports the nodes dropped outside the largest strongly connected component.
+- ``load_network(path=None, network=None)`` -> `RoadNetwork` (None: the configured network,
+  Seoul-wide standard node-link by default). Sources: the standard node-link CSVs or MOCT
+  shapefiles, OSMnx GraphML, OpenStreetMap .osm/.osm.pbf, a compiled directory (`goldentime
+  network build`); ``load_info`` reports the nodes dropped outside the largest SCC.
+- Speeds by road class capped by posted limits; permanent height/weight restrictions per
+  vehicle class (`routing.vehicles`, ``permanent_restrictions``).
 - Travel time per vehicle class (`VEHICLE_CLASSES`) from a configurable `SpeedTable`;
   per-class restrictions (``set_vehicle_restrictions``) and closures (``close_edges``,
   ``close_polygon``, ``close_radius``, ``reopen``, ``closures_geojson``) act at once.
@@ -13,6 +17,7 @@ compilation with ``scipy.sparse.csgraph``. What it offers:
 - ``coverage(units, minutes=)`` -> `CoverageModel` (share of road length reachable, holes,
   incremental unit status changes, greedy move-up suggestions).
 - ``routing.units.load_fire_units`` -> the real Seoul fire units as `UnitPosition`.
+- ``routing.network_info.gu_coverage`` / ``network_info`` -> the gu a network covers.
 
 Every error is a `RoutingError` (a `GoldenTimeError`).
 """
@@ -24,9 +29,11 @@ from routing.model import LoadInfo, Route, UnitEta, UnitPosition
 from routing.network import RoadNetwork
 from routing.snapping import Snap
 from routing.speeds import VEHICLE_CLASSES, SpeedTable
+from routing.vehicles import VEHICLE_DIMENSIONS, VehicleDimensions
 
 __all__ = [
     "VEHICLE_CLASSES",
+    "VEHICLE_DIMENSIONS",
     "CoverageModel",
     "GraphLoadError",
     "LoadInfo",
@@ -40,6 +47,7 @@ __all__ = [
     "UnitEta",
     "UnitPosition",
     "UnreachableError",
+    "VehicleDimensions",
     "default_graph_path",
     "load_network",
 ]

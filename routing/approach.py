@@ -109,8 +109,7 @@ class ApproachModel:
         self.speeds = speeds
         self.index = index
         ids = compiled.node_ids
-        lon = np.array([graph.nodes[int(n)]["x"] for n in ids], dtype=np.float64)
-        lat = np.array([graph.nodes[int(n)]["y"] for n in ids], dtype=np.float64)
+        lon, lat = compiled.node_lon, compiled.node_lat
         x, y = index.to_metres.transform(lon, lat)
         self.node_lat, self.node_lon = lat, lon
         self.hull = shapely.convex_hull(shapely.multipoints(np.column_stack([x, y])))

@@ -79,14 +79,20 @@ def approach_route(
     )  # fmt: skip
 
 
+def outside_leg(
+    net: RoadNetwork, origin: Approach, destination: Approach, *, vehicle: str
+) -> tuple[float, float]:
+    """(metres, seconds) of the straight estimated leg between two points off the graph."""
+    a = net.index.point_metres(origin.lat, origin.lon)
+    b = net.index.point_metres(destination.lat, destination.lon)
+    metres = float(shapely.distance(a, b)) * net.approach_rules.detour_factor
+    return metres, metres / net.approaches.speed_mps(vehicle)
+
+
 def _outside_only(
     net: RoadNetwork, origin: Approach, destination: Approach, *, vehicle: str, metric: str
 ) -> Route:
-    a = net.index.point_metres(origin.lat, origin.lon)
-    b = net.index.point_metres(destination.lat, destination.lon)
-    crow = float(shapely.distance(a, b))
-    metres = crow * net.approach_rules.detour_factor
-    seconds = metres / net.approaches.speed_mps(vehicle)
+    metres, seconds = outside_leg(net, origin, destination, vehicle=vehicle)
     return Route(
         eta_s=seconds,
         distance_m=metres,

@@ -13,7 +13,7 @@ import click
 
 from routing.compiled import METRICS
 from routing.errors import RoutingError
-from routing.loading import load_network
+from routing.loading import NETWORK_NAMES, load_network
 from routing.network import RoadNetwork
 from routing.speeds import VEHICLE_CLASSES
 from routing.units import load_fire_units, read_units
@@ -32,14 +32,29 @@ def _latlon(_ctx: click.Context, param: click.Parameter, value: str | None) -> A
 
 _graph_option = click.option(
     "--graph", "graph_path", type=click.Path(path_type=Path), default=None,
-    help="OSMnx GraphML road graph (default: the shipped central-Seoul graph).",
+    help="Road network: GraphML, .osm/.osm.pbf, MOCT shapefiles, a standard node-link or "
+    "compiled directory (default: the configured network).",
 )  # fmt: skip
+_network_option = click.option(
+    "--network", "network_name", type=click.Choice(NETWORK_NAMES), default=None,
+    help="Named network: seoul (standard node-link, whole city) or central (OSM detail).",
+)  # fmt: skip
+
+
+def _load(network_name: str | None, graph_path: Path | None) -> RoadNetwork:
+    if network_name is not None and graph_path is not None:
+        raise RoutingError("give --network or --graph, not both")
+    return load_network(graph_path, network=network_name)
+
+
 _json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
 def _units(net: RoadNetwork, units_path: Path | None) -> list[Any]:
     if units_path is None:
-        units = load_fire_units(inside=net)
+        # Every station the network serves, those off its roads by an approach leg (강동구 on
+        # the Seoul network, the stations around the central graph).
+        units = load_fire_units(inside=net, approach_m=None)
         if not units:
             raise RoutingError("no fire units lie inside this graph's area; pass --units FILE")
         return units
@@ -54,6 +69,7 @@ def _echo(data: Any) -> None:
 @click.option("--from", "origin", required=True, callback=_latlon, help="Start LAT,LON.")
 @click.option("--to", "destination", required=True, callback=_latlon, help="End LAT,LON.")
 @_graph_option
+@_network_option
 @click.option("--vehicle", type=click.Choice(VEHICLE_CLASSES), default="engine", show_default=True)
 @click.option("--metric", type=click.Choice(METRICS), default="time", show_default=True)
 @click.option("--alternative", is_flag=True, help="Also give a route avoiding the busiest segment.")
@@ -62,13 +78,14 @@ def route(
     origin: tuple[float, float],
     destination: tuple[float, float],
     graph_path: Path | None,
+    network_name: str | None,
     vehicle: str,
     metric: str,
     alternative: bool,
     as_json: bool,
 ) -> None:
     """Route between two points: ETA, distance, geometry and street names."""
-    net = load_network(graph_path)
+    net = _load(network_name, graph_path)
     result = net.route(origin, destination, vehicle=vehicle, metric=metric)
     alt = net.alternative_route(result) if alternative else None
     if as_json:
@@ -87,8 +104,9 @@ def route(
 @click.command()
 @click.option("--incident", required=True, callback=_latlon, help="Incident LAT,LON.")
 @click.option("--units", "units_path", type=click.Path(path_type=Path), default=None,
-              help="Units CSV (default: the Seoul fire units inside the graph).")  # fmt: skip
+              help="Units CSV (default: the Seoul fire units the network serves).")  # fmt: skip
 @_graph_option
+@_network_option
 @click.option("--cutoff", "cutoff_s", type=float, default=900.0, show_default=True,
               help="Search cutoff, seconds.")  # fmt: skip
 @click.option("--top", "top_n", type=int, default=3, show_default=True,
@@ -100,13 +118,14 @@ def eta(
     incident: tuple[float, float],
     units_path: Path | None,
     graph_path: Path | None,
+    network_name: str | None,
     cutoff_s: float,
     top_n: int,
     golden_minutes: float,
     as_json: bool,
 ) -> None:
     """Every unit's ETA to an incident, fastest first (one reverse search)."""
-    net = load_network(graph_path)
+    net = _load(network_name, graph_path)
     units = _units(net, units_path)
     names = {u.unit_id: u.name for u in units}
     ranked = net.etas(incident, units, cutoff_s=cutoff_s, top_n_routes=top_n)
@@ -129,8 +148,9 @@ def eta(
 @click.command()
 @click.option("--minutes", type=float, default=5.0, show_default=True, help="Travel time T.")
 @click.option("--units", "units_path", type=click.Path(path_type=Path), default=None,
-              help="Units CSV (default: the Seoul fire units inside the graph).")  # fmt: skip
+              help="Units CSV (default: the Seoul fire units the network serves).")  # fmt: skip
 @_graph_option
+@_network_option
 @click.option("--vehicle", type=click.Choice(VEHICLE_CLASSES), default="engine", show_default=True)
 @click.option("--busy", multiple=True, help="Unit id that is busy (repeatable).")
 @click.option("--holes", is_flag=True, help="Include the uncovered roads as GeoJSON.")
@@ -141,6 +161,7 @@ def coverage(
     minutes: float,
     units_path: Path | None,
     graph_path: Path | None,
+    network_name: str | None,
     vehicle: str,
     busy: tuple[str, ...],
     holes: bool,
@@ -148,7 +169,7 @@ def coverage(
     as_json: bool,
 ) -> None:
     """Share of road length reachable within T minutes from the available units."""
-    net = load_network(graph_path)
+    net = _load(network_name, graph_path)
     units = _units(net, units_path)
     model = net.coverage(units, minutes=minutes, vehicle=vehicle)
     for unit_id in busy:

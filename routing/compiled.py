@@ -14,7 +14,7 @@ patch only the affected entries to +inf (and back), so ETAs change at once with 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +22,11 @@ import networkx as nx
 import numpy as np
 import numpy.typing as npt
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 
 from routing.errors import RoutingError
 from routing.speeds import VEHICLE_CLASSES, SpeedTable, check_vehicle
+from routing.vehicles import VEHICLE_DIMENSIONS, VehicleDimensions, dimensions_of, exceeded
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -72,29 +73,54 @@ class SearchResult:
 class CompiledGraph:
     """CSR form of a typed MultiDiGraph, with per-vehicle weights and blocked-arc patching."""
 
-    def __init__(self, graph: nx.MultiDiGraph, *, speeds: SpeedTable) -> None:
+    def __init__(
+        self,
+        graph: nx.MultiDiGraph,
+        *,
+        speeds: SpeedTable,
+        vehicles: Mapping[str, VehicleDimensions] = VEHICLE_DIMENSIONS,
+    ) -> None:
         self.speeds = speeds
+        self.vehicles = vehicles
         self.node_ids: IntArray = np.fromiter(graph.nodes, dtype=np.int64, count=len(graph))
+        self.node_lon: FloatArray = np.fromiter(
+            (x for _n, x in graph.nodes(data="x")), dtype=np.float64, count=len(graph)
+        )
+        self.node_lat: FloatArray = np.fromiter(
+            (y for _n, y in graph.nodes(data="y")), dtype=np.float64, count=len(graph)
+        )
         self.node_index: dict[int, int] = {int(n): i for i, n in enumerate(self.node_ids)}
         n = self.n_nodes = len(self.node_ids)
-        edges = list(graph.edges(keys=True, data=True))
-        if not edges:
+        # One pass over the networkx edges (the slow part on a city graph), then columns.
+        rows = [
+            (u, v, k, d["length"], d["highway"], d.get("name"), d.get("maxspeed_kmh"),
+             d.get("max_height_m"), d.get("max_weight_t"), d.get("geometry"))
+            for u, v, k, d in graph.edges(keys=True, data=True)
+        ]  # fmt: skip
+        if not rows:
             raise RoutingError("road graph has no edges")
-        u = np.fromiter((self.node_index[e[0]] for e in edges), dtype=np.int64, count=len(edges))
+        cols = list(zip(*rows, strict=True))
+        index = self.node_index
+        u = np.fromiter(map(index.__getitem__, cols[0]), dtype=np.int64, count=len(rows))
         order = np.argsort(u, kind="stable")
-        self.edges: list[tuple[int, int, int]] = [
-            (int(edges[i][0]), int(edges[i][1]), int(edges[i][2])) for i in order
-        ]
+        ordered = order.tolist()
+        tails, heads, keys = (np.asarray(c, dtype=np.int64)[order] for c in cols[:3])
+        self.edges: list[tuple[int, int, int]] = list(
+            zip(tails.tolist(), heads.tolist(), keys.tolist(), strict=True)
+        )
         self.edge_arc: dict[tuple[int, int, int], int] = {e: i for i, e in enumerate(self.edges)}
         self.arc_u: IntArray = u[order]
         self.arc_v: IntArray = np.fromiter(
-            (self.node_index[e[1]] for e in self.edges), dtype=np.int64, count=len(order)
+            map(index.__getitem__, heads.tolist()), dtype=np.int64, count=len(rows)
         )
-        self.arc_length: FloatArray = np.fromiter(
-            (edges[i][3]["length"] for i in order), dtype=np.float64, count=len(order)
-        )
-        self.arc_highway: list[str] = [str(edges[i][3]["highway"]) for i in order]
-        self.arc_name: list[Any] = [edges[i][3].get("name") for i in order]  # None: unnamed
+        self.arc_length: FloatArray = np.asarray(cols[3], dtype=np.float64)[order]
+        self.arc_highway: list[str] = [str(cols[4][i]) for i in ordered]
+        self.arc_name: list[Any] = [cols[5][i] for i in ordered]  # None: unnamed
+        self.arc_geometry: list[Any] = [cols[9][i] for i in ordered]  # None: straight
+        # Real posted limits (NaN: none): speed cap, height (m) and weight (t) restrictions.
+        self.arc_maxspeed = _optional_floats(cols[6], order)
+        self.arc_max_height = _optional_floats(cols[7], order)
+        self.arc_max_weight = _optional_floats(cols[8], order)
         self._pair_arcs: dict[tuple[int, int], tuple[int, ...]] = {}
         for arc, pair in enumerate(zip(self.arc_u.tolist(), self.arc_v.tolist(), strict=True)):
             self._pair_arcs[pair] = (*self._pair_arcs.get(pair, ()), arc)
@@ -110,9 +136,37 @@ class CompiledGraph:
         self.rev_indices = np.concatenate([self.arc_u[rev_order].astype(np.int32), slots_idx])
         self.closure_count = np.zeros(a, dtype=np.int32)
         self.forbidden = {v: np.zeros(a, dtype=bool) for v in VEHICLE_CLASSES}
+        # Permanent: links whose height/weight limit the class exceeds. A separate mask, ORed
+        # into the blocked mask: replacing `forbidden` (firemap's narrow streets) keeps them.
+        self.permanent = {
+            v: self._strand(
+                exceeded(dimensions_of(v, vehicles), self.arc_max_height, self.arc_max_weight)
+            )
+            for v in VEHICLE_CLASSES
+        }
         self._weights: dict[tuple[str, str], WeightSet] = {}
         self._lock = threading.Lock()
         self.version = 0  # bumped whenever effective weights change
+
+    def _strand(self, over_limit: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+        """``over_limit`` plus the arcs a vehicle could enter but not leave (or not reach).
+
+        Limits cut the graph for a tall or heavy vehicle: a street behind a low underpass from
+        every side is outside the largest strongly connected component of the arcs it may use.
+        Those arcs are blocked too, so it is never snapped to a road it cannot drive out of.
+        """
+        if not over_limit.any():
+            return over_limit
+        ok = ~over_limit
+        n = self.n_nodes
+        matrix = csr_matrix(
+            (np.ones(int(ok.sum())), (self.arc_u[ok], self.arc_v[ok])), shape=(n, n)
+        )
+        _count, labels = connected_components(matrix, directed=True, connection="strong")
+        main = int(np.argmax(np.bincount(labels)))
+        inside = labels == main
+        result: npt.NDArray[np.bool_] = over_limit | ~(inside[self.arc_u] & inside[self.arc_v])
+        return result
 
     @staticmethod
     def _indptr(rows: IntArray, n: int) -> npt.NDArray[np.int32]:
@@ -128,8 +182,7 @@ class CompiledGraph:
         check_vehicle(vehicle)
         if check_metric(metric) == "distance":
             return self.arc_length.copy()
-        speed = {h: self.speeds.metres_per_second(h, vehicle) for h in set(self.arc_highway)}
-        mps = np.fromiter((speed[h] for h in self.arc_highway), dtype=np.float64)
+        mps = self.speeds.arc_metres_per_second(self.arc_highway, self.arc_maxspeed, vehicle)
         result: FloatArray = self.arc_length / mps
         return result
 
@@ -153,8 +206,10 @@ class CompiledGraph:
         return found
 
     def blocked_mask(self, vehicle: str) -> npt.NDArray[np.bool_]:
-        """Arcs unusable by ``vehicle`` now (closed, or forbidden for its class)."""
-        result: npt.NDArray[np.bool_] = (self.closure_count > 0) | self.forbidden[vehicle]
+        """Arcs unusable by ``vehicle`` now (closed, forbidden or over a limit for its class)."""
+        result: npt.NDArray[np.bool_] = (
+            (self.closure_count > 0) | self.forbidden[vehicle] | self.permanent[vehicle]
+        )
         return result
 
     def refresh_arcs(self, arcs: IntArray) -> None:
@@ -163,7 +218,11 @@ class CompiledGraph:
             return
         with self._lock:
             for (vehicle, _metric), ws in self._weights.items():
-                blocked = (self.closure_count[arcs] > 0) | self.forbidden[vehicle][arcs]
+                blocked = (
+                    (self.closure_count[arcs] > 0)
+                    | self.forbidden[vehicle][arcs]
+                    | self.permanent[vehicle][arcs]
+                )
                 eff = np.where(blocked, np.inf, ws.base[arcs])
                 ws.forward.data[arcs] = eff
                 ws.reverse.data[self.rev_pos[arcs]] = eff
@@ -225,9 +284,16 @@ class CompiledGraph:
         arrays: list[npt.NDArray[Any]] = [
             self.node_ids, self.arc_u, self.arc_v, self.arc_length, self.fwd_indptr,
             self.fwd_indices, self.rev_arc, self.rev_pos, self.rev_indptr, self.rev_indices,
-            self.closure_count, *self.forbidden.values(),
+            self.closure_count, *self.forbidden.values(), *self.permanent.values(),
+            self.arc_maxspeed, self.arc_max_height, self.arc_max_weight,
         ]  # fmt: skip
         total = sum(int(x.nbytes) for x in arrays)
         for ws in self._weights.values():
             total += int(ws.base.nbytes + ws.forward.data.nbytes + ws.reverse.data.nbytes)
         return total
+
+
+def _optional_floats(values: tuple[Any, ...], order: IntArray) -> FloatArray:
+    """Per arc (in ``order``) an optional number, NaN where None."""
+    result: FloatArray = np.array(values, dtype=np.float64)[order]  # None -> NaN
+    return result

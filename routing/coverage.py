@@ -140,12 +140,11 @@ class CoverageModel:
         self.dep_head[i] = self.n + i
         self.dep_cost[i] = np.inf
         try:
-            start = self.net._endpoint(unit.lat, unit.lon, self.vehicle)
+            deps = self.net.start_seeds(unit.lat, unit.lon, self.vehicle)
         except RoutingError as err:
             self.unplaced[unit.unit_id] = str(err)
             return
         self.unplaced.pop(unit.unit_id, None)
-        deps = sorted(seeds_of(start, self.net.compiled, self.weights), key=lambda d: d[1])
         for s, (head, cost) in enumerate(deps[:SLOTS]):
             self.dep_head[i, s] = head
             self.dep_cost[i, s] = cost

@@ -11,7 +11,7 @@ objects are only made for the ranked result. Distances and top-N routes stay laz
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from routing.anchors import Anchor, direct
 from routing.approach import Approach
-from routing.compiled import FloatArray, IntArray
+from routing.compiled import CompiledGraph, FloatArray, IntArray
 from routing.errors import RoutingError
 from routing.model import Route, UnitEta, UnitPosition
 from routing.paths import Leg, PathPart, assemble_route, path_length
@@ -49,14 +49,15 @@ class VehicleGroup:
     starts: IntArray  # offset of each snapped member's first arc in ``arcs``
     owner: IntArray  # member position of each arc below
     arcs: IntArray  # every arc of every snapped member's segment
-    heads: IntArray  # head node of each arc (where leaving the unit along it ends)
-    leave: FloatArray  # fraction of each arc still to drive from the unit
+    heads: IntArray  # node each way out reaches (the arc's head; its tail for a unit at it)
+    leave: FloatArray  # fraction of each arc still to drive from the unit (0: at the node)
     at_head: npt.NDArray[np.bool_]  # nothing left to drive: costs 0 even on a closed arc
     approaches: list[Approach | None]  # per member: its approach leg when off the graph
     approached: IntArray  # member positions that are off the graph (with an approach)
     entry_starts: IntArray  # offset of each approached member's first entry below
     entry_nodes: IntArray  # every entry node of every approached member
     entry_cost: FloatArray  # approach seconds to each entry node
+    memo: dict[str, Any] = field(default_factory=dict)  # per-weights derived arrays
 
     @classmethod
     def build(
@@ -65,7 +66,7 @@ class VehicleGroup:
         members: list[int],
         units: Sequence[UnitPosition],
         endpoint_of: Callable[[float, float, str], Anchor | Approach],
-        arc_v: IntArray,
+        compiled: CompiledGraph,
     ) -> VehicleGroup:
         """Snap each member or give it an approach leg (errors become notes); flatten both."""
         starts: list[Anchor | Approach | None] = []
@@ -82,10 +83,11 @@ class VehicleGroup:
         anchors = [a if isinstance(a, Anchor) else None for a in starts]
         snapped = [m for m, a in enumerate(anchors) if a is not None]
         found = [a for a in anchors if a is not None]
-        sizes = np.array([a.arcs.size for a in found], dtype=np.int64)
-        arcs = np.concatenate([a.arcs for a in found]) if found else np.zeros(0, np.int64)
-        position = np.concatenate([a.position for a in found]) if found else np.zeros(0)
-        leave = 1.0 - position
+        ways = [a.departure_arrays(compiled) for a in found]
+        sizes = np.array([w[0].size for w in ways], dtype=np.int64)
+        arcs = np.concatenate([w[0] for w in ways]) if ways else np.zeros(0, np.int64)
+        heads = np.concatenate([w[1] for w in ways]) if ways else np.zeros(0, np.int64)
+        leave = np.concatenate([w[2] for w in ways]) if ways else np.zeros(0)
         outside = [m for m, a in enumerate(starts) if isinstance(a, Approach)]
         legs = [a for a in starts if isinstance(a, Approach)]
         leg_sizes = np.array([a.nodes.size for a in legs], dtype=np.int64)
@@ -98,7 +100,7 @@ class VehicleGroup:
             starts=np.cumsum(sizes) - sizes,
             owner=np.repeat(np.asarray(snapped, dtype=np.int64), sizes),
             arcs=arcs,
-            heads=arc_v[arcs],
+            heads=heads,
             leave=leave,
             at_head=leave <= 0.0,
             approaches=[a if isinstance(a, Approach) else None for a in starts],
@@ -108,28 +110,66 @@ class VehicleGroup:
             entry_cost=np.concatenate([a.seconds for a in legs]) if legs else np.zeros(0),
         )
 
+    def _departure_cost(self, weights: FloatArray) -> FloatArray:
+        """Per flattened arc, the cost to drive the rest of it (0 at its head), memoised.
+
+        The group lives in a `UnitBatch`, which the network drops whenever the weights change,
+        so the cost is computed once per unit list and weight version.
+        """
+        found: FloatArray | None = self.memo.get("departure_cost")
+        if found is None:
+            cost = weights[self.arcs]  # a copy
+            cost[self.at_head] = 0.0
+            found = self.memo["departure_cost"] = self.leave * cost
+        return found
+
+    def _owners_by_arc(self) -> dict[int, tuple[int, ...]]:
+        """Arc -> the member positions whose departures include it (for direct drives)."""
+        found: dict[int, tuple[int, ...]] | None = self.memo.get("owners")
+        if found is None:
+            found = {}
+            for arc, owner in zip(self.arcs.tolist(), self.owner.tolist(), strict=True):
+                found[arc] = (*found.get(arc, ()), owner)
+            self.memo["owners"] = found
+        return found
+
     def lookup(
-        self, target: Anchor, weights: FloatArray, dist: FloatArray
+        self,
+        target: Anchor | Approach,
+        weights: FloatArray,
+        dist: FloatArray,
+        *,
+        outside_s: Callable[[Approach, Approach, str], float] | None = None,
     ) -> tuple[FloatArray, dict[int, Plan]]:
         """Each member's ETA (inf: unsnapped/unreachable) and the direct-drive plans.
 
         A member's ETA is its best departure arc: the rest of that arc plus the tree's time
         from the arc's head. A member on the incident's own road may drive straight there. A
         member off the graph takes its best entry: approach time + the tree's time from there.
+
+        An incident off the graph (``target`` an `Approach`: the tree was searched from its
+        entry nodes, their leg times included): a member off the graph too drives one straight
+        estimated leg, ``outside_s(member, incident, vehicle)`` seconds (as `RoadNetwork.route`
+        does when both ends are off the graph).
         """
         best = np.full(len(self.members), np.inf)
         if self.arcs.size:
-            cost = weights[self.arcs]  # a copy
-            cost[self.at_head] = 0.0
-            totals = self.leave * cost + dist[self.heads]
+            totals = self._departure_cost(weights) + dist[self.heads]
             best[self.snapped] = np.minimum.reduceat(totals, self.starts)
         if self.entry_nodes.size:
             via = self.entry_cost + dist[self.entry_nodes]
             best[self.approached] = np.minimum.reduceat(via, self.entry_starts)
         plans: dict[int, Plan] = {}
-        shared = (self.arcs[:, None] == target.arcs[None, :]).any(axis=1)
-        if shared.any():
-            for m in np.unique(self.owner[shared]).tolist():
+        if isinstance(target, Approach):
+            for m in self.approached.tolist():
+                leg = self.approaches[m]
+                if leg is not None and outside_s is not None:
+                    best[m] = outside_s(leg, target, self.vehicle)
+            return best, plans
+        owners = self._owners_by_arc()
+        shared = {m for arc in target.arcs.tolist() for m in owners.get(arc, ())}
+        if shared:
+            for m in sorted(shared):
                 anchor = self.anchors[m]
                 shortcut = direct(anchor, target, weights) if anchor is not None else None
                 if shortcut is not None and shortcut[0] <= best[m]:
@@ -156,14 +196,14 @@ class UnitBatch:
         cls,
         units: Sequence[UnitPosition],
         endpoint_of: Callable[[float, float, str], Anchor | Approach],
-        arc_v: IntArray,
+        compiled: CompiledGraph,
     ) -> UnitBatch:
         """Group units by vehicle class (first appearance order) and snap/approach them."""
         by_vehicle: dict[str, list[int]] = {}
         for i, unit in enumerate(units):
             by_vehicle.setdefault(unit.vehicle, []).append(i)
         groups = [
-            VehicleGroup.build(vehicle, members, units, endpoint_of, arc_v)
+            VehicleGroup.build(vehicle, members, units, endpoint_of, compiled)
             for vehicle, members in by_vehicle.items()
         ]
         n = len(units)
@@ -189,7 +229,7 @@ class UnitBatch:
 class GroupTree:
     """One vehicle group's search from the incident and what its units' paths need."""
 
-    target: Anchor
+    target: Anchor | Approach  # an Approach: the incident is off the graph
     tree_plan: Plan
     plans: dict[int, Plan]  # direct drives by member position
 
@@ -209,26 +249,36 @@ def rank_etas(
     reached = etas <= cutoff_s
     first = np.flatnonzero(reached)
     first = first[np.lexsort((batch.group_order[first], batch.id_rank[first], etas[first]))]
-    order = np.concatenate([first, batch.by_id[~reached[batch.by_id]]])
+    rest = batch.by_id[~reached[batch.by_id]].tolist()
     values = etas.tolist()
     beyond = f"not reachable within the cutoff ({cutoff_s:.0f} s)"
     result: list[UnitEta] = []
-    for rank, i in enumerate(order.tolist(), start=1):
+    for rank, i in enumerate(first.tolist(), start=1):
         unit, eta = units[i], values[i]
         # Positional UnitEta(unit_id, eta_s, vehicle, rank, note, _path_length, _route): half
         # the cost of keywords, which matters for 100+ units per query.
-        if eta > cutoff_s:
-            result.append(UnitEta(unit.unit_id, None, unit.vehicle, rank, batch.notes[i] or beyond))
-            continue
         start, tree = batch.starts[i], trees[batch.group_of[i]]
         if start is None:  # cannot happen: an unplaced unit has an infinite ETA
             raise AssertionError(f"unit {unit.unit_id} reached without a start")
-        plan = tree.plans.get(batch.member_of[i], tree.tree_plan)
-        path = _LazyPath(net, unit, start, tree.target, plan, incident)
+        path: _LazyPath | _RoutedPath
+        if isinstance(tree.target, Approach):
+            path = _RoutedPath(net, unit, incident)
+            note = tree.target.note if batch.notes[i] is None else batch.notes[i]
+        else:
+            plan = tree.plans.get(batch.member_of[i], tree.tree_plan)
+            path = _LazyPath(net, unit, start, tree.target, plan, incident)
+            note = batch.notes[i]  # None, or the approach note of a unit off the graph
         route = path.route if rank <= top_n_routes else None
         distance = path.distance
-        note = batch.notes[i]  # None, or the approach note of a unit off the graph
         result.append(UnitEta(unit.unit_id, eta, unit.vehicle, rank, note, distance, route))
+    # Beyond the cutoff (most units of a whole city for one incident): by unit id.
+    notes = batch.notes
+    result.extend(
+        [
+            UnitEta(units[i].unit_id, None, units[i].vehicle, rank, notes[i] or beyond)
+            for rank, i in enumerate(rest, start=len(result) + 1)
+        ]
+    )
     return result
 
 
@@ -282,3 +332,23 @@ class _LazyPath:
             self.net, parts, vehicle=unit.vehicle, metric="time", origin=origin,
             destination=incident, snaps=(self.start.snap, self.target.snap),
         )  # fmt: skip
+
+
+class _RoutedPath:
+    """A unit's path to an incident off the graph: `RoadNetwork.route`, on first use."""
+
+    __slots__ = ("_route", "incident", "net", "unit")
+
+    def __init__(self, net: RoadNetwork, unit: UnitPosition, incident: tuple[float, float]) -> None:
+        self.net, self.unit, self.incident = net, unit, incident
+        self._route: Route | None = None
+
+    def route(self) -> Route:
+        if self._route is None:
+            self._route = self.net.route(
+                (self.unit.lat, self.unit.lon), self.incident, vehicle=self.unit.vehicle
+            )
+        return self._route
+
+    def distance(self) -> float:
+        return self.route().distance_m

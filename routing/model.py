@@ -68,9 +68,11 @@ class Route:
         """JSON-ready dict (the `goldentime route --json` object)."""
         return {
             "eta_s": round(self.eta_s, 1),
+            "duration_s": round(self.eta_s, 1),  # driving time, whatever the metric
             "distance_m": round(self.distance_m, 1),
             "geometry": self.geometry,
             "streets": self.streets,
+            "road_names": self.streets,
             "edges": [list(e) for e in self.edges],
             "vehicle": self.vehicle,
             "metric": self.metric,
@@ -102,13 +104,15 @@ class UnitEta:
     note: str | None = None
     _path_length: Callable[[], float] | None = field(default=None, repr=False)
     _route: Callable[[], Route] | None = field(default=None, repr=False)
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    _cache: dict[str, Any] | None = field(default=None, repr=False)  # made on first access
 
     @property
     def distance_m(self) -> float | None:
         """Length of the fastest path in metres (None when unreachable)."""
         if self._path_length is None:
             return None
+        if self._cache is None:
+            self._cache = {}
         if "distance" not in self._cache:
             self._cache["distance"] = self._path_length()
         value: float = self._cache["distance"]
@@ -119,6 +123,8 @@ class UnitEta:
         """The route for the top-N units, else None."""
         if self._route is None:
             return None
+        if self._cache is None:
+            self._cache = {}
         if "route" not in self._cache:
             self._cache["route"] = self._route()
         value: Route = self._cache["route"]

@@ -6,7 +6,7 @@ CSR compilation (`routing.compiled`). Call `recompile()` after editing ``net.gra
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -16,12 +16,13 @@ import numpy.typing as npt
 from routing import one_to_many
 from routing.anchors import Anchor, direct
 from routing.approach import Approach, ApproachModel, ApproachRules
-from routing.approach_routes import approach_route
+from routing.approach_routes import approach_route, outside_leg
 from routing.closures import ClosureRegistry, area_from_geojson
 from routing.compiled import CompiledGraph, FloatArray, SearchResult, WeightSet, check_metric
+from routing.components import largest_component
 from routing.errors import RoutingError, SnapError, UnreachableError
 from routing.etas import BatchKey, GroupTree, UnitBatch, batch_key, rank_etas
-from routing.model import LoadInfo, Route, UnitEta, UnitPosition, check_latlon
+from routing.model import Route, UnitEta, UnitPosition, check_latlon
 from routing.paths import (
     PathPart,
     assemble_route,
@@ -32,6 +33,7 @@ from routing.paths import (
 )
 from routing.snapping import DEFAULT_MAX_SNAP_M, EdgeIndex, Snap
 from routing.speeds import SpeedTable, check_vehicle
+from routing.vehicles import VEHICLE_DIMENSIONS, VehicleDimensions
 
 if TYPE_CHECKING:
     from routing.coverage import CoverageModel
@@ -45,27 +47,6 @@ TreeKey = tuple[float, float, str, bool, float]
 TREE_CACHE_BYTES = 4_000_000
 
 
-def largest_component(graph: nx.MultiDiGraph, *, source: str) -> tuple[nx.MultiDiGraph, LoadInfo]:
-    """Keep the largest strongly connected component; report what was dropped."""
-    components = list(nx.strongly_connected_components(graph))
-    if not components:
-        raise RoutingError(f"road graph {source} has no nodes")
-    keep = max(components, key=len)
-    kept = graph.subgraph(keep).copy() if len(keep) < len(graph) else graph
-    info = LoadInfo(
-        source=source,
-        nodes_total=graph.number_of_nodes(),
-        nodes_kept=kept.number_of_nodes(),
-        nodes_dropped=graph.number_of_nodes() - kept.number_of_nodes(),
-        components_dropped=len(components) - 1,
-        edges_kept=kept.number_of_edges(),
-        edges_dropped=graph.number_of_edges() - kept.number_of_edges(),
-    )
-    if kept.number_of_edges() == 0:
-        raise RoutingError(f"road graph {source}: no two nodes are mutually reachable")
-    return kept, info
-
-
 class RoadNetwork:
     """Routes, ETAs, closures, restrictions and coverage over one typed road graph."""
 
@@ -77,6 +58,7 @@ class RoadNetwork:
         source: str = "<graph>",
         max_snap_m: float = DEFAULT_MAX_SNAP_M,
         approach: ApproachRules | None = None,
+        vehicles: Mapping[str, VehicleDimensions] = VEHICLE_DIMENSIONS,
     ) -> None:
         if not isinstance(graph, nx.MultiDiGraph):
             raise RoutingError(f"road graph must be a networkx MultiDiGraph, got {type(graph)}")
@@ -86,6 +68,7 @@ class RoadNetwork:
         self.speeds = speeds or SpeedTable()
         self.max_snap_m = float(max_snap_m)
         self.approach_rules = approach or ApproachRules()
+        self.vehicles = vehicles
         self._restriction_reasons: dict[str, str] = {}
         # Memory for the search trees of recent ETA queries (the least recent are dropped; the
         # latest is always kept).
@@ -93,13 +76,17 @@ class RoadNetwork:
         self._compile()
 
     def _compile(self) -> None:
-        self.compiled = CompiledGraph(self.graph, speeds=self.speeds)
+        self.compiled = CompiledGraph(self.graph, speeds=self.speeds, vehicles=self.vehicles)
         self.index = EdgeIndex(self.graph, self.compiled)
         self.closures = ClosureRegistry(self.compiled, self.index)
         self._anchor_cache: dict[tuple[float, float, str], Anchor] = {}
         self._approach_cache: dict[tuple[float, float, str], Approach] = {}
         self._approach_model: ApproachModel | None = None
         self._batch_cache: dict[BatchKey, UnitBatch] = {}
+        self._seeds_cache: dict[tuple[float, float, str], list[tuple[int, float]]] = {}
+        self._last_units: tuple[UnitPosition, ...] = ()
+        self._last_ids: list[int] = []
+        self._last_key: BatchKey = ()
         self._blocked_cache: dict[str, npt.NDArray[np.bool_] | None] = {}
         self._tree_cache: dict[TreeKey, SearchResult] = {}
         self._times_to_cache: dict[tuple[float, float, str], FloatArray] = {}
@@ -128,6 +115,7 @@ class RoadNetwork:
             self._anchor_cache.clear()
             self._approach_cache.clear()
             self._batch_cache.clear()
+            self._seeds_cache.clear()
             self._blocked_cache.clear()
             self._tree_cache.clear()
             self._times_to_cache.clear()
@@ -146,8 +134,17 @@ class RoadNetwork:
                     blocked[a] for a in self.index.arcs_of_segment(segment)
                 )
 
-            snap = self.index.snap(lat, lon, max_distance_m=self.max_snap_m, usable=usable)
-            found = Anchor.of(snap, self.index)
+            # The nearest road whatever the class, shared by every class it is open to (an ETA
+            # query snaps its incident once per vehicle class present).
+            nearest = self._anchor_cache.get((lat, lon, ""))
+            if nearest is None:
+                snap = self.index.snap(lat, lon, max_distance_m=self.max_snap_m)
+                nearest = self._anchor_cache[(lat, lon, "")] = Anchor.of(snap, self.index)
+            if usable(nearest.snap.segment):
+                found = nearest
+            else:
+                snap = self.index.snap(lat, lon, max_distance_m=self.max_snap_m, usable=usable)
+                found = Anchor.of(snap, self.index)
             if len(self._anchor_cache) > 10_000:
                 self._anchor_cache.clear()
             self._anchor_cache[key] = found
@@ -199,6 +196,26 @@ class RoadNetwork:
         if len(self._approach_cache) > 10_000:
             self._approach_cache.clear()
         self._approach_cache[key] = found
+        return found
+
+    def start_seeds(self, lat: float, lon: float, vehicle: str) -> list[tuple[int, float]]:
+        """(node, seconds) a search from (lat, lon) starts with, cheapest first (cached).
+
+        Its departures, or its approach entries when off the graph; RoutingError as `endpoint`.
+        Coverage places every unit this way: stations hold several units at one position.
+        """
+        self._sync_caches()
+        key = (lat, lon, vehicle)
+        found = self._seeds_cache.get(key)
+        if found is None:
+            from routing.coverage import seeds_of
+
+            start = self._endpoint(lat, lon, vehicle)
+            weights = self.compiled.weights(vehicle, "time").arc_weights
+            found = sorted(seeds_of(start, self.compiled, weights), key=lambda d: d[1])
+            if len(self._seeds_cache) > 10_000:
+                self._seeds_cache.clear()
+            self._seeds_cache[key] = found
         return found
 
     def _twin(self, vehicle: str) -> str:
@@ -376,31 +393,48 @@ class RoadNetwork:
         trees: list[GroupTree] = []
         searched: dict[TreeKey, SearchResult] = {}  # this query's searches, by twin class
         for group in batch.groups:
-            target = self._anchor(lat, lon, group.vehicle)
+            end = self._endpoint(lat, lon, group.vehicle)
             ws = self.compiled.weights(group.vehicle, "time")
-            arrivals = target.arrivals(self.compiled, ws.arc_weights)
             key = (lat, lon, self._twin(group.vehicle), True, float(cutoff_s))
+            if isinstance(end, Approach):  # incident off the graph (강동구 on Seoul): its entries
+                arrivals = None  # at their leg times (the 8 cheapest: VIRTUAL_SLOTS) seed it
+                seeds = list(zip(end.nodes.tolist(), end.seconds.tolist(), strict=True))
+            else:
+                arrivals = end.arrivals(self.compiled, ws.arc_weights)
+                seeds = [(t, c) for t, c, _ in arrivals]
             tree = searched.get(key)
             if tree is None:
-                seeds = [(t, c) for t, c, _ in arrivals]
                 tree = searched[key] = (
                     self._tree(key, ws, seeds)
                     if reuse
                     else self.compiled.search(ws, seeds, reverse=True, limit=key[4])
                 )
-            best, plans = group.lookup(target, ws.arc_weights, tree.dist)
+            best, plans = group.lookup(end, ws.arc_weights, tree.dist, outside_s=self._outside_s)
             etas[group.members] = best
-            trees.append(GroupTree(target, ("tree", tree, ws, arrivals), plans))
+            plan = ("approach",) if arrivals is None else ("tree", tree, ws, arrivals)
+            trees.append(GroupTree(end, plan, plans))
         return rank_etas(self, units, batch, (etas, trees), cutoff_s=cutoff_s,
                          top_n_routes=top_n_routes, incident=(lat, lon))  # fmt: skip
+
+    def _outside_s(self, unit: Approach, incident: Approach, vehicle: str) -> float:
+        """Seconds of the straight estimated leg between two points off the graph."""
+        return outside_leg(self, unit, incident, vehicle=vehicle)[1]
 
     def _unit_batch(self, units: Sequence[UnitPosition]) -> UnitBatch:
         """The units' anchors grouped by vehicle class, cached until weights change."""
         self._sync_caches()
-        key = batch_key(units)
+        # The same unit objects as last time (dispatch passes the same fleet every query): skip
+        # re-deriving the key. The objects are frozen and held in `_last_units`, so equal ids
+        # mean the same values (an id is never reused while its object is alive).
+        ids = list(map(id, units))
+        if ids == self._last_ids:
+            key = self._last_key
+        else:
+            key = batch_key(units)
+            self._last_units, self._last_ids, self._last_key = tuple(units), ids, key
         found = self._batch_cache.get(key)
         if found is None:
-            found = UnitBatch.build(units, self._endpoint, self.compiled.arc_v)
+            found = UnitBatch.build(units, self._endpoint, self.compiled)
             if len(self._batch_cache) >= 64:
                 self._batch_cache.clear()
             self._batch_cache[key] = found
@@ -429,7 +463,10 @@ class RoadNetwork:
     def set_vehicle_restrictions(
         self, vehicle: str, forbidden_edges: Iterable[tuple[int, int, int]], *, reason: str
     ) -> None:
-        """Replace the set of edges ``vehicle`` may not use (e.g. streets too narrow)."""
+        """Replace the set of edges ``vehicle`` may not use (e.g. streets too narrow).
+
+        The permanent height/weight restrictions (`permanent_restrictions`) stay in force.
+        """
         check_vehicle(vehicle)
         arcs = self.compiled.arcs_of(forbidden_edges)
         mask = self.compiled.forbidden[vehicle]
@@ -444,6 +481,15 @@ class RoadNetwork:
         arcs = np.flatnonzero(self.compiled.forbidden[check_vehicle(vehicle)])
         edges = [self.compiled.edges[int(a)] for a in arcs]
         return edges, self._restriction_reasons.get(vehicle)
+
+    def permanent_restrictions(self, vehicle: str) -> list[tuple[int, int, int]]:
+        """Edges whose posted height/weight limit ``vehicle`` exceeds (never routed over).
+
+        Compiled from the edges' ``max_height_m``/``max_weight_t`` and `vehicles`; separate
+        from `set_vehicle_restrictions`, which neither shows nor clears them.
+        """
+        arcs = np.flatnonzero(self.compiled.permanent[check_vehicle(vehicle)])
+        return [self.compiled.edges[int(a)] for a in arcs]
 
     def close_edges(self, edges: Iterable[tuple[int, int, int]], *, reason: str = "") -> str:
         """Close edges (u, v, key) (one direction each); returns the closure id."""

@@ -62,6 +62,22 @@ def _middle(net: RoadNetwork, ws: WeightSet, nodes: list[int]) -> list[PathPart]
     return parts
 
 
+def first_part(net: RoadNetwork, origin: Anchor, departure: tuple[int, float, int]) -> PathPart:
+    """The part driven from the point to a departure's node (nothing when it is the arc's tail)."""
+    node, _cost, arc = departure
+    if node != int(net.compiled.arc_v[arc]):  # the point is at the tail: leave from the node
+        return (arc, 0.0, 0.0)
+    return (arc, _position(origin, arc), 1.0)
+
+
+def last_part(net: RoadNetwork, target: Anchor, arrival: tuple[int, float, int]) -> PathPart:
+    """The part driven from an arrival's node to the point (nothing when it is the arc's head)."""
+    node, _cost, arc = arrival
+    if node != int(net.compiled.arc_u[arc]):  # the point is at the head: reached at the node
+        return (arc, 1.0, 1.0)
+    return (arc, 0.0, _position(target, arc))
+
+
 def _entry(options: list[tuple[int, float, int]], node: int, at: float) -> tuple[int, float, int]:
     """The departure/arrival through ``node`` whose cost equals the tree's distance there."""
     matching = [o for o in options if o[0] == node]
@@ -78,13 +94,13 @@ def tree_from_point(
     best: tuple[float, int, float, int],
 ) -> list[PathPart]:
     """Path of a forward search: origin -> ... -> arrival tail -> destination."""
-    _, tail, _, last_arc = best
+    _, tail, cost, last_arc = best
     nodes = _walk(tree, tail, net.compiled.n_nodes)[::-1]
     first = _entry(departures, nodes[0], float(tree.dist[nodes[0]]))
     return [
-        (first[2], _position(origin, first[2]), 1.0),
+        first_part(net, origin, first),
         *_middle(net, ws, nodes),
-        (last_arc, 0.0, _position(destination, last_arc)),
+        last_part(net, destination, (tail, cost, last_arc)),
     ]
 
 
@@ -98,13 +114,13 @@ def tree_to_point(
     arrivals: list[tuple[int, float, int]],
 ) -> list[PathPart]:
     """Path of a reverse search (toward the incident): start -> ... -> incident."""
-    _, head, _, first_arc = best
+    _, head, cost, first_arc = best
     nodes = _walk(tree, head, net.compiled.n_nodes)
     last = _entry(arrivals, nodes[-1], float(tree.dist[nodes[-1]]))
     return [
-        (first_arc, _position(start, first_arc), 1.0),
+        first_part(net, start, (head, cost, first_arc)),
         *_middle(net, ws, nodes),
-        (last[2], 0.0, _position(target, last[2])),
+        last_part(net, target, last),
     ]
 
 
@@ -119,7 +135,7 @@ def tree_from_node(
     """Path of a reverse search from a graph node (an approach's entry) to the incident."""
     nodes = _walk(tree, node, net.compiled.n_nodes)
     last = _entry(arrivals, nodes[-1], float(tree.dist[nodes[-1]]))
-    return [*_middle(net, ws, nodes), (last[2], 0.0, _position(target, last[2]))]
+    return [*_middle(net, ws, nodes), last_part(net, target, last)]
 
 
 def tree_to_node(
@@ -133,7 +149,7 @@ def tree_to_node(
     """Path of a forward search from a snapped point to a graph node (an exit to a leg)."""
     nodes = _walk(tree, node, net.compiled.n_nodes)[::-1]
     first = _entry(departures, nodes[0], float(tree.dist[nodes[0]]))
-    return [(first[2], _position(origin, first[2]), 1.0), *_middle(net, ws, nodes)]
+    return [first_part(net, origin, first), *_middle(net, ws, nodes)]
 
 
 def path_length(net: RoadNetwork, parts: list[PathPart]) -> float:

@@ -42,8 +42,7 @@ class EdgeIndex:
 
     def __init__(self, graph: nx.MultiDiGraph, compiled: CompiledGraph) -> None:
         c = compiled
-        lon = np.array([graph.nodes[int(n)]["x"] for n in c.node_ids], dtype=np.float64)
-        lat = np.array([graph.nodes[int(n)]["y"] for n in c.node_ids], dtype=np.float64)
+        lon, lat = c.node_lon, c.node_lat
         self.lon0, self.lat0 = float(lon.mean()), float(lat.mean())
         crs = f"+proj=aeqd +lat_0={self.lat0} +lon_0={self.lon0} +datum=WGS84 +units=m"
         self.to_metres = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
@@ -60,7 +59,7 @@ class EdgeIndex:
         order = np.argsort(self.seg_of_arc, kind="stable")
         bounds = np.searchsorted(self.seg_of_arc[order], np.arange(rep.size + 1))
         self._seg_arcs_order, self._seg_arcs_bounds = order, bounds
-        geoms = [graph.edges[c.edges[int(arc)]].get("geometry") for arc in rep]
+        geoms = [c.arc_geometry[arc] for arc in rep.tolist()]
         missing = np.array([g is None for g in geoms])
         if missing.any():  # straight segments between the end nodes, built in one call
             ends = np.stack([c.arc_u[rep[missing]], c.arc_v[rep[missing]]], axis=1)

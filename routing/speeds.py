@@ -20,14 +20,23 @@ living_street    10       9      10       11         12
 (``*_link`` classes drive at ``link_factor`` (0.8) of their parent class; unknown classes at
 ``default_kmh``.) The per-class column is the engine speed times ``vehicle_factors``; the
 optional ``emergency_factor`` multiplies every speed (1.0 = no lights-and-sirens gain).
+
+Posted speed limits: where an edge carries a *real* limit (``maxspeed_kmh``: the standard
+node-link MAX_SPD, the MOCT shapefile, an OSM ``maxspeed`` tag), the class speed is capped at
+``limit_factor`` (0.8) x the limit: a 30 km/h school-zone street of a wide class is not driven
+at the class speed; the average over a signalled link stays below its posted maximum. The
+GraphML file's imputed ``maxspeed`` is never read (its edges have no ``maxspeed_kmh``).
 Everything is configurable by building another `SpeedTable`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+
+import numpy as np
+import numpy.typing as npt
 
 from routing.errors import RoutingError
 
@@ -92,6 +101,7 @@ class SpeedTable:
     link_factor: float = 0.8
     default_kmh: float = 20.0
     emergency_factor: float = 1.0
+    limit_factor: float = 0.8
 
     def __post_init__(self) -> None:
         speeds = [*self.base_kmh.values(), self.default_kmh]
@@ -100,7 +110,12 @@ class SpeedTable:
         missing = [v for v in VEHICLE_CLASSES if v not in self.vehicle_factors]
         if missing:
             raise RoutingError(f"speed table: no vehicle factor for {', '.join(missing)}")
-        factors = [*self.vehicle_factors.values(), self.link_factor, self.emergency_factor]
+        factors = [
+            *self.vehicle_factors.values(),
+            self.link_factor,
+            self.emergency_factor,
+            self.limit_factor,
+        ]
         if any(not (0.0 < f <= 5.0) for f in factors):
             raise RoutingError(f"speed table: factors must be in (0, 5], got {factors}")
 
@@ -118,6 +133,22 @@ class SpeedTable:
     def metres_per_second(self, highway: str, vehicle: str) -> float:
         """Speed of ``vehicle`` on ``highway`` in m/s."""
         return self.kmh(highway, vehicle) / 3.6
+
+    def arc_metres_per_second(
+        self, highways: Sequence[str], maxspeed_kmh: npt.NDArray[np.float64], vehicle: str
+    ) -> npt.NDArray[np.float64]:
+        """Per arc speed (m/s): the class speed, capped at ``limit_factor`` x a posted limit.
+
+        ``maxspeed_kmh`` is NaN where an arc has no real posted limit (no cap there).
+        """
+        speed = {h: self.metres_per_second(h, vehicle) for h in set(highways)}
+        mps = np.fromiter((speed[h] for h in highways), dtype=np.float64, count=len(highways))
+        with np.errstate(invalid="ignore"):
+            cap = np.where(
+                maxspeed_kmh > 0, maxspeed_kmh * self.limit_factor * self.emergency_factor, np.nan
+            )
+        result: npt.NDArray[np.float64] = np.fmin(mps, cap / 3.6)
+        return result
 
     def max_metres_per_second(self, vehicle: str) -> float:
         """The fastest speed this table gives ``vehicle`` on any class (for search bounds)."""

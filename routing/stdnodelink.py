@@ -12,9 +12,9 @@ MultiDiGraph the GraphML reader gives (`routing.graphml`), so every routing quer
 - edge ``length`` (SHAPE_STLe, metres), ``highway`` (an OSM-style class derived from ROAD_RANK,
   lanes and the speed limit; connector roads become ``*_link``), ``lanes``, ``name``/``names``
   (ROAD_NAME decoded from its CP949 bytes), ``oneway`` (no link back), ``bridge`` / ``tunnel``
-  (ROAD_TYPE 001 bridge, 002 tunnel, 003 overpass, 004 underpass), ``maxspeed_kmh`` (MAX_SPD,
-  None when 0), ``max_height_m`` (REST_H cm -> m), ``max_weight_t`` (REST_W kg -> t),
-  ``link_id``, ``road_rank``, ``region``.
+  (ROAD_TYPE 001 bridge, 003 overpass; in this cut 004 tunnel and 002 underpass),
+  ``maxspeed_kmh`` (MAX_SPD, None when 0), ``max_height_m`` (REST_H cm -> m),
+  ``max_weight_t`` (REST_W kg -> t), ``link_id``, ``road_rank``, ``region``.
 
 Links carry no polyline: a link is drawn as the straight segment between its nodes. Links whose
 end node is not in the node file (the cut at the city border) are dropped and counted.
@@ -55,9 +55,13 @@ ROAD_RANK_NAMES: dict[str, str] = {
 ROAD_TYPE_FLAGS: dict[str, tuple[str | None, str | None]] = {  # code -> (bridge, tunnel)
     "000": (None, None),
     "001": ("yes", None),  # 교량
-    "002": (None, "yes"),  # 터널
+    # In this cut the two codes are the other way round from the MOCT_LINK specification
+    # (002 터널, 004 지하도로): 002 links are the 지하차도 (서빙고, 이태원, 왕십리 ...) and
+    # 004 links the mountain tunnels (사직터널, 남산2/3호터널, 구기터널 ...): checked against the
+    # node names at their portals.
+    "002": (None, "underpass"),  # 지하차도
     "003": ("viaduct", None),  # 고가도로
-    "004": (None, "underpass"),  # 지하도로
+    "004": (None, "yes"),  # 터널
 }
 NODE_COLUMNS = ("Id", "NODE_NAME", "NODE_TYPE", "STNL_REG", "latitude", "longitude")
 LINK_COLUMNS = (
@@ -141,6 +145,17 @@ def _optional_limit(value: float, scale: float) -> float | None:
     return value * scale if value > 0 else None
 
 
+# Below these a posted limit is a data-entry error, not a sign (no road for motor vehicles is
+# signed lower): the Seoul cut has 헌릉로 links with REST_H 45 (cm, a 4.5 m underpass) and REST_W
+# 320 (kg, next to the same road's 32,000). They are dropped and counted, not applied.
+MIN_HEIGHT_LIMIT_M = 1.5
+MIN_WEIGHT_LIMIT_T = 1.0
+
+
+def _plausible(value: float | None, floor: float) -> float | None:
+    return value if value is not None and value >= floor else None
+
+
 def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -188,18 +203,25 @@ def read_nodelink_csv(directory: Path) -> nx.MultiDiGraph:
         if u not in graph or v not in graph:
             dropped += 1  # cut at the border of the extract
             continue
-        links.append((u, v, _link_attrs(row, where)))
-    pairs = {(u, v) for u, v, _ in links}
-    for u, v, attrs in links:
-        attrs["oneway"] = (v, u) not in pairs
-        graph.add_edge(u, v, **attrs)
-    if graph.number_of_edges() == 0:
-        raise GraphLoadError(f"{files.links}: no link joins two known nodes")
+        links.append((u, v, link_attrs(row, where)))
+    add_links(graph, links, where=str(files.links))
     graph.graph["links_dropped_outside"] = dropped
     return graph
 
 
-def _link_attrs(row: dict[str, str], where: str) -> dict[str, Any]:
+def add_links(
+    graph: nx.MultiDiGraph, links: list[tuple[int, int, dict[str, Any]]], *, where: str
+) -> None:
+    """Add directed links; a link is ``oneway`` when no link runs back between its nodes."""
+    pairs = {(u, v) for u, v, _ in links}
+    for u, v, attrs in links:
+        attrs["oneway"] = (v, u) not in pairs
+        graph.add_edge(u, v, **attrs)
+    if not links:
+        raise GraphLoadError(f"{where}: no link joins two known nodes")
+
+
+def link_attrs(row: dict[str, str], where: str) -> dict[str, Any]:
     length = _float(row, "SHAPE_STLe", where)
     if not (length >= 0.0 and length != float("inf")):
         raise GraphLoadError(f"{where}: bad link length {length}")
@@ -222,9 +244,13 @@ def _link_attrs(row: dict[str, str], where: str) -> dict[str, Any]:
         "bridge": bridge,
         "tunnel": tunnel,
         "maxspeed_kmh": max_kmh,
-        "max_height_m": _optional_limit(_float(row, "REST_H", where) if row["REST_H"] else 0, 0.01),
-        "max_weight_t": _optional_limit(
-            _float(row, "REST_W", where) if row["REST_W"] else 0, 0.001
+        "max_height_m": _plausible(
+            _optional_limit(_float(row, "REST_H", where) if row["REST_H"] else 0, 0.01),
+            MIN_HEIGHT_LIMIT_M,
+        ),
+        "max_weight_t": _plausible(
+            _optional_limit(_float(row, "REST_W", where) if row["REST_W"] else 0, 0.001),
+            MIN_WEIGHT_LIMIT_T,
         ),
         "link_id": int(row["LINK_ID"]) if row["LINK_ID"].strip().isdigit() else None,
         "road_rank": rank or None,

@@ -76,7 +76,10 @@ def _unit(row: dict[str, str], path: Path, line: int) -> UnitPosition:
 
 
 def load_fire_units(
-    path: Path | None = None, *, inside: RoadNetwork | None = None, approach_m: float = 0.0
+    path: Path | None = None,
+    *,
+    inside: RoadNetwork | None = None,
+    approach_m: float | None = 0.0,
 ) -> list[UnitPosition]:
     """Fire units from ``path`` (default: the shipped Seoul table).
 
@@ -85,11 +88,15 @@ def load_fire_units(
     ``approach_m`` > 0 as well, also keep the units off the graph within ``approach_m`` of its
     roads: they reach it by an estimated approach leg (routing.approach), so they are the real
     first-due and mutual-aid units of incidents near the graph's edge. ``approach_m`` may not
-    exceed the network's own approach radius (``net.approach_rules.approach_m``).
+    exceed the network's own approach radius (``net.approach_rules.approach_m``); None means
+    that radius: on the Seoul standard node-link network (approach radius 6.5 km, see
+    routing.loading.approach_rules_for) every one of the 177 Seoul units, 강동구's included.
     """
     units = read_units(Path(path) if path is not None else default_units_path())
     if inside is None:
         return units
+    if approach_m is None:
+        approach_m = inside.approach_rules.approach_m
     if not 0.0 <= approach_m <= inside.approach_rules.approach_m:
         raise RoutingError(
             f"approach_m must be in [0, {inside.approach_rules.approach_m:,.0f}] (the network's "
@@ -99,10 +106,7 @@ def load_fire_units(
     xs, ys = index.to_metres.transform(
         np.array([u.lon for u in units]), np.array([u.lat for u in units])
     )
-    nodes = [inside.graph.nodes[int(n)] for n in inside.compiled.node_ids]
-    nx_, ny_ = index.to_metres.transform(
-        np.array([d["x"] for d in nodes]), np.array([d["y"] for d in nodes])
-    )
+    nx_, ny_ = index.to_metres.transform(inside.compiled.node_lon, inside.compiled.node_lat)
     hull = shapely.convex_hull(shapely.multipoints(np.column_stack([nx_, ny_])))
     inside_hull = shapely.contains_xy(hull, xs, ys)
     kept = []

@@ -101,12 +101,27 @@ def test_units_file_errors_name_row_and_field(tmp_path: Path) -> None:
 
 def test_route_cli_json() -> None:
     result = CliRunner().invoke(
-        cli, ["route", "--from", "37.5547,126.9707", "--to", "37.5759,126.9768", "--json"]
-    )
+        cli, ["route", "--from", "37.5547,126.9707", "--to", "37.5759,126.9768", "--json",
+              "--network", "central"],
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert 2000 <= data["distance_m"] <= 3500 and 0 < data["eta_s"] < 600
     assert data["geometry"]["type"] == "LineString" and "세종대로" in data["streets"]
+
+
+def test_route_cli_seoul_network_contract() -> None:
+    """The machine-readable contract: City Hall -> Gangnam station on the Seoul network."""
+    argv = ["route", "--network", "seoul", "--from", "37.5663,126.9779", "--to",
+            "37.4979,127.0276", "--vehicle", "ambulance", "--metric", "distance",
+            "--json"]  # fmt: skip
+    result = CliRunner().invoke(cli, argv)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert 9000 <= data["distance_m"] <= 10500  # 9.39 km node to node (team notes)
+    assert data["duration_s"] == data["eta_s"] and 600 < data["duration_s"] < 1800
+    assert data["road_names"][0] == "세종대로" and "한남대로" in data["road_names"]
+    assert data["road_names"] == data["streets"] and data["vehicle"] == "ambulance"
 
 
 def test_route_cli_alternative_and_text() -> None:
@@ -135,7 +150,8 @@ def test_coverage_cli_json() -> None:
                                       "1103102", "--holes", "--json"])  # fmt: skip
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert 0 < data["covered_share"] < 1 and data["units_available"] == 11
+    # The default (Seoul) network serves all 177 units, 강동구's by approach legs.
+    assert 0 < data["covered_share"] < 1 and data["units_available"] == 176
     assert data["holes"]["type"] == "FeatureCollection"
     assert isinstance(data["move_up"], list)
 
@@ -143,7 +159,8 @@ def test_coverage_cli_json() -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["route", "--from", "37.40,126.97", "--to", "37.5759,126.9768"], "from the nearest road"),
+        (["route", "--from", "37.30,126.97", "--to", "37.5759,126.9768"], "from the nearest road"),
+        ([*ROUTE, "--network", "seoul", "--graph", "x.graphml"], "not both"),
         ([*ROUTE, "--graph", "/nonexistent.graphml"], "not found"),
         (["coverage", "--minutes", "0"], "minutes must be"),
     ],

@@ -27,7 +27,8 @@ def test_closing_a_units_road_moves_its_cached_anchor(
     segment = net.snap((unit.lat, unit.lon)).segment
     cid = net.close_edges(_segment_edges(net, unit), reason="collapse")
     during = _answers(net, central_units)
-    uncached = load_network(network="central")  # no cache: snaps every unit anew under the same closure
+    # no cache: snaps every unit anew under the same closure
+    uncached = load_network(network="central")
     uncached.close_edges(_segment_edges(uncached, unit), reason="collapse")
     assert net.snap((unit.lat, unit.lon)).segment != segment
     assert during == _answers(uncached, central_units)
