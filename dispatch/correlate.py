@@ -61,6 +61,11 @@ def decide(signal: Signal, candidates: Iterable[OpenIncident], catalog: Catalog)
     """Attach ``signal`` to the nearest compatible open incident in range, or open a new one."""
     rule = catalog[signal.type]
     best: tuple[float, datetime, OpenIncident, float, float] | None = None
+    # A position known only to within a wide circle (a carrier's cell fix) says little about
+    # which incident the caller means: never attach by distance when the circle is wider than
+    # the correlation radius (a wrong merge hides an emergency; a duplicate is merged by hand).
+    uncertainty = signal.payload.get("location_uncertainty_m") if signal.payload else None
+    vague: float | None = None
     for incident in candidates:  # the hot loop of correlation: cheapest tests first
         if incident.status not in ACTIVE:
             continue
@@ -75,9 +80,18 @@ def decide(signal: Signal, candidates: Iterable[OpenIncident], catalog: Catalog)
         dist = distance_m(signal.lat, signal.lon, incident.lat, incident.lon)
         if dist > radius:
             continue
+        if uncertainty is not None and uncertainty > radius:
+            vague = radius
+            continue
         if best is None or (dist, incident.created_at) < best[:2]:
             best = (dist, incident.created_at, incident, radius, gap)
     if best is None:
+        if vague is not None:
+            return Decision(
+                None,
+                f"opened the incident ({signal.kind} {signal.id}): location ±{uncertainty:.0f} m "
+                f"too uncertain to join one within {vague:.0f} m",
+            )
         return Decision(None, f"opened the incident ({signal.kind} {signal.id})")
     dist, _created, incident, radius, gap = best
     return Decision(

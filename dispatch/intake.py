@@ -182,6 +182,8 @@ def _link_values(signal: Signal, incident_id: str, reason: str) -> dict[str, Any
             "caller": signal.payload.get("caller"),
             "description": signal.description,
             "source": signal.source,
+            "location_uncertainty_m": signal.payload.get("location_uncertainty_m"),
+            "location_source": signal.payload.get("location_source"),
         }
     return common | {"kind": signal.kind, "at": signal.at}
 

@@ -76,6 +76,9 @@ class CallRow(Base):
     source: Mapped[str] = mapped_column(String(20))
     link_reason: Mapped[str] = mapped_column(String(300))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Caller location as the phone network gave it (AML, carrier): radius in metres, and source
+    location_uncertainty_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    location_source: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
     incident: Mapped[IncidentRow] = relationship(back_populates="calls")
 

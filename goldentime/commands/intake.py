@@ -31,6 +31,19 @@ def _default_url() -> str:
     help="What the caller reports.",
 )
 @click.option("--caller", default=None, help="Caller number or name.")
+@click.option(
+    "--uncertainty",
+    "uncertainty_m",
+    type=click.FloatRange(0, 50_000, min_open=True),
+    default=None,
+    help="Radius (m) of the circle the caller is in (AML, carrier location).",
+)
+@click.option(
+    "--location-source",
+    type=click.Choice(["aml", "network", "caller", "call_taker"]),
+    default=None,
+    help="Who gave the position.",
+)
 @click.option("--id", "call_id", default=None, help="Call id (default: a new one).")
 @click.option("--url", default=None, help="Console URL (default from settings).")
 @click.option(
@@ -53,6 +66,8 @@ def call(
     lon: float,
     incident_type: str,
     caller: str | None,
+    uncertainty_m: float | None,
+    location_source: str | None,
     call_id: str | None,
     url: str | None,
     wait: float,
@@ -73,6 +88,10 @@ def call(
     }
     if caller:
         body["caller"] = caller
+    if uncertainty_m is not None:
+        body["location_uncertainty_m"] = uncertainty_m
+    if location_source is not None:
+        body["location_source"] = location_source
     try:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         with httpx.Client(base_url=base, timeout=10.0, headers=headers) as client:
@@ -113,10 +132,16 @@ def call(
 @click.command()
 @click.option("--url", default=None, help="Console URL (default from settings).")
 @click.option("--speed", type=float, default=None, help="Scenario seconds per real second.")
-@click.option("--calls", type=click.IntRange(0, 100_000), default=None, help="Calls to replay.")
+@click.option(
+    "--calls",
+    type=click.IntRange(0, 100_000),
+    default=None,
+    help="Calls to replay (default: settings demo_calls; unset there: every 2021 late fire).",
+)
 @click.option("--no-crews", is_flag=True, help="Only replay calls; nobody dispatches.")
 def demo(url: str | None, speed: float | None, calls: int | None, no_crews: bool) -> None:
-    """Replay real 2021 central-Seoul fires as 119 calls; simulated dispatcher and crews act."""
+    """Replay the real 2021 late fires of all Seoul as 119 calls; simulated dispatcher and crews
+    act."""
     import threading
 
     from goldentime.demo import replay, run_id_now, scenario_for

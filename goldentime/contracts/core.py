@@ -108,8 +108,31 @@ class CallSource(StrEnum):
     SIMULATION = "simulation"
 
 
+class LocationSource(StrEnum):
+    """Who gave a call's position."""
+
+    AML = "aml"  # Advanced Mobile Location: the handset's GNSS/Wi-Fi fix sent by SMS/HTTPS
+    NETWORK = "network"  # the carrier's emergency location (cell / network positioning)
+    CALLER = "caller"  # what the caller said (an address or landmark, looked up)
+    CALL_TAKER = "call_taker"  # placed by the call-taker on the map or from the gazetteer
+
+
+MAX_LOCATION_UNCERTAINTY_M = 50_000.0
+
+
 class Call(Record):
-    """A 119 call as taken by a call-taker or a telephony adapter (topic ``calls``)."""
+    """A 119 call as taken by a call-taker or a telephony adapter (topic ``calls``).
+
+    ``location_uncertainty_m`` and ``location_source`` (optional, added compatibly: older
+    records simply lack them) say how sure the position is: the radius of the circle the
+    caller is in (about 95 %), as AML or a carrier's emergency location delivers it.
+    Version 2 added them; a version-1 record is read as a call without them.
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 2
+    schema_version: int = Field(
+        default=2, ge=1, le=2, description="Version of this contract (2: caller location fields)."
+    )
 
     received_at: AwareDatetime = Field(description="When the call was answered (event time).")
     lat: Latitude
@@ -120,6 +143,15 @@ class Call(Record):
     )
     description: str = Field(default="", max_length=2000, description="Call-taker's notes.")
     source: CallSource = Field(default=CallSource.API, description="Where the call came from.")
+    location_uncertainty_m: float | None = Field(
+        default=None,
+        gt=0.0,
+        le=MAX_LOCATION_UNCERTAINTY_M,
+        description="Radius (metres, ~95%) of the circle the caller is in; None: not given.",
+    )
+    location_source: LocationSource | None = Field(
+        default=None, description="Who gave the position (aml, network, caller, call_taker)."
+    )
 
     @property
     def event_time(self) -> datetime:
