@@ -7,21 +7,28 @@ repairs only the cells that change), and the share is sampled after each change,
 time-weighted mean over the day is exact for the event trace.
 
 Move-up (policy ``eta+moveup``): whenever a class's coverage is below its all-home baseline
-by more than ``trigger_drop`` (after a dispatch or a unit coming back),
-``CoverageModel.suggest_move_up`` proposes up to ``max_moves`` moves of idle units to the
-class's stations; moves gaining at least ``min_gain_share`` of the road length are ordered.
-A relocating unit counts as covering from its post as soon as it is ordered there (so one
-move does not trigger another while it drives); it may still be dispatched, from where it
-started, until it arrives. When no unit of a class is busy any more, displaced units go home
-(a move-back, not counted as a move-up).
+by more than ``trigger_drop`` (after a dispatch or a unit coming back), `simulation.moveup`
+proposes up to ``max_moves`` moves of idle units to the class's emptied stations, valuing
+each road segment by the calls a day expected on it (`demand_weights`); moves bringing more
+than ``min_gain_share`` of the area's calls a day newly within 5 minutes are ordered, at most
+one search per ``min_interval_s`` per class. A relocating unit counts as covering from its
+post as soon as it is ordered there (so one move does not trigger another while it drives);
+it may still be dispatched, from where it started, until it arrives. A displaced unit goes
+home (a move-back, not counted as a move-up) when the unit of the station it stands in comes
+back, or when no unit of its class is busy any more.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
+
 from routing import CoverageModel, UnitPosition
+from simulation.moveup import StationReach, plan_moves
 from simulation.world import World
 
 TRACKED_KINDS = ("ambulance", "engine")
@@ -118,20 +125,56 @@ class CoverageTracker:
         return points
 
 
+def demand_weights(world: World) -> npt.NDArray[np.float64]:
+    """Calls a day expected on each road segment (a gu's rate spread by road length).
+
+    Segments of gu placed by dong (off the network) get none; with no on-network gu at all,
+    every segment is weighed by its length.
+    """
+    index = world.network.index
+    weights = np.zeros(index.n_segments)
+    per_day = world.demand.per_day()
+    for gu, places in world.places.by_gu.items():
+        if places.segments.size:
+            lengths = index.seg_length[places.segments].astype(np.float64)
+            weights[places.segments] += sum(per_day[gu].values()) * lengths / lengths.sum()
+    if not weights.any():
+        return np.asarray(index.seg_length, dtype=np.float64)
+    return weights
+
+
 @dataclass
 class MoveUpPlanner:
-    """Decides move-ups and move-backs from the tracker's models."""
+    """Decides move-ups and move-backs from the tracker's models (`simulation.moveup`)."""
 
     world: World
     tracker: CoverageTracker
     max_moves: int = 2
     trigger_drop: float = 0.005
-    min_gain_share: float = 0.01
+    min_gain_share: float = 0.001  # of the area's calls a day newly within 5 min
+    min_interval_s: float = 60.0  # per class, between two move-up searches
+    _last: dict[str, float] = field(default_factory=dict)
+    _reach: dict[str, StationReach] = field(default_factory=dict)
+    _home_of: dict[str, str] = field(default_factory=dict)
+    _weights: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+
+    def __post_init__(self) -> None:
+        self._home_of = {v.unit_id: v.station_id for v in self.world.fleet}
+        self._weights = demand_weights(self.world)
+        for kind, model in self.tracker.models.items():
+            self._reach[kind] = StationReach(self.world.network, kind, model.minutes)
 
     def plan(
-        self, idle_displaced: dict[str, set[str]], busy_kinds: Iterable[str]
+        self, idle_displaced: dict[str, set[str]], busy_kinds: Iterable[str], *, now: float
     ) -> list[MoveOrder]:
-        """Orders for now. ``idle_displaced``: per class, idle units away from home."""
+        """Orders for now. ``idle_displaced``: per class, idle units away from home.
+
+        A displaced unit goes home when no unit of its class is busy any more, or when
+        another available unit of its class stands at its post again (the station's own
+        unit came back). Then, when the class's coverage is below its all-home value by more
+        than ``trigger_drop``, up to ``max_moves`` move-ups gaining > ``min_gain_share`` each, at
+        most once per ``min_interval_s`` of scenario time per class (``now``).
+        """
         busy = set(busy_kinds)
         orders: list[MoveOrder] = []
         for kind, model in self.tracker.models.items():
@@ -139,34 +182,58 @@ class MoveUpPlanner:
             if kind not in busy:
                 orders.extend(self._home(kind, displaced))
                 continue
+            going_home = self._doubled(model, displaced)
+            orders.extend(self._home(kind, going_home))
+            for order in orders:
+                if order.kind == kind:  # the model counts them home from the order on
+                    self.tracker.place(order.unit_id, kind, order.lat, order.lon)
             if model.covered_share >= self.tracker.baseline[kind] - self.trigger_drop:
                 continue
+            if now < self._last.get(kind, -math.inf) + self.min_interval_s:
+                continue
+            self._last[kind] = now
             stations = self.world.station_positions(kind)
-            for move in model.suggest_move_up(stations, max_moves=self.max_moves):
-                share = move.gain_m / model.total_length_m
-                if share < self.min_gain_share:
-                    continue
-                home = self._home_station(move.unit_id)
+            for move in plan_moves(
+                model,
+                stations,
+                self._reach[kind],
+                weights=self._weights,
+                max_moves=self.max_moves,
+                min_gain=self.min_gain_share * float(self._weights.sum()),
+            ):
+                home = self._home_of[move.unit_id]
                 orders.append(
                     MoveOrder(
                         move.unit_id,
                         kind,
-                        move.station_id,
-                        move.to_lat,
-                        move.to_lon,
-                        move_up=move.station_id != home,
-                        gain_share=share,
+                        move.station.unit_id,
+                        move.station.lat,
+                        move.station.lon,
+                        move_up=move.station.unit_id != home,
+                        gain_share=move.gain / float(self._weights.sum()),
                     )
                 )
         return orders
 
-    def _home_station(self, unit_id: str) -> str:
-        return next(v.station_id for v in self.world.fleet if v.unit_id == unit_id)
+    @staticmethod
+    def _doubled(model: CoverageModel, displaced: set[str]) -> set[str]:
+        """Displaced units whose post another available unit of the class stands at."""
+        if not displaced:
+            return set()
+        count: dict[tuple[float, float], int] = {}
+        for i in np.flatnonzero(model.available):
+            unit = model.units[int(i)]
+            count[(unit.lat, unit.lon)] = count.get((unit.lat, unit.lon), 0) + 1
+        return {
+            u.unit_id
+            for i in np.flatnonzero(model.available)
+            if (u := model.units[int(i)]).unit_id in displaced and count[(u.lat, u.lon)] > 1
+        }
 
     def _home(self, kind: str, displaced: set[str]) -> list[MoveOrder]:
         orders = []
         for unit_id in sorted(displaced):
-            home = self.world.stations[self._home_station(unit_id)]
+            home = self.world.stations[self._home_of[unit_id]]
             orders.append(
                 MoveOrder(
                     unit_id,

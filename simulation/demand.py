@@ -1,220 +1,224 @@
-"""Call demand of the simulated area, derived from the real Seoul statistics.
+"""Call demand of the simulated area, per gu, derived from the real Seoul statistics.
 
 Method (docs/simulation.md has the figures):
 
-- **Seoul rates** (``stats/stats_119_seoul.yaml``): 119 calls a day = the 2018-2020
-  average of calls a year / 365 (about 5,644). Dispatches a day: EMS = mean of the 2018-2020
-  ``ems_activities`` / 365, rescue = the 2018-2020 ``rescue_per_day``, fires = the 2021
-  Seoul total of ``incidents/fires_by_gu_2021_2022.csv`` / 365. The rest of the calls need no unit
-  (information, transfers, misdials, repeat callers).
-- **The area** is the convex hull of the road graph's nodes. Each gu's *area share* is
-  area(gu ∩ hull) / area(gu) (``boundaries/seoul_gu.geojson``, metric projection).
-- **EMS and rescue** scale with population: Seoul rate x sum(pop_gu x share_gu) / Seoul
-  population (``stats/population_by_gu_2023_08.csv``); within the area a gu is chosen by
-  pop_gu x share_gu. **Fires** scale per gu: Seoul fire rate x sum(fires_gu x share_gu) /
-  Seoul fires (2021 counts by gu).
-- **Time of day**: the hour-of-day histogram of the 905 real 2021 fires
-  (``incidents/late_fires_2021.csv``), smoothed over three hours (circular), is the profile of
-  every type: the statistics give no hourly EMS profile, and this is the only timestamped
-  real record shipped.
-- **Transport**: the share of EMS dispatches that carry a patient to hospital is
-  2018 H1 ``patients_transported`` / ``ems_dispatches`` (about 63 %).
+- **Seoul rates** (`simulation.statistics`): dispatches a day, EMS = mean of the 2018-2020
+  ``ems_activities`` / 365, rescue = the 2018-2020 ``rescue_per_day``, fires = the 2021 Seoul
+  total of ``fires_by_gu_2021_2022.csv`` / 365.
+- **Per gu**: EMS and rescue split by resident population (``population_by_gu_2023_08.csv``),
+  fires by the gu's own 2021 fire count: gu rate = Seoul rate x the gu's part x its share.
+- **Share of a gu inside the area**: when the network covers the city (its node hull holds at
+  least `CITY_WIDE_SHARE` of Seoul's area: the standard node-link network), every gu reached
+  by the network (at least half its area within the approach radius of the hull) counts
+  wholly: the uncovered rims are hills, river and airfield, not residents. Otherwise (the
+  central OSM graph) a gu counts by the share of its area inside the hull.
+- **On the network or not**: a gu whose road density inside the hull is below a quarter of the
+  median gu's has (almost) no roads in the network: 강동구 on the standard node-link cut. Its
+  calls are placed by administrative dong and reached by the approach-leg estimate
+  (routing.approach), so its figures are estimates (``on_network`` false in ``by_gu``).
+- **Time of day**: the hour-of-day histogram of the 905 real 2021 fires, smoothed over three
+  hours, is the profile of every type (the statistics give no hourly EMS profile).
+
+The generator only needs a `DemandModel`: expected incidents by (gu, type) in each scenario
+hour. `CityDemand` is the statistics' model; `Surge` multiplies any model in chosen gu, types
+and hours (a scenario builds on it).
 """
 
 from __future__ import annotations
 
-import csv
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import shapely
-import yaml
 from shapely.geometry import shape
 
 from goldentime.contracts import IncidentType
 from routing import RoadNetwork
-from simulation.errors import DemandDataError
+from simulation.errors import DemandDataError, SimulationError
+from simulation.statistics import (
+    HOURS,
+    SeoulRates,
+    hourly_profile,
+    read_fires_by_gu,
+    read_population,
+    read_seoul_rates,
+)
 
-HOURS = 24
 STAT_TYPES = (IncidentType.EMS, IncidentType.RESCUE, IncidentType.BUILDING_FIRE)
+CITY_WIDE_SHARE = 0.8  # the node hull holds this much of Seoul's area: a city-wide network
+REACHED_SHARE = 0.5  # city-wide: a gu this much within the approach radius counts wholly
+SPARSE_ROADS = 0.25  # road density below this x the median gu's: not on the network
+
+Rates = Mapping[tuple[str, IncidentType], float]
+
+
+class DemandModel(Protocol):
+    """What the call generator needs from a demand model."""
+
+    @property
+    def transport_share(self) -> float:
+        """Share of EMS calls whose patient is carried to hospital."""
+        ...
+
+    def expected(self, hour: int) -> Rates:
+        """Expected dispatched incidents by (gu, type) in scenario hour ``hour`` (0 = 00-01)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
-class SeoulRates:
-    """City-wide daily figures from the statistics."""
+class GuArea:
+    """One gu as the demand model sees it."""
 
-    calls_per_day: float
-    ems_per_day: float
-    rescue_per_day: float
-    fires_per_day: float
-    transport_share: float
+    name: str
     population: int
+    fires_per_year: int  # 2021
+    share: float  # of the gu's residents and fires inside the simulated area (0, 1]
+    on_network: bool  # False: places by dong, reached by approach legs (estimates)
 
 
 @dataclass(frozen=True)
-class AreaDemand:
-    """Expected demand of the simulated area and how to place and time it."""
+class CityDemand:
+    """The statistics' demand: Seoul rates split per gu, one hourly profile, a scale."""
 
     seoul: SeoulRates
-    gu_share: dict[str, float]  # area share of each gu inside the graph hull (> 0 only)
-    gu_population_in_area: dict[str, float]
-    gu_fires_in_area: dict[str, float]  # 2021 fires x area share
+    gus: dict[str, GuArea]
     hourly_profile: tuple[float, ...]  # 24 weights summing to 1
-    population_share: float  # population inside / Seoul population
-    fire_share: float  # fires inside / Seoul fires
+    city_wide: bool
+    scale: float = 1.0  # 1: the statistics' rates
+    _per_day: dict[str, dict[IncidentType, float]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        if len(self.hourly_profile) != HOURS or not np.isclose(sum(self.hourly_profile), 1.0):
+            raise SimulationError("hourly_profile must be 24 weights summing to 1")
+        if not self.scale > 0:
+            raise SimulationError(f"demand scale must be positive, got {self.scale}")
+        if not self.gus:
+            raise SimulationError("the simulated area holds no gu")
+        seoul, k = self.seoul, self.scale
+        for gu in self.gus.values():
+            people = gu.population / seoul.population * gu.share * k
+            self._per_day[gu.name] = {
+                IncidentType.EMS: seoul.ems_per_day * people,
+                IncidentType.RESCUE: seoul.rescue_per_day * people,
+                IncidentType.BUILDING_FIRE: seoul.fires_per_day
+                * gu.fires_per_year
+                / self._fires_total
+                * gu.share
+                * k,
+            }
+
+    @property
+    def _fires_total(self) -> float:
+        return self.seoul.fires_per_day * 365.0
+
+    @property
+    def transport_share(self) -> float:
+        return self.seoul.transport_share
+
+    @property
+    def population_share(self) -> float:
+        """Residents inside the area / Seoul's residents."""
+        inside = sum(g.population * g.share for g in self.gus.values())
+        return inside / self.seoul.population
+
+    @property
+    def fire_share(self) -> float:
+        """2021 fires inside the area / Seoul's 2021 fires."""
+        return sum(g.fires_per_year * g.share for g in self.gus.values()) / self._fires_total
 
     @property
     def calls_per_day(self) -> float:
-        """119 calls a day in the area (Seoul calls x population share)."""
-        return self.seoul.calls_per_day * self.population_share
+        """119 calls a day in the area (Seoul calls x population share x scale)."""
+        return self.seoul.calls_per_day * self.population_share * self.scale
 
-    def incidents_per_day(self, *, calls_per_day: float | None = None) -> dict[IncidentType, float]:
-        """Dispatched incidents a day by type; ``calls_per_day`` rescales all of them."""
-        scale = 1.0 if calls_per_day is None else calls_per_day / self.calls_per_day
+    def per_day(self) -> dict[str, dict[IncidentType, float]]:
+        """Dispatched incidents a day by gu and type."""
+        return {g: dict(rates) for g, rates in self._per_day.items()}
+
+    def incidents_per_day(self) -> dict[IncidentType, float]:
+        """Dispatched incidents a day by type, all gu together."""
+        return {t: sum(r[t] for r in self._per_day.values()) for t in STAT_TYPES}
+
+    def expected(self, hour: int) -> Rates:
+        weight = self.hourly_profile[hour % HOURS]
         return {
-            IncidentType.EMS: self.seoul.ems_per_day * self.population_share * scale,
-            IncidentType.RESCUE: self.seoul.rescue_per_day * self.population_share * scale,
-            IncidentType.BUILDING_FIRE: self.seoul.fires_per_day * self.fire_share * scale,
+            (gu, t): rate * weight
+            for gu, rates in self._per_day.items()
+            for t, rate in rates.items()
         }
+
+    def with_calls_per_day(self, calls_per_day: float) -> CityDemand:
+        """The same model rescaled to ``calls_per_day`` 119 calls a day in the area."""
+        if not calls_per_day > 0:
+            raise SimulationError(f"calls per day must be positive, got {calls_per_day}")
+        unscaled = self.seoul.calls_per_day * self.population_share
+        return replace(self, scale=calls_per_day / unscaled)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready summary of the method's figures."""
         return {
+            "city_wide": self.city_wide,
             "seoul_calls_per_day": round(self.seoul.calls_per_day, 1),
             "area_calls_per_day": round(self.calls_per_day, 1),
             "population_share_pct": round(100 * self.population_share, 3),
             "fire_share_pct": round(100 * self.fire_share, 3),
-            "gu_area_share_pct": {g: round(100 * s, 2) for g, s in self.gu_share.items()},
             "incidents_per_day": {
                 t.value: round(r, 2) for t, r in self.incidents_per_day().items()
             },
             "transport_share_pct": round(100 * self.seoul.transport_share, 1),
+            "gu": {
+                g.name: {
+                    "share_pct": round(100 * g.share, 2),
+                    "on_network": g.on_network,
+                    "incidents_per_day": round(sum(self._per_day[g.name].values()), 2),
+                }
+                for g in self.gus.values()
+            },
         }
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as err:
-        raise DemandDataError(f"cannot read statistics {path}: {err}") from err
-    if not isinstance(loaded, dict):
-        raise DemandDataError(f"{path}: expected a mapping at the top level")
-    return loaded
+@dataclass(frozen=True)
+class Surge:
+    """``base`` with its rates multiplied by ``factor`` in some gu, types and hours.
 
+    ``gus`` / ``types`` None: every one. ``hours``: [start, end) in scenario hours from
+    midnight (hour h counts when start <= h < end).
+    """
 
-def _entry(entries: list[dict[str, Any]], path: Path, **match: Any) -> dict[str, Any]:
-    for entry in entries:
-        if all(entry.get(k) == v for k, v in match.items()):
-            return entry
-    raise DemandDataError(f"{path}: seoul_119_calls has no entry with {match}")
+    base: DemandModel
+    factor: float
+    gus: frozenset[str] | None = None
+    types: frozenset[IncidentType] | None = None
+    hours: tuple[float, float] = (0.0, float("inf"))
 
+    def __post_init__(self) -> None:
+        if not self.factor >= 0:
+            raise SimulationError(f"surge factor must be >= 0, got {self.factor}")
+        if not self.hours[0] < self.hours[1]:
+            raise SimulationError(
+                f"surge hours must be [start, end) with start < end: {self.hours}"
+            )
 
-def _number(entry: dict[str, Any], field: str, path: Path) -> float:
-    try:
-        return float(entry[field])
-    except (KeyError, TypeError, ValueError) as err:
-        raise DemandDataError(
-            f"{path}: entry {entry.get('year') or entry.get('period')!r} "
-            f"needs a number in field {field!r}"
-        ) from err
+    @property
+    def transport_share(self) -> float:
+        return self.base.transport_share
 
-
-def _read_csv(path: Path, *, encoding: str = "utf-8-sig") -> list[list[str]]:
-    try:
-        with path.open(encoding=encoding, newline="") as handle:
-            return list(csv.reader(handle))
-    except (OSError, UnicodeDecodeError) as err:
-        raise DemandDataError(f"cannot read {path}: {err}") from err
-
-
-def read_population(path: Path) -> tuple[int, dict[str, int]]:
-    """(Seoul population, population by gu) from the KOSIS export."""
-    seoul: int | None = None
-    by_gu: dict[str, int] = {}
-    for line, row in enumerate(_read_csv(path), start=1):
-        if len(row) < 3 or row[1] != "계":
-            continue
-        try:
-            value = int(row[2])
-        except ValueError as err:
-            raise DemandDataError(
-                f"{path}, row {line}: population {row[2]!r} is not a number"
-            ) from err
-        if row[0] == "서울특별시":
-            seoul = value
-        else:
-            by_gu[row[0]] = value
-    if seoul is None or len(by_gu) != 25:
-        raise DemandDataError(f"{path}: expected a 서울특별시 row and 25 gu rows, got {len(by_gu)}")
-    return seoul, by_gu
-
-
-def read_fires_by_gu(path: Path) -> tuple[int, dict[str, int]]:
-    """(Seoul fires 2021, fires 2021 by gu)."""
-    rows = _read_csv(path)
-    if not rows or "2021_소계_발생" not in rows[0] or "자치구" not in rows[0]:
-        raise DemandDataError(f"{path}: missing columns 자치구 / 2021_소계_발생")
-    gu_col, count_col = rows[0].index("자치구"), rows[0].index("2021_소계_발생")
-    seoul: int | None = None
-    by_gu: dict[str, int] = {}
-    for line, row in enumerate(rows[1:], start=2):
-        try:
-            value = int(row[count_col])
-        except (IndexError, ValueError) as err:
-            raise DemandDataError(f"{path}, row {line}: bad 2021_소계_발생") from err
-        if row[gu_col] == "서울시":
-            seoul = value
-        else:
-            by_gu[row[gu_col]] = value
-    if seoul is None:
-        raise DemandDataError(f"{path}: no 서울시 total row")
-    return seoul, by_gu
-
-
-def read_seoul_rates(stats: Path, *, fires_per_year: int, population: int) -> SeoulRates:
-    """City-wide daily figures from ``stats_119_seoul.yaml``."""
-    data = _read_yaml(stats)
-    entries = data.get("seoul_119_calls")
-    if not isinstance(entries, list):
-        raise DemandDataError(f"{stats}: missing list seoul_119_calls")
-    average = _entry(entries, stats, period="2018-2020 avg")
-    years = [_entry(entries, stats, year=y) for y in (2018, 2019, 2020)]
-    ems = sum(_number(e, "ems_activities", stats) for e in years) / len(years) / 365.0
-    half = _entry(entries, stats, period="2018 H1")
-    transport = _number(half, "patients_transported", stats) / _number(
-        half, "ems_dispatches", stats
-    )
-    return SeoulRates(
-        calls_per_day=_number(average, "calls_per_year", stats) / 365.0,
-        ems_per_day=ems,
-        rescue_per_day=_number(average, "rescue_per_day", stats),
-        fires_per_day=fires_per_year / 365.0,
-        transport_share=transport,
-        population=population,
-    )
-
-
-def hourly_profile(fires_csv: Path) -> tuple[float, ...]:
-    """Share of calls in each hour of the day, from the real fire timestamps (smoothed)."""
-    counts = np.zeros(HOURS)
-    rows = _read_csv(fires_csv, encoding="utf-8")
-    if not rows or "화재발생일시" not in rows[0]:
-        raise DemandDataError(f"{fires_csv}: missing column 화재발생일시")
-    col = rows[0].index("화재발생일시")
-    for line, row in enumerate(rows[1:], start=2):
-        try:
-            counts[int(row[col][11:13])] += 1
-        except (IndexError, ValueError) as err:
-            raise DemandDataError(
-                f"{fires_csv}, row {line}: bad 화재발생일시 {row[col : col + 1]}"
-            ) from err
-    if counts.sum() == 0:
-        raise DemandDataError(f"{fires_csv}: no fires")
-    smooth = (np.roll(counts, 1) + counts + np.roll(counts, -1)) / 3.0
-    return tuple(float(x) for x in smooth / smooth.sum())
+    def expected(self, hour: int) -> Rates:
+        rates = self.base.expected(hour)
+        if not self.hours[0] <= hour < self.hours[1]:
+            return rates
+        return {
+            (gu, t): rate * self.factor
+            if (self.gus is None or gu in self.gus) and (self.types is None or t in self.types)
+            else rate
+            for (gu, t), rate in rates.items()
+        }
 
 
 def area_hull(network: RoadNetwork) -> shapely.Geometry:
@@ -227,19 +231,39 @@ def area_hull(network: RoadNetwork) -> shapely.Geometry:
     return shapely.convex_hull(shapely.multipoints(np.column_stack([xs, ys])))
 
 
-def gu_polygons(path: Path, network: RoadNetwork) -> dict[str, shapely.Geometry]:
-    """Gu name -> polygon in the network's metric projection."""
+def read_polygons(path: Path, name_field: str) -> list[tuple[str, shapely.Geometry]]:
+    """(name, lon/lat polygon) of every feature of a boundary GeoJSON file."""
     try:
         features = json.loads(path.read_text(encoding="utf-8"))["features"]
-        polygons = {f["properties"]["SIG_KOR_NM"]: shape(f["geometry"]) for f in features}
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise DemandDataError(f"cannot read gu boundaries {path}: {err}") from err
+        return [(str(f["properties"][name_field]), shape(f["geometry"])) for f in features]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        raise DemandDataError(f"cannot read boundaries {path}: {err}") from err
+
+
+def gu_polygons(path: Path, network: RoadNetwork) -> dict[str, shapely.Geometry]:
+    """Gu name -> polygon in the network's metric projection."""
     project = network.index._project
-    return {name: shapely.transform(poly, project) for name, poly in polygons.items()}
+    return {
+        name: shapely.transform(poly, project) for name, poly in read_polygons(path, "SIG_KOR_NM")
+    }
 
 
-def area_demand(seoul_data_dir: Path, network: RoadNetwork) -> AreaDemand:
-    """The demand of the road graph's area from the shipped statistics."""
+def road_length_by_gu(
+    network: RoadNetwork, polygons: Mapping[str, shapely.Geometry]
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Gu -> (segment indices, their lengths in metres) of the road segments inside it."""
+    index = network.index
+    mids = shapely.line_interpolate_point(index.metric, 0.5, normalized=True)
+    xs, ys = shapely.get_x(mids), shapely.get_y(mids)
+    found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for gu, poly in polygons.items():
+        segs = np.flatnonzero(shapely.contains_xy(poly, xs, ys))
+        found[gu] = (segs, index.seg_length[segs].astype(float))
+    return found
+
+
+def city_demand(seoul_data_dir: Path, network: RoadNetwork) -> CityDemand:
+    """The demand of the network's area from the shipped statistics (see the module doc)."""
     population, pop_by_gu = read_population(
         seoul_data_dir / "stats" / "population_by_gu_2023_08.csv"
     )
@@ -251,25 +275,32 @@ def area_demand(seoul_data_dir: Path, network: RoadNetwork) -> AreaDemand:
         fires_per_year=fires,
         population=population,
     )
-    hull = area_hull(network)
-    shares: dict[str, float] = {}
-    for name, poly in gu_polygons(
-        seoul_data_dir / "boundaries" / "seoul_gu.geojson", network
-    ).items():
-        share = float(shapely.area(shapely.intersection(poly, hull)) / shapely.area(poly))
-        if share > 1e-4:
-            shares[name] = share
-    missing = set(shares) - set(pop_by_gu) | set(shares) - set(fires_by_gu)
+    polygons = gu_polygons(seoul_data_dir / "boundaries" / "seoul_gu.geojson", network)
+    missing = set(polygons) - set(pop_by_gu) | set(polygons) - set(fires_by_gu)
     if missing:
         raise DemandDataError(f"gu {sorted(missing)} has no population or fire count")
-    pop_in = {g: pop_by_gu[g] * s for g, s in shares.items()}
-    fires_in = {g: fires_by_gu[g] * s for g, s in shares.items()}
-    return AreaDemand(
+    hull = area_hull(network)
+    reach = shapely.buffer(hull, network.approach_rules.approach_m)
+    area = {g: float(shapely.area(p)) for g, p in polygons.items()}
+    in_hull = {g: float(shapely.area(shapely.intersection(p, hull))) for g, p in polygons.items()}
+    city_wide = bool(sum(in_hull.values()) >= CITY_WIDE_SHARE * sum(area.values()))
+    roads = road_length_by_gu(network, polygons)
+    density = {g: roads[g][1].sum() / in_hull[g] for g in polygons if in_hull[g] > 0}
+    dense = [d for d in density.values() if d > 0]
+    median = float(np.median(dense)) if dense else 0.0
+    gus: dict[str, GuArea] = {}
+    for name in sorted(polygons):
+        on_network = bool(density.get(name, 0.0) >= SPARSE_ROADS * median > 0)
+        if city_wide:
+            reached = float(shapely.area(shapely.intersection(polygons[name], reach)))
+            share = 1.0 if reached >= REACHED_SHARE * area[name] else reached / area[name]
+        else:
+            share = in_hull[name] / area[name] if on_network else 0.0
+        if share > 1e-4:
+            gus[name] = GuArea(name, pop_by_gu[name], fires_by_gu[name], share, on_network)
+    return CityDemand(
         seoul=seoul,
-        gu_share=shares,
-        gu_population_in_area=pop_in,
-        gu_fires_in_area=fires_in,
+        gus=gus,
         hourly_profile=hourly_profile(seoul_data_dir / "incidents" / "late_fires_2021.csv"),
-        population_share=sum(pop_in.values()) / population,
-        fire_share=sum(fires_in.values()) / fires,
+        city_wide=city_wide,
     )

@@ -150,6 +150,8 @@ class Simulation:
             move_backs=self.move_backs,
             coverage=self.tracker.time_weighted(self.horizon_s),
             unserved=len(self.waiting),
+            unserved_gu=[c.gu for c in self.waiting],
+            off_network_gu={g for g, a in self.world.demand.gus.items() if not a.on_network},
         )
 
     def _report(self, t: float) -> None:
@@ -212,6 +214,8 @@ class Simulation:
                 on_scene_s=arrive - call.at_s,
                 units_sent=len(chosen),
                 queued_s=max(0.0, t - call.at_s - call.processing_s),
+                gu=call.gu,
+                estimated=not self.world.on_network((call.lat, call.lon)),
             )
         )
         self.tracker.sample(t)
@@ -273,7 +277,7 @@ class Simulation:
                 busy_kinds.add(unit.vehicle.kind)
             elif unit.displaced:
                 displaced.setdefault(unit.vehicle.kind, set()).add(unit.vehicle.unit_id)
-        for order in self.planner.plan(displaced, busy_kinds):
+        for order in self.planner.plan(displaced, busy_kinds, now=t):
             unit = self.units[order.unit_id]
             if unit.busy:
                 continue

@@ -19,13 +19,14 @@ from typing import Protocol
 from dispatch.cells import distance_m
 from dispatch.recommend import AvailableUnit, recommend
 from goldentime.contracts import Incident, IncidentStatus
-from routing import UnitPosition
+from routing import RoutingError, UnitPosition
 from simulation.calls import SimCall
 from simulation.errors import SimulationError
 from simulation.world import World
 
 POLICIES = ("nearest", "eta", "eta+moveup")
 ETA_CUTOFF_S = 1800.0
+TRAVEL_CANDIDATES = 6  # per kind, nearest by straight line, timed one by one
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +93,8 @@ class EtaPolicy:
             hospitals=(),  # the hospital is chosen alike for every policy (World.hospital_for)
             now=now,
         )
-        return [Assignment(u.unit_id, float(u.eta_s)) for u in rec.units if u.eta_s is not None]
+        chosen = [Assignment(u.unit_id, float(u.eta_s)) for u in rec.units if u.eta_s is not None]
+        return chosen or fastest_by_travel(self.world, call, idle)
 
 
 class NearestStationPolicy:
@@ -118,14 +120,42 @@ class NearestStationPolicy:
             chosen.extend(of_kind[:count])
         if not chosen:
             return []
+        place = (call.lat, call.lon)
         positions = [UnitPosition(u.unit_id, u.lat, u.lon, vehicle=u.kind) for u in chosen]
-        etas = self.world.network.etas(
-            (call.lat, call.lon), positions, cutoff_s=ETA_CUTOFF_S, top_n_routes=0
-        )
+        try:
+            etas = self.world.network.etas(place, positions, cutoff_s=ETA_CUTOFF_S, top_n_routes=0)
+        except RoutingError:  # off the network, or every road near is closed to a class
+            etas = []
         by_id = {e.unit_id: e.eta_s for e in etas}
         return [
-            Assignment(u.unit_id, float(t)) for u in chosen if (t := by_id[u.unit_id]) is not None
+            Assignment(u.unit_id, _travel(self.world, u, place, by_id.get(u.unit_id)))
+            for u in chosen
         ]
+
+
+def _travel(world: World, unit: IdleUnit, place: tuple[float, float], eta: float | None) -> float:
+    """``eta`` when routing gave one, else the world's travel time (approach leg, crow-flight)."""
+    if eta is not None:
+        return float(eta)
+    return world.travel_s((unit.lat, unit.lon), place, vehicle=unit.kind)
+
+
+def fastest_by_travel(world: World, call: SimCall, idle: Sequence[IdleUnit]) -> list[Assignment]:
+    """The run card when routing ranks no unit for the place (off the network, or closed).
+
+    Per kind, the `TRAVEL_CANDIDATES` idle units nearest by straight line are timed with
+    `World.travel_s` and the fastest are sent.
+    """
+    place = (call.lat, call.lon)
+    chosen: list[Assignment] = []
+    for kind, count in world.catalog[call.type].run_card.items():
+        near = sorted(
+            (u for u in idle if u.kind == kind),
+            key=lambda u: (distance_m(call.lat, call.lon, u.lat, u.lon), u.unit_id),
+        )[:TRAVEL_CANDIDATES]
+        timed = sorted((_travel(world, u, place, None), u.unit_id) for u in near)
+        chosen.extend(Assignment(unit_id, t) for t, unit_id in timed[:count])
+    return chosen
 
 
 def make_policy(name: str, world: World) -> Policy:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,6 +11,7 @@ import numpy as np
 
 TRAVEL_BUDGET_S = 300.0  # 5 min driving
 GOLDEN_TIME_S = 420.0  # 7 min from the call to the first unit on scene
+FIRE_TYPE = "building_fire"  # the type Seoul's published 7-minute figures are about
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +28,8 @@ class Outcome:
     on_scene_s: float  # call -> first unit on scene
     units_sent: int
     queued_s: float = 0.0  # dispatched this long after processing (no free unit / system lag)
+    gu: str = ""  # where the call was
+    estimated: bool = False  # the place is off the road network: approach-leg estimate
 
 
 def _pct(flags: list[bool]) -> float:
@@ -37,6 +42,34 @@ def _stat(values: list[float], q: float | None = None) -> float | None:
     return round(float(np.percentile(values, q) if q is not None else np.mean(values)), 1)
 
 
+def by_gu(
+    outcomes: list[Outcome],
+    *,
+    unserved_gu: Sequence[str] = (),
+    off_network_gu: AbstractSet[str] = frozenset(),
+) -> dict[str, dict[str, Any]]:
+    """Per gu (sorted by name): compliance and response times; unserved calls miss both."""
+    groups: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        groups.setdefault(o.gu, []).append(o)
+    for gu in unserved_gu:
+        groups.setdefault(gu, [])
+    out: dict[str, dict[str, Any]] = {}
+    for gu in sorted(groups):
+        mine, missed = groups[gu], [False] * list(unserved_gu).count(gu)
+        response = [o.on_scene_s for o in mine]
+        out[gu] = {
+            "incidents": len(mine) + len(missed),
+            "on_scene_within_7min_pct": _pct([r <= GOLDEN_TIME_S for r in response] + missed),
+            "travel_within_5min_pct": _pct([o.travel_s <= TRAVEL_BUDGET_S for o in mine] + missed),
+            "mean_response_s": _stat(response),
+            "p90_response_s": _stat(response, 90),
+            "fires": sum(1 for o in mine if o.type == FIRE_TYPE),
+            "on_network": gu not in off_network_gu,
+        }
+    return out
+
+
 def summarise(
     outcomes: list[Outcome],
     *,
@@ -44,6 +77,8 @@ def summarise(
     move_backs: int,
     coverage: dict[str, dict[str, float]],
     unserved: int = 0,
+    unserved_gu: Sequence[str] = (),
+    off_network_gu: AbstractSet[str] = frozenset(),
 ) -> dict[str, Any]:
     """The figures of one policy; ``unserved`` calls count as missing both budgets."""
     n = len(outcomes) + unserved
@@ -73,4 +108,9 @@ def summarise(
         "move_backs": move_backs,
         "coverage": coverage,
         "by_type": by_type,
+        "fires_on_scene_within_7min_pct": by_type.get(FIRE_TYPE, {}).get(
+            "on_scene_within_7min_pct"
+        ),
+        "estimated_incidents": sum(1 for o in outcomes if o.estimated),
+        "by_gu": by_gu(outcomes, unserved_gu=unserved_gu, off_network_gu=off_network_gu),
     }

@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from simulation.calls import SimCall, generate_calls
-from simulation.engine import Progress, Simulation
+from simulation.demand import DemandModel
+from simulation.engine import Progress
 from simulation.errors import SimulationError
-from simulation.policies import make_policy, parse_policies
+from simulation.parallel import run_policies, run_policy
+from simulation.policies import parse_policies
 from simulation.results import Outcome
+from simulation.statistics import PublishedFigure
 from simulation.world import World
+
+
+def demand_for(
+    world: World, *, demand: DemandModel | None = None, calls_per_day: float | None = None
+) -> DemandModel:
+    """The demand model of a run: ``demand``, else the world's rescaled to ``calls_per_day``."""
+    if demand is not None:
+        if calls_per_day is not None:
+            raise SimulationError("give either a demand model or calls per day, not both")
+        return demand
+    if calls_per_day is None:
+        return world.demand
+    return world.demand.with_calls_per_day(calls_per_day)
 
 
 def calls_fingerprint(calls: Sequence[SimCall]) -> str:
@@ -38,6 +53,8 @@ class SimulationReport:
     series: dict[str, list[dict[str, float]]] = field(default_factory=dict)
     outcomes: dict[str, list[Outcome]] = field(default_factory=dict)
     wall_s: dict[str, float] = field(default_factory=dict)
+    network: str = ""  # the road network's source
+    published: list[PublishedFigure] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """``{policy: figures}`` with the shared call fingerprint inside each policy."""
@@ -49,6 +66,10 @@ class SimulationReport:
                 "seed": self.seed,
                 "hours": self.hours,
                 "wall_s": round(self.wall_s[name], 2),
+                "network": self.network,
+                "seoul_published_fire_within_7min_pct": {
+                    p.period: p.within_7min_pct for p in self.published
+                },
             }
             for name, figures in self.results.items()
         }
@@ -61,16 +82,25 @@ def simulate(
     seed: int,
     policies: Sequence[str] = (),
     calls_per_day: float | None = None,
+    demand: DemandModel | None = None,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> SimulationReport:
-    """Generate the calls once and replay them under each policy (discrete-event)."""
+    """Generate the calls once and replay them under each policy (discrete-event).
+
+    ``demand``: the demand model (default: the statistics', ``world.demand``, rescaled to
+    ``calls_per_day`` 119 calls a day when given); a scenario passes its own (`Surge`).
+    ``workers`` > 1: the policies run in that many forked processes (`simulation.parallel`),
+    with the same figures.
+    """
+    if workers < 1:
+        raise SimulationError(f"workers must be >= 1, got {workers}")
     names = parse_policies(policies)
     calls = generate_calls(
-        world.demand,
+        demand_for(world, demand=demand, calls_per_day=calls_per_day),
         world.places,
         hours=hours,
         seed=seed,
-        calls_per_day=calls_per_day,
         service=world.service,
     )
     if progress is not None:
@@ -78,24 +108,19 @@ def simulate(
             f"{len(calls)} dispatched calls over {hours:g} h (seed {seed}); "
             f"policies: {', '.join(names)}"
         )
-    report = SimulationReport(hours=hours, seed=seed, calls=calls)
+    report = SimulationReport(
+        hours=hours, seed=seed, calls=calls, network=world.network_name, published=world.published
+    )
+    if workers > 1 and len(names) > 1:
+        runs = run_policies(world, calls, names, hours=hours, workers=workers, progress=progress)
+    else:
+        runs = {
+            name: run_policy(world, calls, name, hours=hours, progress=progress) for name in names
+        }
     for name in names:
-        started = time.perf_counter()
-        sim = Simulation(
-            world,
-            calls,
-            make_policy(name, world),
-            hours=hours,
-            move_up=name == "eta+moveup",
-            progress=progress,
-            label=name,
-        )
-        report.results[name] = sim.run()
-        report.series[name] = sim.tracker.series(sim.horizon_s)
-        report.outcomes[name] = sim.outcomes
-        report.wall_s[name] = time.perf_counter() - started
-        if report.results[name]["incidents"] != len(calls):
-            raise SimulationError(
-                f"{name}: {report.results[name]['incidents']} outcomes for {len(calls)} calls"
-            )
+        figures, series, outcomes, wall = runs[name]
+        if figures["incidents"] != len(calls):
+            raise SimulationError(f"{name}: {figures['incidents']} outcomes for {len(calls)} calls")
+        report.results[name], report.series[name] = figures, series
+        report.outcomes[name], report.wall_s[name] = outcomes, wall
     return report

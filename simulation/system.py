@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -36,7 +36,7 @@ from simulation.calls import SimCall, generate_calls
 from simulation.engine import START, Progress, Simulation
 from simulation.errors import SimulationError
 from simulation.policies import Assignment, IdleUnit, NearestStationPolicy, parse_policies
-from simulation.run import SimulationReport
+from simulation.run import SimulationReport, demand_for
 from simulation.world import World
 
 DISPATCHER = {"X-Goldentime-User": "sim-dispatcher"}
@@ -242,24 +242,36 @@ def simulate_through_system(
     calls_per_day: float | None = None,
     progress: Progress | None = None,
     data_dir: Path | None = None,
+    settings_overrides: Mapping[str, Any] | None = None,
 ) -> SimulationReport:
-    """Replay the seeded calls through a fresh `LocalSystem` per policy at ``speed``."""
+    """Replay the seeded calls through a fresh `LocalSystem` per policy at ``speed``.
+
+    ``settings_overrides``: settings of the system beyond its own (e.g. the road ``network``
+    the world was loaded on, so the system routes on the same roads).
+    """
     if not speed > 0:
         raise SimulationError(f"speed must be positive, got {speed}")
     names = parse_policies(policies)
     calls = generate_calls(
-        world.demand,
+        demand_for(world, calls_per_day=calls_per_day),
         world.places,
         hours=hours,
         seed=seed,
-        calls_per_day=calls_per_day,
         service=world.service,
     )
-    report = SimulationReport(hours=hours, seed=seed, calls=calls)
+    report = SimulationReport(
+        hours=hours, seed=seed, calls=calls, network=world.network_name, published=world.published
+    )
     for name in names:
         with tempfile.TemporaryDirectory(prefix="goldentime-sim-", dir=data_dir) as tmp:
             settings = load_settings(
-                data_dir=Path(tmp), console_port=0, auth="demo", log_level="warning"
+                **{
+                    **(settings_overrides or {}),
+                    "data_dir": Path(tmp),
+                    "console_port": 0,
+                    "auth": "demo",
+                    "log_level": "warning",
+                }
             )
             lines: list[str] = []
             started = time.perf_counter()

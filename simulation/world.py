@@ -1,10 +1,10 @@
-"""Everything a simulation reads once: road graph, fleet, stations, hospitals, rules, demand.
+"""Everything a simulation reads once: road network, fleet, stations, hospitals, rules, demand.
 
-The road network is dispatch's own (`dispatch.context.road_network`: the central graph with
-firemap's vehicle restrictions), the fleet is dispatch's own (`dispatch.context.fleet_for`: the
-stations inside the graph and the real stations within 3 km of its roads, which reach it by an
-estimated approach leg, routing.approach), so the simulation drives the same vehicles over
-the same roads as the running system.
+The road network is dispatch's own (`dispatch.context.road_network`: the configured network,
+Seoul-wide by default, with firemap's vehicle restrictions), the fleet is dispatch's own
+(`dispatch.context.fleet_for`: every station the network's incidents can be answered from;
+stations off the roads reach them by an estimated approach leg, routing.approach), so the
+simulation drives the same vehicles over the same roads as the running system.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from dispatch.hospitals import Hospital, load_hospitals
 from goldentime.settings import Settings
 from routing import RoadNetwork, RoutingError, UnitPosition
 from simulation.calls import PlaceSampler, place_sampler
-from simulation.demand import AreaDemand, area_demand
+from simulation.demand import CityDemand, city_demand
 from simulation.errors import SimulationError
 from simulation.service import ServiceTimes
+from simulation.statistics import PublishedFigure, published_fire_arrival
 
 Point = tuple[float, float]
 
@@ -38,29 +39,43 @@ class Station:
 
 @dataclass
 class World:
-    """Read-only inputs shared by every policy of one run (plus a travel-time cache)."""
+    """Read-only inputs shared by every policy of one run (plus travel-time caches)."""
 
     network: RoadNetwork
     catalog: Catalog
     fleet: list[Vehicle]
     stations: dict[str, Station]
     hospitals: list[Hospital]
-    demand: AreaDemand
+    demand: CityDemand
     places: PlaceSampler
     service: ServiceTimes
+    published: list[PublishedFigure] = field(default_factory=list)
+    network_name: str = ""
     _travel: dict[tuple[Point, Point, str], float] = field(default_factory=dict, repr=False)
     _hospital: dict[Point, tuple[Hospital, float]] = field(default_factory=dict, repr=False)
+    _on_network: dict[Point, bool] = field(default_factory=dict, repr=False)
 
     def travel_s(self, origin: Point, destination: Point, *, vehicle: str) -> float:
         """Driving time by road (routing, approach legs off the graph); crow-flight beyond it."""
         key = (origin, destination, vehicle)
         found = self._travel.get(key)
         if found is None:
+            eta = self.network.etas_from(origin, [destination], vehicle=vehicle)[0]
+            if eta is None:
+                eta = distance_m(*origin, *destination) / self.service.fallback_speed_mps
+            found = self._travel[key] = eta
+        return found
+
+    def on_network(self, place: Point) -> bool:
+        """True when ``place`` snaps to a road of the network (else: approach legs, estimates)."""
+        found = self._on_network.get(place)
+        if found is None:
             try:
-                found = self.network.route(origin, destination, vehicle=vehicle).eta_s
+                self.network.snap(place, vehicle="ambulance")
+                found = True
             except RoutingError:
-                found = distance_m(*origin, *destination) / self.service.fallback_speed_mps
-            self._travel[key] = found
+                found = False
+            self._on_network[place] = found
         return found
 
     def hospital_for(self, place: Point) -> tuple[Hospital, float]:
@@ -83,12 +98,23 @@ class World:
         ]
 
 
-def load_world(settings: Settings, *, service: ServiceTimes | None = None) -> World:
-    """Load the central area's inputs from ``settings.seoul_data_dir``."""
+def load_world(
+    settings: Settings,
+    *,
+    network: RoadNetwork | None = None,
+    service: ServiceTimes | None = None,
+) -> World:
+    """Load the simulated area's inputs from ``settings.seoul_data_dir``.
+
+    ``network``: the road network to simulate on (default: dispatch's, from the settings).
+    """
     data: Path = settings.seoul_data_dir
-    network = road_network(settings)
+    if network is None:
+        network = road_network(settings)
     units_csv = data / "units" / "fire_units.csv"
     fleet = fleet_for(network, units_csv)
+    if not fleet:
+        raise SimulationError(f"no station of {units_csv} reaches the road network")
     stations: dict[str, Station] = {}
     for vehicle in fleet:
         old = stations.get(vehicle.station_id)
@@ -96,7 +122,7 @@ def load_world(settings: Settings, *, service: ServiceTimes | None = None) -> Wo
         stations[vehicle.station_id] = Station(
             vehicle.station_id, vehicle.station_name, vehicle.lat, vehicle.lon, kinds
         )
-    demand = area_demand(data, network)
+    demand = city_demand(data, network)
     return World(
         network=network,
         catalog=load_catalog(settings.run_cards_file),
@@ -104,6 +130,8 @@ def load_world(settings: Settings, *, service: ServiceTimes | None = None) -> Wo
         stations=stations,
         hospitals=load_hospitals(data / "hospitals" / "emergency_rooms.csv"),
         demand=demand,
-        places=place_sampler(data, network, set(demand.gu_population_in_area)),
+        places=place_sampler(data, network, demand),
         service=service or ServiceTimes(),
+        published=published_fire_arrival(data / "stats" / "stats_119_seoul.yaml"),
+        network_name=network.load_info.source,
     )

@@ -1,4 +1,4 @@
-"""Shared fixtures: the central area's world (road graph, fleet, statistics), loaded once."""
+"""Shared fixtures: the configured (Seoul-wide) world: network, fleet, statistics, loaded once."""
 
 from __future__ import annotations
 

@@ -94,3 +94,22 @@ def test_fire_gets_the_run_card_and_policies_parse(world: World) -> None:
     assert parse_policies(["eta+moveup,nearest"]) == ["nearest", "eta+moveup"]
     with pytest.raises(SimulationError, match="unknown policy fastest"):
         parse_policies(["fastest"])
+
+
+GODEOK = (37.5551, 127.1543)  # 강동구 고덕동: not in the standard node-link cut
+
+
+def test_a_gangdong_call_is_served_by_the_approach_estimate(world: World) -> None:
+    calls = [
+        SimCall("t-0", 60.0, GODEOK[0], GODEOK[1], IncidentType.EMS, "강동구", 50.0, 900.0, False),
+        call(1, 90.0, GWANGHWAMUN),
+    ]
+    for policy in ("nearest", "eta"):
+        sim = run(world, calls, policy)
+        gangdong = next(o for o in sim.outcomes if o.gu == "강동구")
+        assert gangdong.estimated and 0 < gangdong.travel_s < 1200
+        assert not next(o for o in sim.outcomes if o.gu == "종로구").estimated
+        by_gu = sim.figures["by_gu"]  # type: ignore[attr-defined]
+        assert by_gu["강동구"]["on_network"] is False and by_gu["강동구"]["incidents"] == 1
+        assert by_gu["종로구"]["on_network"] is True
+        assert sim.figures["estimated_incidents"] == 1  # type: ignore[attr-defined]

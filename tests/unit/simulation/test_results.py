@@ -5,8 +5,8 @@ from __future__ import annotations
 from simulation.results import Outcome, summarise
 
 
-def outcome(n: int, travel: float, on_scene: float) -> Outcome:
-    return Outcome(f"c{n}", "ems", 0.0, 50.0, "u", "ambulance", travel, on_scene, 1)
+def outcome(n: int, travel: float, on_scene: float, gu: str = "중구") -> Outcome:
+    return Outcome(f"c{n}", "ems", 0.0, 50.0, "u", "ambulance", travel, on_scene, 1, gu=gu)
 
 
 def test_percentages_percentiles_and_unserved() -> None:
@@ -18,6 +18,27 @@ def test_percentages_percentiles_and_unserved() -> None:
     assert figures["p90_response_s"] == 463.0
     assert figures["mean_response_s"] == 355.0
     assert figures["moveups"] == 2
+    assert figures["fires_on_scene_within_7min_pct"] is None  # no fire among them
     with_unserved = summarise(outcomes, moveups=0, move_backs=0, coverage={}, unserved=10)
     assert with_unserved["incidents"] == 20
     assert with_unserved["travel_within_5min_pct"] == 35.0
+
+
+def test_by_gu_counts_each_gu_and_its_unserved_calls() -> None:
+    outcomes = [outcome(0, 100.0, 200.0, "중구"), outcome(1, 400.0, 500.0, "중구")]
+    outcomes.append(outcome(2, 600.0, 700.0, "강동구"))
+    figures = summarise(
+        outcomes,
+        moveups=0,
+        move_backs=0,
+        coverage={},
+        unserved=1,
+        unserved_gu=["종로구"],
+        off_network_gu={"강동구"},
+    )
+    by_gu = figures["by_gu"]
+    assert list(by_gu) == sorted(by_gu) == ["강동구", "종로구", "중구"]
+    assert by_gu["중구"]["incidents"] == 2 and by_gu["중구"]["on_scene_within_7min_pct"] == 50.0
+    assert by_gu["종로구"] == {**by_gu["종로구"], "incidents": 1, "on_scene_within_7min_pct": 0.0}
+    assert by_gu["강동구"]["on_network"] is False and by_gu["중구"]["on_network"] is True
+    assert by_gu["중구"]["p90_response_s"] == 470.0
