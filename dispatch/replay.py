@@ -1,6 +1,7 @@
 """A deterministic replay of 119 calls with planted duplicates, for tests and benchmarks.
 
-Real events are placed over the central-Seoul graph area; each is reported by 1-4 callers.
+Real events are placed over a box (the central-Seoul graph area by default, or :data:`SEOUL`,
+optionally only where ``within`` says: e.g. inside a gu); each is reported by 1-4 callers.
 Callers of one event stand within :data:`CALLER_SPREAD_M` of the event (so any two of them are
 within the smallest correlation radius, 100 m for EMS) and call within
 :data:`CALLER_WINDOW_S` of each other. Events never correlate with each other: two events
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +24,7 @@ from dispatch.cells import EARTH_RADIUS_M, distance_m
 from goldentime.contracts import Call, CallSource, IncidentType
 
 CENTRAL_SEOUL = (37.5442, 37.5891, 126.9499, 127.0066)  # lat min, lat max, lon min, lon max
+SEOUL = (37.4260, 37.7010, 126.7650, 127.1840)  # the box around the 25 gu
 EVENT_SEPARATION_M = 700.0
 CALLER_SPREAD_M = 45.0  # within 60 m of the event; any two callers within 90 m
 CALLER_WINDOW_S = 300.0
@@ -66,8 +69,13 @@ def _offset(lat: float, lon: float, *, bearing: float, metres: float) -> tuple[f
     return lat + math.degrees(dlat), lon + math.degrees(dlon)
 
 
-def _sites(rng: random.Random, box: tuple[float, float, float, float]) -> list[tuple[float, float]]:
-    """Random points at least EVENT_SEPARATION_M apart (dart throwing), inset by the spread."""
+def _sites(
+    rng: random.Random,
+    box: tuple[float, float, float, float],
+    within: Callable[[float, float], bool] | None = None,
+) -> list[tuple[float, float]]:
+    """Random points at least EVENT_SEPARATION_M apart (dart throwing), inset by the spread,
+    and where ``within`` (lat, lon) holds, if given."""
     lat0, lat1, lon0, lon1 = box
     inset_lat = CALLER_SPREAD_M / 111_320.0
     inset_lon = inset_lat / math.cos(math.radians((lat0 + lat1) / 2))
@@ -77,6 +85,8 @@ def _sites(rng: random.Random, box: tuple[float, float, float, float]) -> list[t
             rng.uniform(lat0 + inset_lat, lat1 - inset_lat),
             rng.uniform(lon0 + inset_lon, lon1 - inset_lon),
         )
+        if within is not None and not within(*point):
+            continue
         if all(distance_m(*point, *other) >= EVENT_SEPARATION_M for other in sites):
             sites.append(point)
     return sites
@@ -89,12 +99,14 @@ def generate_replay(
     prefix: str = "rp",
     start: datetime = DEFAULT_START,
     box: tuple[float, float, float, float] = CENTRAL_SEOUL,
+    within: Callable[[float, float], bool] | None = None,
     catalog: Catalog | None = None,
 ) -> Replay:
     """``n_calls`` calls about real events with 1-4 callers each, sorted by receiving time.
 
     Deterministic for a given ``seed``; ``prefix`` starts every call id (so several replays
-    can share one database). With ``catalog``, checks that its radii and windows keep the
+    can share one database). ``within(lat, lon)`` keeps events to part of the box (say, inside
+    Seoul's gu). With ``catalog``, checks that its radii and windows keep the
     planted events apart and raises ValueError otherwise.
     """
     if n_calls < 1:
@@ -109,7 +121,10 @@ def generate_replay(
     epoch = 0
     while len(calls) < n_calls:
         epoch_start = start + timedelta(seconds=epoch * EPOCH_S)
-        for site_no, (lat, lon) in enumerate(_sites(rng, box)):
+        sites = _sites(rng, box, within)
+        if not sites:
+            raise ValueError(f"no event site found in {box} where `within` holds")
+        for site_no, (lat, lon) in enumerate(sites):
             if len(calls) >= n_calls:
                 break
             event_id = f"{prefix}-ev{epoch:03d}-{site_no:02d}"

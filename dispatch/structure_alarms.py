@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import shapely
 
 from dispatch.correlate import Signal
@@ -79,38 +80,70 @@ GEOMETRY_BUFFER_M = 15.0  # a bridge deck and its approaches, not the parallel s
 GEOMETRY_MIN_SHARE = 0.6  # of an edge's length that must lie along the structure
 
 
+def _bears(data: dict[str, object], road_names: Sequence[str]) -> bool:
+    """True when the edge carries one of ``road_names`` (any, when none are given)."""
+    if not road_names:
+        return True
+    raw = data.get("names") or []
+    names = [str(n) for n in raw] if isinstance(raw, list | tuple) else [str(raw)]
+    if data.get("name"):
+        names.append(str(data["name"]))
+    return any(road in name for name in names for road in road_names)
+
+
 def edges_along(
     network: RoadNetwork,
     structures: Iterable[tuple[str, str]],
     *,
+    road_names: Sequence[Sequence[str]] | None = None,
     buffer_m: float = GEOMETRY_BUFFER_M,
     min_share: float = GEOMETRY_MIN_SHARE,
 ) -> list[tuple[tuple[int, int, int], ...]]:
     """For each (geometry WKT, kind) the road-graph edges of that structure (both directions).
 
-    An edge counts when it carries the structure's OSM attribute (``bridge`` for a bridge,
-    ``tunnel`` for a tunnel) and at least ``min_share`` of its length lies within ``buffer_m``
-    metres of the structure: the street running under a flyover, on the same line, does not.
+    An edge counts when it carries the structure's attribute (``bridge`` for a bridge, any
+    value: the node-link's overpasses are ``viaduct``; ``tunnel`` for a tunnel, the node-link's
+    underpasses included), at least ``min_share`` of its length lies within ``buffer_m`` metres
+    of the structure (the street running under a flyover, on the same line, does not), and,
+    when ``road_names`` gives names for the structure, it bears one of them.
     """
+    graph = network.graph
     keys: list[tuple[int, int, int]] = []
     kinds: list[set[str]] = []
-    lines = []
-    for u, v, k, data in network.graph.edges(keys=True, data=True):
+    datas: list[dict[str, object]] = []
+    lines: list[shapely.Geometry | None] = []
+    straight: list[int] = []  # edges drawn as the segment between their nodes
+    ends: list[tuple[float, float, float, float]] = []
+    for u, v, k, data in graph.edges(keys=True, data=True):
         kinds.append({a for a in ("bridge", "tunnel") if data.get(a) not in (None, "", "no")})
+        keys.append((int(u), int(v), int(k)))
+        datas.append(data)
         geometry = data.get("geometry")
         if geometry is None:
-            a, b = network.graph.nodes[u], network.graph.nodes[v]
-            geometry = shapely.LineString([(a["x"], a["y"]), (b["x"], b["y"])])
-        keys.append((int(u), int(v), int(k)))
-        lines.append(network.index.polygon_metres(geometry))
-    tree = shapely.STRtree(lines)
+            a, b = graph.nodes[u], graph.nodes[v]
+            straight.append(len(lines))
+            ends.append((a["x"], a["y"], b["x"], b["y"]))
+        lines.append(geometry)
+    if straight:
+        coords = np.asarray(ends, dtype=np.float64).reshape(-1, 2, 2)
+        for i, line in zip(straight, shapely.linestrings(coords), strict=True):
+            lines[i] = line
+    # one projection call for every edge (per-edge calls cost seconds on the city network)
+    metric = list(network.index.polygon_metres(shapely.GeometryCollection(lines)).geoms)
+    tree = shapely.STRtree(metric)
+    wanted = list(structures)
+    names = list(road_names) if road_names is not None else [()] * len(wanted)
+    if len(names) != len(wanted):
+        raise ValueError("road_names must give one entry per structure")
     matched: list[tuple[tuple[int, int, int], ...]] = []
-    for wkt, kind in structures:
+    for (wkt, kind), roads in zip(wanted, names, strict=True):
         zone = network.index.polygon_metres(shapely.from_wkt(wkt)).buffer(buffer_m)
         found = []
         for i in tree.query(zone, predicate="intersects"):
-            line = lines[int(i)]
+            line = metric[int(i)]
             if kind not in kinds[int(i)] or line.length == 0:
+                continue
+            if not _bears(datas[int(i)], roads):
                 continue
             if line.intersection(zone).length >= min_share * line.length:
                 found.append(keys[int(i)])
@@ -118,24 +151,45 @@ def edges_along(
     return matched
 
 
+def network_edges(
+    structure: Structure, network: RoadNetwork
+) -> tuple[tuple[int, int, int], ...] | None:
+    """The structure's listed links that ``network`` has: its node-link links on the Seoul
+    network, its OSM edges on the central graph; None when neither list is wholly there."""
+    graph = network.graph
+    for listed in (structure.network_links, structure.edges):
+        if listed and all(graph.has_edge(u, v, k) for u, v, k in listed):
+            return tuple(listed)
+    return None
+
+
 def load_structures(
     seoul_data_dir: Path, *, network: RoadNetwork | None = None
 ) -> StructureDirectory:
     """The sensors registry's structures (the public ``sensors.registry.load_registry``).
 
-    With ``network``, a structure the registry knows only by geometry (a bridge from the
-    national register) gets the graph edges that run along it, so its alarms close roads too.
+    With ``network``, each structure gets its links on that network: the links the registry
+    lists for it when the network has them all (the Han bridges and 사직터널 on the Seoul
+    node-link network, the OSM edges on the central graph), else the links along its geometry
+    that bear its road name (`edges_along`), so its alarms close the roads it carries on any
+    network. Without ``network``: the registry's central-graph edges.
     """
     from sensors.registry import load_registry
 
     registry = list(load_registry(seoul_data_dir))
     infos = [StructureInfo.of(s) for s in registry]
     if network is not None:
-        by_geometry = [i for i, s in enumerate(registry) if not s.edges]
+        by_geometry: list[int] = []
+        for index, structure in enumerate(registry):
+            listed = network_edges(structure, network)
+            if listed is None:
+                by_geometry.append(index)
+            infos[index] = dataclasses.replace(infos[index], edges=listed or ())
         wanted = [(registry[i].geometry_wkt, registry[i].kind.value) for i in by_geometry]
-        for index, edges in zip(by_geometry, edges_along(network, wanted), strict=True):
-            if edges:
-                infos[index] = dataclasses.replace(infos[index], edges=edges)
+        roads = [registry[i].road_names for i in by_geometry]
+        found = edges_along(network, wanted, road_names=roads)
+        for index, edges in zip(by_geometry, found, strict=True):
+            infos[index] = dataclasses.replace(infos[index], edges=edges)
     return StructureDirectory(infos)
 
 

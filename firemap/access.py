@@ -21,6 +21,21 @@ The rule, step by step (documented in docs/firemap.md):
 4. An edge narrower than what a vehicle needs is forbidden for that vehicle, in both
    directions (both directed edges share the geometry).
 
+On a *standard node-link* network (표준노드링크 / MOCT_LINK: graph attribute ``format``
+``stdnodelink`` or ``moct*``, or ``lanes_per_direction``), the rule reads the data that network
+has. It carries no widths and no alleys (its smallest roads are the city's 시군도 collector
+streets), and its ``lanes`` count one driving direction, not the whole road as OSM's do. So:
+
+- width = (lanes of this link + lanes of the link back between the same nodes) x 3.0 m +
+  1.0 m: the carriageway a crew can use (oncoming traffic yields); a one-way link counts its
+  own lanes only. Step 3 then applies unchanged: a one-way single-lane city street (4.0 m) is
+  barred to the ladder truck (4.3 m on minor roads), open to engines and ambulances;
+- no device zones (step 2): the emergency fire devices stand in the alleys this network does
+  not have, so capping the network's streets near them would bar real through roads. The last
+  stretch into an alley is the scene-access answer (hose from the nearest usable road);
+- height and weight limits (REST_H / REST_W) are routing's permanent restrictions
+  (``routing.vehicles``), compiled into the network, not firemap's.
+
 The functions here are pure: they read a graph and return sets of ``(u, v, key)`` edges.
 :func:`apply_to` hands them to a `routing` network through its public method.
 """
@@ -156,6 +171,42 @@ def estimate_width(data: Mapping[str, Any]) -> EdgeWidth:
     return EdgeWidth(HIGHWAY_WIDTH_M.get(narrowest, DEFAULT_WIDTH_M), "highway class", narrowest)
 
 
+NODE_LINK_FORMATS = ("stdnodelink", "moct")
+
+
+def is_node_link(graph: nx.MultiDiGraph) -> bool:
+    """True for a standard node-link network: lanes per direction, no widths, no alleys."""
+    if bool(graph.graph.get("lanes_per_direction")):
+        return True
+    return str(graph.graph.get("format") or "").lower().startswith(NODE_LINK_FORMATS)
+
+
+def _lanes(data: Mapping[str, Any]) -> float | None:
+    value = data.get("lanes")
+    if isinstance(value, int | float):  # the typed graphs of routing: no parsing
+        return float(value) if value > 0 and math.isfinite(value) else None
+    lanes = [n for n in (_as_float(x) for x in parse_list(value)) if n]
+    return max(lanes) if lanes else None
+
+
+def node_link_widths(graph: nx.MultiDiGraph) -> dict[EdgeKey, EdgeWidth]:
+    """Usable width of every link of a standard node-link network (see the module doc)."""
+    widths: dict[EdgeKey, EdgeWidth] = {}
+    for u, v, key, data in graph.edges(keys=True, data=True):
+        own = _lanes(data)
+        highway = (parse_list(data.get("highway")) or ["road"])[0]
+        if own is None:
+            widths[(u, v, key)] = estimate_width(data)
+            continue
+        back = [_lanes(d) for d in graph.get_edge_data(v, u, default={}).values()] if u != v else []
+        back_lanes = max((n for n in back if n), default=0.0)
+        basis = "lanes, both directions" if back_lanes else "lanes, one way"
+        widths[(u, v, key)] = EdgeWidth(
+            (own + back_lanes) * LANE_WIDTH_M + LANE_MARGINS_M, basis, highway
+        )
+    return widths
+
+
 def _cappable(width: EdgeWidth) -> bool:
     if width.highway not in MINOR_CLASSES:
         return False
@@ -195,7 +246,9 @@ def device_zone_edges(
 def edge_widths(
     graph: nx.MultiDiGraph, *, devices: Iterable[DevicePoint] = ()
 ) -> dict[EdgeKey, EdgeWidth]:
-    """Usable width of every edge, device zones applied."""
+    """Usable width of every edge, device zones applied (none on a node-link network)."""
+    if is_node_link(graph):
+        return node_link_widths(graph)
     zone = device_zone_edges(graph, devices)
     widths: dict[EdgeKey, EdgeWidth] = {}
     for u, v, key, data in graph.edges(keys=True, data=True):
@@ -239,8 +292,11 @@ def apply_to(
 ) -> dict[str, frozenset[EdgeKey]]:
     """Compute restrictions on ``net.graph`` and hand each vehicle's set to ``net``.
 
-    ``devices`` defaults to the shipped emergency fire devices (Seoul + Songpa flags).
+    ``devices`` defaults to the shipped emergency fire devices (Seoul + Songpa flags); a
+    standard node-link network uses none (no alleys), so they are not loaded for it.
     """
+    if devices is None and is_node_link(net.graph):
+        devices = ()
     if devices is None:
         from firemap.safety_map import load_map
 

@@ -11,7 +11,7 @@ from typing import Any
 from firemap.access import VEHICLE_SPECS, edge_widths
 from firemap.boundaries import ATTRIBUTION as BOUNDARY_ATTRIBUTION
 from firemap.layers import Feature
-from firemap.roads import ROAD_ATTRIBUTION, edge_line_wgs84
+from firemap.roads import edge_line_wgs84, road_attribution, road_licence
 from firemap.safety_map import SafetyMap
 
 NO_ACCESS_LAYER = "no_access"
@@ -61,8 +61,8 @@ def _no_access(safety_map: SafetyMap) -> dict[str, Any]:
         )
     return {
         "title": "Edges barred to some vehicle classes (estimated usable width)",
-        "attribution": f"{ROAD_ATTRIBUTION}; 서울시 비상소화장치 위치정보 (KOGL Type 1)",
-        "licence": "ODbL 1.0 (roads)",
+        "attribution": f"{road_attribution(graph)}; 서울시 비상소화장치 위치정보 (KOGL Type 1)",
+        "licence": road_licence(graph),
         "vehicles": {n: s.required_width_m for n, s in VEHICLE_SPECS.items()},
         "features": features,
     }

@@ -2,9 +2,12 @@
 
 `firemap` works on any ``networkx.MultiDiGraph`` with the attributes agreed with `routing`
 (node ``x``/``y`` in WGS84; edge ``length`` m, ``highway`` str, ``lanes`` int|None, ``width``
-float|None, ``name`` str|None, optional ``geometry`` as a shapely LineString or WKT). For
-standalone use (CLI, tests on the real data) :func:`read_road_graph` reads the shipped OSMnx
-GraphML and types it the same way, without importing `routing`.
+float|None, ``name`` str|None, optional ``geometry`` as a shapely LineString or WKT).
+
+:func:`configured_road_graph` is the graph the safety map assesses access on: the configured
+network (settings ``network`` / ``graph_path``, Seoul-wide by default), read by `routing`'s
+loader. The central OSM graph keeps its own reader, :func:`read_road_graph` (OSMnx GraphML typed
+the firemap way: merged edges take their narrowest lane count and class).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Hashable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
@@ -22,8 +25,12 @@ from shapely import LineString
 from firemap.errors import FiremapDataError
 from firemap.sources import to_metric
 
-ROAD_GRAPH_FILE = "roads/seoul_central_drive.graphml"
+if TYPE_CHECKING:
+    from goldentime.settings import Settings
+
+ROAD_GRAPH_FILE = "roads/seoul_central_drive.graphml"  # the central OSM detail graph
 ROAD_ATTRIBUTION = "© OpenStreetMap contributors (ODbL 1.0), via OSMnx"
+NODE_LINK_ATTRIBUTION = "표준노드링크, 국가교통정보센터 (national ITS centre public data)"
 
 EdgeKey = tuple[Any, Any, Any]
 
@@ -83,6 +90,44 @@ def read_road_graph(path: Path) -> nx.MultiDiGraph:
             attrs["geometry"] = shapely.from_wkt(str(data["geometry"]))
         graph.add_edge(u, v, key=key, **attrs)
     return graph
+
+
+def road_attribution(graph: nx.MultiDiGraph) -> str:
+    """Whose road data ``graph`` is (for GeoJSON ``attribution``)."""
+    fmt = str(graph.graph.get("format") or "").lower()
+    if fmt.startswith(("stdnodelink", "moct")):
+        return NODE_LINK_ATTRIBUTION
+    return ROAD_ATTRIBUTION
+
+
+def road_licence(graph: nx.MultiDiGraph) -> str:
+    """The licence of ``graph``'s road data (for GeoJSON ``licence``)."""
+    if road_attribution(graph) == NODE_LINK_ATTRIBUTION:
+        return "public data of the national ITS centre (roads)"
+    return "ODbL 1.0 (roads)"
+
+
+def configured_road_graph(data_dir: Path, *, settings: Settings | None = None) -> nx.MultiDiGraph:
+    """The configured road network of ``data_dir`` (the Seoul data folder) as a typed graph.
+
+    Settings ``graph_path`` wins; else the named ``network`` under ``data_dir`` (``seoul``: the
+    standard node-link network of the whole city; ``central``: the OSM detail graph, read with
+    :func:`read_road_graph`). Other sources go through `routing`'s loader (largest strongly
+    connected component, as routing uses it).
+    """
+    from goldentime.settings import load_settings
+    from routing import RoutingError, load_network
+    from routing.loading import network_source
+
+    settings = settings or load_settings()
+    local = settings.model_copy(update={"seoul_data_dir": Path(data_dir)})
+    source = network_source(settings=local)
+    if source.resolve() == (Path(data_dir) / ROAD_GRAPH_FILE).resolve():
+        return read_road_graph(source)
+    try:
+        return load_network(source).graph
+    except RoutingError as err:
+        raise FiremapDataError(f"cannot load road network: {err}", file=source) from err
 
 
 def edge_line_wgs84(

@@ -28,6 +28,7 @@ from firemap.access import (
     VEHICLE_SPECS,
     DevicePoint,
     VehicleSpec,
+    is_node_link,
     vehicle_restrictions,
 )
 from firemap.boundaries import Boundaries
@@ -45,7 +46,7 @@ from firemap.models import (
     Restriction,
     Station,
 )
-from firemap.roads import ROAD_GRAPH_FILE, read_road_graph
+from firemap.roads import configured_road_graph
 from firemap.scene import RoadAccess
 from firemap.sources import inside_seoul, seoul_reason, to_metric
 
@@ -144,6 +145,7 @@ class SafetyMap:
         )
         self._centres = _IndexedLayer(dataclasses.replace(units, features=centres), index_factory)
         self.graph = graph
+        self.node_link = graph is not None and is_node_link(graph)  # no alleys, no widths
         self.restrictions: dict[str, frozenset[Any]] = {}
         self.road_access: RoadAccess | None = None
         if graph is not None:
@@ -167,7 +169,8 @@ class SafetyMap:
         """Load the shipped layers from ``data_dir`` (the Seoul data folder).
 
         Lenient by default: a bad row is logged and listed in :attr:`rejects`, the rest loads.
-        ``graph`` reuses a road graph (e.g. routing's); else the shipped GraphML is read.
+        ``graph`` reuses a road graph (e.g. routing's); else the configured network is read
+        (`firemap.roads.configured_road_graph`: Seoul-wide by default).
         """
         layers = {
             name: load_layer(spec, data_dir / spec.filename, lenient=lenient)
@@ -177,7 +180,7 @@ class SafetyMap:
             for reject in layer.rejects:
                 log.warning("firemap: rejected %s", reject)
         if graph is None and with_roads:
-            graph = read_road_graph(data_dir / ROAD_GRAPH_FILE)
+            graph = configured_road_graph(data_dir)
         return cls(
             layers=layers, boundaries=Boundaries(data_dir), graph=graph, index_factory=index_factory
         )
@@ -277,8 +280,7 @@ class SafetyMap:
             coverage.append("hydrant and device-zone data cover Songpa-gu only")
         if gu is None or gu.name != "강남구":
             coverage.append("CCTV data cover Gangnam-gu only")
-        if any(r.access == "outside_graph" for r in restrictions) or self.road_access is None:
-            coverage.append("vehicle access is assessed on the central-Seoul road graph only")
+        coverage.extend(self._access_coverage(restrictions))
         return NearResult(
             lat=lat,
             lon=lon,
@@ -334,6 +336,25 @@ class SafetyMap:
                 )
         return sorted(hazards, key=lambda h: h.distance_m)
 
+    def _access_coverage(self, restrictions: Sequence[Restriction]) -> list[str]:
+        """What the road data behind the access answers lacks, here."""
+        if self.road_access is None:
+            return ["no road network loaded: vehicle access not assessed"]
+        off = any(r.access == "outside_graph" for r in restrictions)
+        if not self.node_link:
+            central = "vehicle access is assessed on the central-Seoul road graph only"
+            return [central] if off else []
+        lines = [
+            "vehicle access is assessed on the standard node-link network: it has no alleys "
+            "and no road widths (a scene in an alley: expect the last stretch by hose)"
+        ]
+        if off:
+            lines.append(
+                "no road of the network within reach: 강동구 is not in the standard node-link "
+                "network (its units and incidents use an estimated approach leg)"
+            )
+        return lines
+
     def _restrictions(self, x: float, y: float, devices: Sequence[DeviceHit]) -> list[Restriction]:
         flagged = [d for d in devices if d.no_engine_access]
         out = []
@@ -359,6 +380,12 @@ class SafetyMap:
                     )
                 )
                 continue
+            message = access.message
+            if self.node_link and flagged and spec.required_width_m > 3.0:
+                message += (  # the network has no alleys: the device zone is the evidence
+                    f"; device zone marked {flagged[0].zone} {flagged[0].distance_m:.0f} m away: "
+                    "the alley is not in the network, expect to lay hose"
+                )
             out.append(
                 Restriction(
                     vehicle=name,
@@ -368,7 +395,7 @@ class SafetyMap:
                     stop_lat=access.stop_lat,
                     stop_lon=access.stop_lon,
                     street=access.street,
-                    message=access.message,
+                    message=message,
                 )
             )
         return out

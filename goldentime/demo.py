@@ -1,9 +1,12 @@
-"""The demo scenario: real 2021 Seoul fires inside the central graph, replayed as 119 calls.
+"""The demo scenario: every late fire of 2021 across Seoul, replayed as 119 calls.
 
-Each fire from ``incidents/late_fires_2021.csv`` that lies inside the central road graph's
-area becomes a call; some fires get a second caller a little later and a few dozen metres
-away (a duplicate that correlation should attach). Calls go through the public HTTP intake
-API, like any telephony adapter, at ``speed`` scenario seconds per real second.
+Each of the 905 fires of ``incidents/late_fires_2021.csv`` (fires the 119 reached late in 2021,
+in all 25 gu; 강동구's are answered through the approach legs of the standard node-link network,
+whose cut lacks that gu) becomes a call, in the order they happened; some fires get a second
+caller a little later and a few dozen metres away (a duplicate that correlation should attach).
+Calls go through the public HTTP intake API, like any telephony adapter, at ``speed`` scenario
+seconds per real second. `goldentime up` starts it next to the fire video, the Jamsu bridge
+flood and the 사직터널 fire (goldentime/up.py).
 """
 
 from __future__ import annotations
@@ -19,13 +22,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from lxml import etree
 
 from goldentime.clock import Clock, SystemClock
 from goldentime.errors import DataError
 
-MEAN_GAP_S = 90.0  # scenario seconds between fires: a busy hour for central Seoul
+# Scenario seconds between fires: Seoul dispatches ~1,900 incidents a day, one every ~45 s.
+MEAN_GAP_S = 45.0
 DUPLICATE_SHARE = 0.35  # share of fires reported by a second caller
+# Where a fire may lie (lat min, lon min, lat max, lon max): Seoul and its edge; a row outside
+# is a broken coordinate, refused with its row number.
+SEOUL_EXTENT = (37.40, 126.75, 37.72, 127.20)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,36 +40,14 @@ class ScenarioCall:
     body: dict[str, Any]
 
 
-def graph_bbox(graphml: Path) -> tuple[float, float, float, float]:
-    """(min_lat, min_lon, max_lat, max_lon) of the nodes of an OSMnx GraphML file."""
-    if not graphml.is_file():
-        raise DataError(f"road graph not found: {graphml}")
-    keys: dict[str, str] = {}
-    lats: list[float] = []
-    lons: list[float] = []
-    ns = "{http://graphml.graphdrawing.org/xmlns}"
-    try:
-        for _event, elem in etree.iterparse(str(graphml), events=("end",)):
-            if elem.tag == f"{ns}key" and elem.get("for") == "node":
-                keys[elem.get("id", "")] = elem.get("attr.name", "")
-            elif elem.tag == f"{ns}data" and elem.getparent().tag == f"{ns}node":
-                name = keys.get(elem.get("key", ""))
-                if name == "y":
-                    lats.append(float(elem.text or "nan"))
-                elif name == "x":
-                    lons.append(float(elem.text or "nan"))
-            elif elem.tag == f"{ns}edge":
-                elem.clear()
-    except etree.XMLSyntaxError as err:
-        raise DataError(f"{graphml}: not a GraphML file: {err}") from err
-    if not lats or not lons:
-        raise DataError(f"{graphml}: no node coordinates (x/y) found")
-    return min(lats), min(lons), max(lats), max(lons)
+def load_fires(
+    csv_path: Path, bbox: tuple[float, float, float, float] | None = None
+) -> list[dict[str, str]]:
+    """The real fires (all of them, or those inside ``bbox``), oldest first.
 
-
-def load_fires(csv_path: Path, bbox: tuple[float, float, float, float]) -> list[dict[str, str]]:
-    """The real fires inside ``bbox``, oldest first."""
-    min_lat, min_lon, max_lat, max_lon = bbox
+    ``bbox`` is (min_lat, min_lon, max_lat, max_lon). A row without a coordinate, or one
+    outside :data:`SEOUL_EXTENT`, is a DataError naming the row.
+    """
     try:
         with csv_path.open(encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
@@ -73,9 +57,12 @@ def load_fires(csv_path: Path, bbox: tuple[float, float, float, float]) -> list[
     for number, row in enumerate(rows, start=2):
         try:
             lat, lon = float(row["위도"]), float(row["경도"])
-        except (KeyError, ValueError) as err:
+        except (KeyError, TypeError, ValueError) as err:
             raise DataError(f"{csv_path}, row {number}: bad 위도/경도: {err}") from err
-        if min_lat <= lat <= max_lat and min_lon <= lon <= max_lon:
+        south, west, north, east = SEOUL_EXTENT
+        if not (south <= lat <= north and west <= lon <= east):
+            raise DataError(f"{csv_path}, row {number}: 위도/경도 {lat}, {lon} is not in Seoul")
+        if bbox is None or (bbox[0] <= lat <= bbox[2] and bbox[1] <= lon <= bbox[3]):
             fires.append(row)
     fires.sort(key=lambda r: r.get("화재발생일시", ""))
     return fires
@@ -89,14 +76,18 @@ def _nudge(lat: float, lon: float, rng: random.Random, metres: float) -> tuple[f
 
 
 def build_scenario(
-    fires: list[dict[str, str]], *, calls: int, run_id: str, seed: int = 119
+    fires: list[dict[str, str]], *, calls: int | None = None, run_id: str, seed: int = 119
 ) -> list[ScenarioCall]:
-    """Calls (with planted duplicates) ordered by their offset in scenario seconds."""
+    """Calls (with planted duplicates) ordered by their offset in scenario seconds.
+
+    ``calls`` caps the number of calls; None plays every fire with its second callers.
+    """
     rng = random.Random(seed)
+    limit = calls if calls is not None else 2 * len(fires)
     out: list[ScenarioCall] = []
     offset = 0.0
     for index, fire in enumerate(fires):
-        if len(out) >= calls:
+        if len(out) >= limit:
             break
         lat, lon = float(fire["위도"]), float(fire["경도"])
         where = f"{fire.get('시군구명', '')} {fire.get('읍면동명', '')}".strip()
@@ -108,7 +99,7 @@ def build_scenario(
             ScenarioCall(
                 offset,
                 {
-                    "id": f"demo-{run_id}-{index:03d}",
+                    "id": f"demo-{run_id}-{index:04d}",
                     "lat": lat,
                     "lon": lon,
                     "type": "building_fire",
@@ -118,13 +109,13 @@ def build_scenario(
                 },
             )
         )
-        if rng.random() < DUPLICATE_SHARE and len(out) < calls:
+        if rng.random() < DUPLICATE_SHARE and len(out) < limit:
             dlat, dlon = _nudge(lat, lon, rng, rng.uniform(20, 120))
             out.append(
                 ScenarioCall(
                     offset + rng.uniform(20, 120),
                     {
-                        "id": f"demo-{run_id}-{index:03d}-b",
+                        "id": f"demo-{run_id}-{index:04d}-b",
                         "lat": dlat,
                         "lon": dlon,
                         "type": "building_fire",
@@ -176,11 +167,11 @@ def replay(
     return accepted
 
 
-def scenario_for(seoul_data_dir: Path, *, calls: int, run_id: str) -> list[ScenarioCall]:
-    bbox = graph_bbox(seoul_data_dir / "roads" / "seoul_central_drive.graphml")
-    fires = load_fires(seoul_data_dir / "incidents" / "late_fires_2021.csv", bbox)
+def scenario_for(seoul_data_dir: Path, *, calls: int | None, run_id: str) -> list[ScenarioCall]:
+    """The demo's calls: every 2021 late fire of the city (``calls`` None) or the first ones."""
+    fires = load_fires(seoul_data_dir / "incidents" / "late_fires_2021.csv")
     if not fires:
-        raise DataError("no 2021 fire lies inside the central road graph")
+        raise DataError("no 2021 fire in incidents/late_fires_2021.csv")
     return build_scenario(fires, calls=calls, run_id=run_id)
 
 

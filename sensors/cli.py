@@ -43,7 +43,9 @@ def structures(as_json: bool) -> None:
         return
     for s in registry:
         grade = f" grade {s.safety_grade}" if s.safety_grade else ""
-        edges = f", {len(s.edges)} graph edge(s)" if s.edges else ""
+        edges = f", {len(s.edges)} central-graph edge(s)" if s.edges else ""
+        if s.network_links:
+            edges += f", {len(s.network_links)} Seoul network link(s)"
         kinds = ", ".join(x.kind.value for x in s.sensors)
         click.echo(f"{s.structure_id:28} {s.kind.value:6} {s.name}{grade}{edges}: {kinds}")
     click.echo(f"{len(registry)} structures, {registry.sensor_count} sensors")

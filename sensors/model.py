@@ -132,6 +132,10 @@ class Structure:
     gu: str | None = None
     safety_grade: str | None = None
     length_m: float | None = None
-    edges: tuple[tuple[int, int, int], ...] = ()
+    edges: tuple[tuple[int, int, int], ...] = ()  # of the central OSM graph
     sensors: tuple[SensorSpec, ...] = field(default=())
     note: str = ""
+    # The structure's links on the Seoul standard node-link network (MOCT node ids, key 0)
+    network_links: tuple[tuple[int, int, int], ...] = ()
+    # The names of the roads it carries: a link matched by geometry must bear one of them
+    road_names: tuple[str, ...] = ()

@@ -10,8 +10,17 @@ Sources (all under ``settings.seoul_data_dir``):
   node first), so a closure closes both directions.
 * ``roads/seoul_central_drive.graphml``: tunnel edges (``tunnel=yes``) of the named tunnels
   in :data:`GRAPH_TUNNELS`.
-* Public facts (:data:`HAN_BRIDGES`): Jamsu and Hangang bridges, which are outside the
-  central road graph (so they carry geometry but no edges) and absent from the 2018 release.
+* Public facts (:data:`HAN_BRIDGES`): Jamsu and Hangang bridges, absent from the 2018 release.
+
+Road links: ``Structure.edges`` are edges of the central OSM graph; ``Structure.network_links``
+are the structure's links on the Seoul standard node-link network (national MOCT node ids,
+checked against ``roads/seoul_stdnodelink_2018`` by tests), for the Han bridges and 사직터널.
+On any other network dispatch matches links by geometry and road name
+(``dispatch.structure_alarms.load_structures``). The Han bridges' geometry runs through their
+node-link nodes (the bridge ends and the mid-river gu border node). Jamsu bridge needs explicit
+links: it is the lower deck of Banpo bridge, both carry 반포대로 and share the mid-river node,
+so geometry and name alone cannot tell the decks apart; its links are the single-lane ones
+from 잠수교진출입_분기점1/2 (north) to the ramps at 잠수교(남단).
 """
 
 from __future__ import annotations
@@ -38,6 +47,15 @@ GRAPHML_NS = "{http://graphml.graphdrawing.org/xmlns}"
 
 #: Tunnels of the central road graph that are monitored: structure id -> OSM name in the graph.
 GRAPH_TUNNELS = {"tn-sajik": "사직터널", "tn-yulgok": "율곡 터널"}
+#: Roads the tunnels carry (a link matched by geometry must bear one of these names).
+TUNNEL_ROADS = {"tn-sajik": ("사직터널", "사직로"), "tn-yulgok": ("율곡 터널", "율곡로")}
+#: The tunnels' links on the Seoul standard node-link network: 사직로 between 사직터널(남측)
+#: 1000013100 and 사직터널(북측) 1000015700 (ROAD_TYPE 004: the tunnel code in this release).
+#: 율곡터널 (opened 2022) is not in the 2018 network: none.
+TUNNEL_NETWORK_LINKS: dict[str, tuple[tuple[int, int, int], ...]] = {
+    "tn-sajik": ((1000013100, 1000015700, 0), (1000015700, 1000013100, 0)),
+    "tn-yulgok": (),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,31 +69,52 @@ class HanBridge:
     warning_m: float
     critical_m: float | None
     note: str
+    road_names: tuple[str, ...]
+    network_links: tuple[tuple[int, int, int], ...]
 
 
-#: Coordinates approximate (public maps); thresholds from NOTES.md "Bridges and rivers".
+#: Geometry through the bridges' node-link nodes (north end, mid-river gu border node, south
+#: end); thresholds from NOTES.md "Bridges and rivers".
 HAN_BRIDGES = (
     HanBridge(
         structure_id="han-jamsu",
         name="잠수교 (Jamsu bridge)",
-        lat=37.5150,
-        lon=126.9961,
-        geometry_wkt="LINESTRING (126.9958 37.5186, 126.9963 37.5114)",
+        lat=37.51501,
+        lon=126.99630,
+        geometry_wkt=(
+            "LINESTRING (126.993616 37.522002, 126.996300 37.515006, 126.999358 37.508675)"
+        ),
         watch_m=5.0,
         warning_m=5.5,
         critical_m=6.2,
         note="pedestrians barred at 5.5 m, vehicles at 6.2 m (NOTES.md)",
+        road_names=("반포대로", "잠수교"),
+        network_links=(
+            (1020038500, 1210047400, 0),  # 잠수교진출입_분기점1 -> 서초구-용산구경계(2), south
+            (1210047400, 1210045000, 0),  # -> the ramp to 잠수교(남단)
+            (1210045100, 1210047400, 0),  # the ramp from 잠수교(남단) -> mid-river, north
+            (1210047400, 1020038600, 0),  # -> 잠수교진출입_분기점2
+        ),
     ),
     HanBridge(
         structure_id="han-hangang",
         name="한강대교 (Hangang bridge)",
-        lat=37.5175,
-        lon=126.9592,
-        geometry_wkt="LINESTRING (126.9582 37.5222, 126.9598 37.5128)",
+        lat=37.51560,
+        lon=126.95738,
+        geometry_wkt=(
+            "LINESTRING (126.961700 37.522100, 126.957380 37.515600, 126.956300 37.514000)"
+        ),
         watch_m=8.5,
         warning_m=10.5,
         critical_m=None,
         note="Hangang bridge gauge: flood watch 8.5 m, flood warning 10.5 m (NOTES.md)",
+        road_names=("양녕로", "한강대로", "한강대교"),
+        network_links=(
+            (1020037700, 1190022400, 0),  # 강변북로-한강로램프(3) -> 동작구-용산구경계, south
+            (1190022400, 1190000200, 0),  # -> 한강대교(남단)
+            (1190000200, 1190022400, 0),  # 한강대교(남단) -> mid-river, north
+            (1190022400, 1020012100, 0),  # -> 강변북로-한강로램프(2), 한강대교북단
+        ),
     ),
 )
 
@@ -138,6 +177,8 @@ class SensorRegistry:
                 "lat": s.lat,
                 "lon": s.lon,
                 "edges": [list(e) for e in s.edges],
+                "network_links": [list(e) for e in s.network_links],
+                "road_names": list(s.road_names),
                 "sensors": [
                     {"sensor_id": x.sensor_id, "kind": x.kind.value, "unit": x.unit}
                     for x in s.sensors
@@ -299,6 +340,8 @@ def load_graph_tunnels(path: Path) -> list[Structure]:
                 geometry_wkt=f"MULTILINESTRING ({', '.join(lines)})",
                 edges=tuple((u, v, k) for u, v, k, _ in edges),
                 sensors=profiles.tunnel_sensors(sid),
+                network_links=TUNNEL_NETWORK_LINKS.get(sid, ()),
+                road_names=TUNNEL_ROADS.get(sid, (name,)),
             )
         )
     return structures
@@ -320,13 +363,16 @@ def han_bridges() -> list[Structure]:
                 lat=han.lat,
                 lon=han.lon,
                 geometry_wkt=han.geometry_wkt,
+                network_links=han.network_links,
+                road_names=han.road_names,
                 sensors=(
                     profiles.water_gauge(sid, "wl1", levels),
                     profiles.water_gauge(sid, "wl2", levels),
                     profiles.anemometer(sid),
                     profiles.deck_accelerometer(sid),
                 ),
-                note=han.note + "; outside the central road graph: geometry only, no edges",
+                note=han.note + "; links of the Seoul node-link network (outside the central "
+                "road graph)",
             )
         )
     return structures

@@ -83,7 +83,8 @@ SAJIK_SHIPPED = Path(__file__).parent / "scenarios" / "sajik_tunnel_fire.jsonl"
 def generate_sajik_tunnel_fire(
     *, seed: int = 8, start: datetime = START, minutes: int = 45
 ) -> list[dict[str, Any]]:
-    """A vehicle fire in 사직터널 (inside the central road graph): one reading a minute of CO,
+    """A vehicle fire in 사직터널 (사직로, links of the Seoul network and edges of the central
+    graph): one reading a minute of CO,
     smoke and temperature; normal for 5 min, rising for 15 (critical from about minute 15:
     the tunnel closes and units driving through it are re-routed), burning out by minute 25,
     normal air from then on (the alarm clears after 10 min below the clear levels)."""

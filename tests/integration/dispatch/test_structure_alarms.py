@@ -1,6 +1,7 @@
-"""Structure alarms on the real system: readings -> sensors worker -> dispatch -> incident,
-closure, re-route of a unit en route across the structure, warning draft, clear -> reopen;
-a sensor fault opens nothing; a redelivered alarm changes nothing."""
+"""Structure alarms on the real system (the configured network: Seoul-wide): readings ->
+sensors worker -> dispatch -> incident, closure of the structure's network links, re-route of a
+unit en route across it (사직터널; the Jamsu bridge flood), warning draft, clear -> reopen; a
+sensor fault opens nothing; a redelivered alarm changes nothing."""
 
 from __future__ import annotations
 
@@ -33,10 +34,13 @@ from goldentime.contracts.sensors import (
 )
 from goldentime.db import make_engine, session_factory
 from goldentime.up import LocalSystem
+from routing import load_network
 
 pytestmark = pytest.mark.integration
 
 WEST_OF_SAJIK_TUNNEL = (37.5700, 126.9560)  # crews from Jongno drive through 사직터널
+# At 잠수교(남단), 반포동: the first-due crews come from 서빙고 over the Jamsu bridge.
+JAMSU_SOUTH_END = (37.5085, 126.9990)
 WORKER_CODE = (
     "from goldentime.settings import load_settings; from sensors.worker import run; "
     "run(load_settings())"
@@ -65,7 +69,9 @@ def sensors_worker(system: LocalSystem, tmp_path_factory: pytest.TempPathFactory
 
 @pytest.fixture(scope="module")
 def structures(system: LocalSystem) -> StructureDirectory:
-    return load_structures(system.settings.seoul_data_dir)
+    """The structures with their links on the network the workers route on."""
+    network = load_network(settings=system.settings)
+    return load_structures(system.settings.seoul_data_dir, network=network)
 
 
 @pytest.fixture(scope="module")
@@ -157,11 +163,27 @@ def alarm_rows(session: Session, structure_id: str) -> list[SensorAlarmRow]:
     )
 
 
+@pytest.mark.parametrize(
+    ("place", "structure_id", "incident_type"),
+    [
+        (WEST_OF_SAJIK_TUNNEL, "tn-sajik", "structure_alarm"),
+        (JAMSU_SOUTH_END, "han-jamsu", "flood"),
+    ],
+    ids=["sajik-tunnel-fire", "jamsu-bridge-flood"],
+)
 def test_critical_alarm_closes_reroutes_and_clears(
-    system: LocalSystem, sensors_worker: None, structures: StructureDirectory, db: Any
+    system: LocalSystem,
+    sensors_worker: None,
+    structures: StructureDirectory,
+    db: Any,
+    place: tuple[float, float],
+    structure_id: str,
+    incident_type: str,
 ) -> None:
+    watched = structures.get(structure_id)
+    assert watched is not None and watched.edges, f"{structure_id} has no links on the network"
     with httpx.Client(base_url=system.url, timeout=10) as client:
-        call_id = post_call(client, *WEST_OF_SAJIK_TUNNEL)
+        call_id = post_call(client, *place)
         incident_id = wait_until(
             lambda: (
                 (r := client.get(f"/api/calls/{call_id}")).status_code == 200
@@ -182,14 +204,10 @@ def test_critical_alarm_closes_reroutes_and_clears(
             timeout_s=15,
         )  # fmt: skip
         assert routed, "dispatched units carry no route"
-        crossing = [
-            (u, s)
-            for u in routed
-            for s in (structures.get("tn-sajik"), structures.get("gb-8382844637-8382844647"))
-            if s is not None and {tuple(e) for e in u["route"]["edges"]} & set(s.edges)
-        ]
-        assert crossing, f"no dispatched unit crosses 사직터널: {[u['id'] for u in routed]}"
-        unit, structure = crossing[0]
+        links = set(watched.edges)
+        crossing = [u for u in routed if {tuple(e) for e in u["route"]["edges"]} & links]
+        assert crossing, f"no dispatched unit crosses {watched.name}: {[u['id'] for u in routed]}"
+        unit, structure = crossing[0], watched
         closed_edges = set(structure.edges)
 
         first, second = critical_then_clear(structure, datetime.now(UTC) - timedelta(minutes=40))
@@ -213,7 +231,7 @@ def test_critical_alarm_closes_reroutes_and_clears(
         assert len(alarm_incidents) == 1
         (alarm_incident,) = alarm_incidents
         detail = client.get(f"/api/incidents/{alarm_incident}").json()
-        assert detail["type"] == "structure_alarm"
+        assert detail["type"] == incident_type
         assert "at or over" in detail["description"] and structure.name in detail["description"]
         kinds = {t["kind"] for t in detail["timeline"]}
         assert {"sensor_opened", "road_closed", "alert_requested"} <= kinds

@@ -8,7 +8,8 @@ cutoff first, reuses searches, and ranks emergency rooms from cached searches.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 
 from dispatch.catalog import Catalog, load_catalog
 from dispatch.cells import distance_m
-from dispatch.context import fleet_for, road_network
+from dispatch.context import fleet_for, gu_locator, road_network
 from dispatch.hospitals import Hospital, load_hospitals
 from dispatch.recommend import (
     ETA_CUTOFF_S,
@@ -28,7 +29,7 @@ from dispatch.recommend import (
     recommend,
     routed_hospital_etas,
 )
-from dispatch.replay import generate_replay
+from dispatch.replay import SEOUL, generate_replay
 from goldentime.contracts import Incident, IncidentStatus, IncidentType
 from goldentime.settings import load_settings
 from routing import RoadNetwork, RoutingError, UnitPosition
@@ -64,8 +65,15 @@ def _incident(n: int, kind: IncidentType, lat: float, lon: float) -> Incident:
     )  # fmt: skip
 
 
+@functools.cache
+def _in_seoul() -> Callable[[float, float], bool]:
+    locate = gu_locator(load_settings().seoul_data_dir)
+    return lambda lat, lon: locate(lat, lon) is not None
+
+
 def _replay_incidents(count: int, seed: int) -> list[Incident]:
-    calls = generate_replay(count, seed=seed).calls
+    """Replay incidents all over the city (inside the 25 gu, 강동구 included)."""
+    calls = generate_replay(count, seed=seed, box=SEOUL, within=_in_seoul()).calls
     return [_incident(i, c.type, c.lat, c.lon) for i, c in enumerate(calls)]
 
 
@@ -230,12 +238,15 @@ def test_hospital_etas_equal_one_route_each(
     network: RoadNetwork, hospitals: list[Hospital]
 ) -> None:
     incidents = _replay_incidents(25, seed=5)
+    # Every Seoul ER is on the city network; one across the border in Incheon is not (crow flight)
+    offside = Hospital("X-INCHEON", "off the network", "지역응급의료기관", 37.4563, 126.7052)
+    candidates = [*hospitals, offside]
     for incident in incidents:
-        fast = hospital_etas(incident, hospitals, network)
-        plain = routed_hospital_etas(incident, hospitals, network)
+        fast = hospital_etas(incident, candidates, network)
+        plain = routed_hospital_etas(incident, candidates, network)
         assert fast == pytest.approx(plain, abs=0.1)
-    routed = [h for h in hospitals if _placed(network, h)]
-    assert 0 < len(routed) < len(hospitals)  # routed and crow-flight ones are both compared
+    routed = [h for h in candidates if _placed(network, h)]
+    assert routed == hospitals  # routed and crow-flight ones are both compared
 
 
 def _placed(network: RoadNetwork, hospital: Hospital) -> bool:
@@ -244,3 +255,48 @@ def _placed(network: RoadNetwork, hospital: Hospital) -> bool:
     except RoutingError:
         return False
     return True
+
+
+def test_gangdong_is_answered_by_approach_legs_and_says_so(
+    network: RoadNetwork,
+    catalog: Catalog,
+    hospitals: list[Hospital],
+    units: list[AvailableUnit],
+) -> None:
+    """강동구 is not in the Seoul node-link network: its incidents and stations are joined to it
+    by an estimated approach leg, and the recommendation says so."""
+    assert {u.station_name for u in units} >= {"고덕119안전센터", "강일119안전센터"}
+    gangil = _incident(1, IncidentType.BUILDING_FIRE, 37.5580, 127.1720)  # 강일동
+    rec = recommend(gangil, units, network=network, catalog=catalog, hospitals=hospitals, now=NOW)
+    assert rec.units and rec.first_eta_s is not None
+    assert "estimated approach leg off the road network" in rec.note
+    city_hall = _incident(2, IncidentType.BUILDING_FIRE, 37.5665, 126.9780)
+    rec = recommend(city_hall, units, network=network, catalog=catalog, hospitals=hospitals,
+                    now=NOW)  # fmt: skip
+    assert rec.units and "approach" not in rec.note
+
+
+def test_an_unfilled_kind_alone_is_ranked_again(
+    catalog: Catalog,
+    hospitals: list[Hospital],
+    units: list[AvailableUnit],
+) -> None:
+    """Engines within reach, the nearest rescue trucks far: only rescue trucks are ranked again
+    over the whole city, and the answer is still that of ranking every unit at once."""
+    network = road_network(load_settings())  # its etas are watched below: not the shared one
+    fire = _incident(1, IncidentType.BUILDING_FIRE, 37.5665, 126.9780)
+    fleet = [u for u in units if u.kind != "rescue" or distance_m(fire.lat, fire.lon, u.lat,
+                                                                   u.lon) > 6000]  # fmt: skip
+    ranked_kinds: list[set[str]] = []
+    etas = network.etas
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        ranked_kinds.append({p.vehicle for p in args[1]})
+        return etas(*args, **kwargs)
+
+    network.etas = watched  # type: ignore[method-assign]
+    rec = recommend(fire, fleet, network=network, catalog=catalog, hospitals=hospitals, now=NOW)
+    assert not rec.golden_time_breach and rec.unfilled == {}
+    assert ranked_kinds[0] == set(catalog[fire.type].run_card) and ranked_kinds[1:] == [{"rescue"}]
+    network.etas = etas  # type: ignore[method-assign]
+    assert _check([fire], fleet, network, catalog, hospitals) == 1

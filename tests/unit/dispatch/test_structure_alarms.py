@@ -1,5 +1,5 @@
-"""Structure alarms in dispatch: the pure decisions, the closure book on the real central
-graph, and the handler on SQLite (incident, closure, re-route, draft, clear, idempotency)."""
+"""Structure alarms in dispatch: the pure decisions, the closure book on the configured (Seoul)
+network, and the handler on SQLite (incident, closure, re-route, draft, clear, idempotency)."""
 
 from __future__ import annotations
 
@@ -35,13 +35,13 @@ SAJIK = "tn-sajik"
 
 
 @pytest.fixture(scope="module")
-def structures() -> StructureDirectory:
-    return load_structures(load_settings().seoul_data_dir)
+def network() -> RoadNetwork:
+    return road_network(load_settings())
 
 
 @pytest.fixture(scope="module")
-def network() -> RoadNetwork:
-    return road_network(load_settings())
+def structures(network: RoadNetwork) -> StructureDirectory:
+    return load_structures(load_settings().seoul_data_dir, network=network)
 
 
 @pytest.fixture
@@ -229,15 +229,49 @@ def test_closures_are_reapplied_from_the_database(
     assert book.sync([]) == (0, 1)
 
 
-def test_closures_are_matched_by_geometry_for_structures_without_stored_edges() -> None:
-    """The registry's graph bridges carry their edges: matching their geometry finds them."""
-    from dispatch.context import road_network
+def test_the_han_bridges_and_sajik_tunnel_are_links_of_the_seoul_network(
+    network: RoadNetwork, structures: StructureDirectory
+) -> None:
     from dispatch.structure_alarms import edges_along
-    from goldentime.settings import load_settings
+    from sensors.registry import load_registry
+
+    graph = network.graph
+    assert graph.graph.get("format") == "stdnodelink"
+    registry = {s.structure_id: s for s in load_registry(load_settings().seoul_data_dir)}
+    for sid, road in (("han-jamsu", "반포대로"), ("han-hangang", "양녕로"), (SAJIK, "사직로")):
+        info = structures.get(sid)
+        assert info is not None and info.edges == registry[sid].network_links, sid
+        for u, v, k in info.edges:
+            data = graph.edges[u, v, k]
+            assert data["name"] == road, (sid, u, v)
+            assert data["bridge" if sid.startswith("han-") else "tunnel"], (sid, u, v)
+        # every listed link lies along the structure's geometry
+        (along,) = edges_along(network, [(registry[sid].geometry_wkt, info.kind)], buffer_m=40)
+        assert set(info.edges) <= set(along), sid
+    jamsu = structures.get("han-jamsu")
+    assert jamsu is not None
+    names = {graph.nodes[n].get("name") for e in jamsu.edges for n in e[:2]}
+    assert {"잠수교진출입_분기점1", "잠수교진출입_분기점2"} <= names
+    assert all(graph.edges[e]["lanes"] == 1 for e in jamsu.edges)  # the lower deck
+    # Geometry and road name alone also take Banpo bridge (the upper deck, same 반포대로, same
+    # mid-river node): that is why Jamsu's links are listed.
+    (by_geometry,) = edges_along(
+        network, [(registry["han-jamsu"].geometry_wkt, "bridge")], road_names=[("반포대로",)]
+    )
+    assert set(jamsu.edges) < set(by_geometry)
+
+
+def test_closures_are_matched_by_geometry_for_structures_without_stored_edges() -> None:
+    """On the central OSM graph (its own edge ids) the registry's graph bridges carry their
+    edges: matching their geometry finds them."""
+    from dispatch.structure_alarms import edges_along
+    from firemap.access import apply_to
+    from routing import load_network
     from sensors.registry import load_registry
 
     settings = load_settings()
-    network = road_network(settings)
+    network = load_network(network="central")
+    apply_to(network)
     known = [s for s in load_registry(settings.seoul_data_dir) if s.edges][:8]
     matched = edges_along(network, [(s.geometry_wkt, s.kind.value) for s in known])
     for structure, edges in zip(known, matched, strict=True):

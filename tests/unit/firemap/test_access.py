@@ -127,6 +127,34 @@ def test_width_tag_of_five_metres_is_not_capped_by_devices(grid: nx.MultiDiGraph
     assert not edges((2, 4)) & vehicle_restrictions(grid, devices=[device])["ladder"]
 
 
+def _node_link_street(graph: nx.MultiDiGraph, u: int, v: int, lanes: int, **attrs: object) -> None:
+    graph.add_edge(u, v, length=100.0, highway="residential", lanes=lanes, width=None, **attrs)
+
+
+def test_node_link_width_counts_both_directions_and_ignores_devices() -> None:
+    # Standard node-link: lanes per direction, no alleys. Two-way 1+1 lanes: 7 m, open to all;
+    # one-way single lane: 4 m, barred to the ladder only (4.3 m on minor roads).
+    graph = nx.MultiDiGraph(format="stdnodelink")
+    for n in range(4):
+        node(graph, n, 0, n)
+    _node_link_street(graph, 0, 1, 1)
+    _node_link_street(graph, 1, 0, 1)
+    _node_link_street(graph, 1, 2, 1)  # one way
+    _node_link_street(graph, 2, 3, 2)  # one way, two lanes: 7 m
+    device = DevicePoint(lat=LAT0, lon=LON0 + 0.5 * DLON, no_engine_access=True)  # on 0-1
+    widths = edge_widths(graph, devices=[device])
+    assert widths[(0, 1, 0)].width_m == 7.0
+    assert widths[(0, 1, 0)].basis == "lanes, both directions"
+    assert widths[(1, 2, 0)].width_m == 4.0 and widths[(1, 2, 0)].basis == "lanes, one way"
+    assert widths[(2, 3, 0)].width_m == 7.0
+    r = vehicle_restrictions(graph, devices=[device])
+    assert r["ladder"] == frozenset({(1, 2, 0)})
+    assert r["engine"] == r["ambulance"] == frozenset()
+    # The same graph read as OSM (lanes = the whole road): the device caps 0-1 for engines.
+    graph.graph["format"] = "graphml"
+    assert (0, 1, 0) in vehicle_restrictions(graph, devices=[device])["engine"]
+
+
 def test_custom_vehicle_specs(grid: nx.MultiDiGraph) -> None:
     spec = {"tanker": VehicleSpec("tanker", "water tanker", 2.5, 11.0)}
     r = vehicle_restrictions(grid, vehicle_specs=spec)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from firemap import FiremapQueryError, SafetyMap, layer_geojson, layer_names
 from firemap.index import LinearIndex, TreeIndex
+from firemap.roads import ROAD_GRAPH_FILE, read_road_graph
 from firemap.sources import to_metric
 
 SONGPA_FLAGGED_DEVICE = (37.49036434145257, 127.15741036580212)  # 소방차진입곤란, 성내천로63길
@@ -54,8 +56,11 @@ def test_songpa_scene(safety_map: SafetyMap) -> None:
     flagged = [d for d in r.devices if d.no_engine_access]
     assert flagged and flagged[0].zone == "소방차진입곤란" and flagged[0].distance_m < 10
     assert any(z.kind == "no_engine_access" and z.severity == "warning" for z in r.hazards)
+    # The Seoul network has no alleys: the engine reaches the nearest network road, and the
+    # flagged device zone says the last stretch is by hose.
     engine = next(x for x in r.restrictions if x.vehicle == "engine")
-    assert engine.access == "outside_graph" and "expect to lay hose" in engine.message
+    assert engine.access == "direct" and "expect to lay hose" in engine.message
+    assert any("standard node-link network" in line for line in r.coverage)
     assert "hydrant" not in " ".join(r.coverage)
 
 
@@ -81,9 +86,30 @@ def test_bridge_is_a_hazard_with_its_grade(safety_map: SafetyMap) -> None:
     assert bridge.name == "신원교" and "grade A" in bridge.detail and bridge.severity == "info"
 
 
+@pytest.fixture(scope="module")
+def central_map(seoul_dir: Path) -> SafetyMap:
+    """The map on the central OSM detail graph (alleys, widths, device zones)."""
+    return SafetyMap.from_directory(seoul_dir, graph=read_road_graph(seoul_dir / ROAD_GRAPH_FILE))
+
+
+def test_the_map_assesses_access_on_the_seoul_network(safety_map: SafetyMap) -> None:
+    graph = safety_map.graph
+    assert graph is not None and safety_map.node_link
+    assert graph.number_of_nodes() > 7000  # the whole city, not the central graph's 3,384
+    # No device zones on the node-link: only one-way single-lane streets bar the ladder.
+    assert safety_map.restrictions["engine"] == frozenset()
+    assert safety_map.restrictions["ladder"]
+    u, v, _ = sorted(safety_map.restrictions["ladder"])[0]
+    a, b = graph.nodes[u], graph.nodes[v]
+    r = safety_map.near((a["y"] + b["y"]) / 2, (a["x"] + b["x"]) / 2)
+    by_vehicle = {x.vehicle: x for x in r.restrictions}
+    assert by_vehicle["ladder"].access == "hose" and by_vehicle["engine"].access == "direct"
+
+
 def test_central_scene_on_a_barred_street_gets_hose_for_engine_not_ambulance(
-    safety_map: SafetyMap,
+    central_map: SafetyMap,
 ) -> None:
+    safety_map = central_map
     graph = safety_map.graph
     assert graph is not None
     barred = sorted(safety_map.restrictions["engine"] - safety_map.restrictions["ambulance"])

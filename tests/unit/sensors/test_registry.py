@@ -47,7 +47,9 @@ def test_han_bridges_have_the_public_thresholds(registry: SensorRegistry) -> Non
         (AlarmLevel.WATCH, 8.5), (AlarmLevel.WARNING, 10.5)
     ]  # fmt: skip
     assert all(t.clear_at < t.raise_at for t in jamsu.levels + hangang.levels)
-    assert registry.structure("han-jamsu").edges == ()  # outside the central road graph
+    jamsu = registry.structure("han-jamsu")
+    assert jamsu.edges == ()  # outside the central road graph
+    assert len(jamsu.network_links) == 4 and "반포대로" in jamsu.road_names  # the Seoul network
 
 
 def test_tunnels_come_from_the_road_graph(registry: SensorRegistry) -> None:
