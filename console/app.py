@@ -6,6 +6,7 @@ so tests can run it against a real broker and database or a fake publisher.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query, status
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
@@ -31,13 +32,14 @@ from console.auth import (
     auth_config_from_env,
     load_or_create_secret,
 )
-from console.basemap import add_basemap_roads_route
+from console.basemap import Basemap, add_basemap_routes
 from console.commands import add_command_routes
 from console.coverage import CoverageService, add_coverage_route
 from console.guard import AccessGuard
 from console.live import ChangeFeed, running
 from console.metrics import ConsoleMetrics, add_metrics, alert_delivery_recorder
 from console.pages import DEMO_BANNER, add_page_routes
+from console.places_api import IncidentPlaces, add_places_route
 from console.publisher import KafkaPublisher, RecordPublisher
 from console.scene import SceneMap, add_scene_route
 from console.sensors_mount import mount_sensor_ingest
@@ -48,7 +50,14 @@ from dispatch.units import unit_record
 from goldentime import __version__, topics
 from goldentime.clock import Clock, SystemClock
 from goldentime.contracts import Call, CallSource, IncidentStatus, IncidentType
-from goldentime.contracts.core import AwareDatetime, Latitude, Longitude, RecordId
+from goldentime.contracts.core import (
+    MAX_LOCATION_UNCERTAINTY_M,
+    AwareDatetime,
+    Latitude,
+    LocationSource,
+    Longitude,
+    RecordId,
+)
 from goldentime.contracts.dispatch import UnitStatus
 from goldentime.db import create_schema, engine_for, session_factory, writer
 from goldentime.errors import BrokerError
@@ -77,6 +86,13 @@ class CallRequest(BaseModel):
     caller: str | None = Field(default=None, max_length=64)
     description: str = Field(default="", max_length=2000)
     source: CallSource = CallSource.API
+    location_uncertainty_m: float | None = Field(
+        default=None,
+        gt=0.0,
+        le=MAX_LOCATION_UNCERTAINTY_M,
+        description="Radius (m) of the circle the caller is in, as AML or the carrier gave it.",
+    )
+    location_source: LocationSource | None = None
 
 
 class CallAccepted(BaseModel):
@@ -138,12 +154,16 @@ def create_app(
     alerts_settings: AlertsConfig | None = None,
     metrics: ConsoleMetrics | None = None,
     sensor_publisher: SensorPublisher | None = None,
+    basemap: Basemap | None = None,
+    warm_basemap: bool = False,
 ) -> FastAPI:
     """The console app. Without ``publisher`` it publishes to Kafka from ``settings``.
 
     Without ``auth`` the mode comes from ``GOLDENTIME_AUTH`` (``required`` unless ``demo``).
     Without ``alerts`` the public-warning service is built from the alert settings
     (:func:`alerts.runtime.build_service`), its records published through ``publisher``.
+    With ``warm_basemap`` the map's roads are built from the road network in the background
+    at start (the ``goldentime console`` process), not on the first board's request.
     """
     engine = engine or engine_for(settings)
     create_schema(engine)
@@ -159,7 +179,9 @@ def create_app(
     secret = auth.secret_key or load_or_create_secret(settings.data_dir / SECRET_FILE_NAME)
     signer = SessionSigner(secret, max_age_s=auth.session_max_age_s)
     limiter = LoginRateLimiter(max_failures=auth.login_max_failures, window_s=auth.login_window_s)
-    feed = ChangeFeed(sessions)
+    incident_places = IncidentPlaces(settings.seoul_data_dir)
+    feed = ChangeFeed(sessions, enrich=incident_places.enrich)
+    basemap = basemap or Basemap(settings)
     alerts_settings = alerts_settings or alerts_config(settings)
     if alerts is None:
         alerts = build_service(
@@ -173,6 +195,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await publisher.start()
+        if warm_basemap:
+            threading.Thread(target=basemap.warm, name="basemap-warm", daemon=True).start()
         try:
             async with running(feed):
                 yield
@@ -230,14 +254,6 @@ def create_app(
             ],
         }
 
-    @app.get("/api/basemap/gu", tags=["map"])
-    def basemap_gu() -> FileResponse:
-        """Seoul gu boundaries (GeoJSON), drawn as the offline basemap."""
-        return FileResponse(
-            settings.seoul_data_dir / "boundaries" / "seoul_gu.geojson",
-            media_type="application/geo+json",
-        )
-
     @app.post(
         "/api/calls",
         status_code=status.HTTP_202_ACCEPTED,
@@ -257,6 +273,8 @@ def create_app(
             caller=request.caller,
             description=request.description,
             source=request.source,
+            location_uncertainty_m=request.location_uncertainty_m,
+            location_source=request.location_source,
         )
         try:
             await publisher.publish(topics.CALLS, call, key=cell_of(call.lat, call.lon))
@@ -265,6 +283,7 @@ def create_app(
                 status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
                 content={"detail": f"call not taken, retry: {err}", "call_id": call.id},
             )
+        feed.expect_change()  # the new incident shows on every board at once
         return CallAccepted(call_id=call.id, accepted_at=now)
 
     @app.get("/api/calls/{call_id}", response_model=CallLink, tags=["intake"])
@@ -288,7 +307,9 @@ def create_app(
             rows = store.list_incidents(
                 session, status=status_filter.value if status_filter else None, limit=limit
             )
-        return [r.model_dump(mode="json") for r in rows]
+            bodies = [r.model_dump(mode="json") for r in rows]
+            incident_places.enrich(session, bodies)
+        return bodies
 
     @app.get("/api/incidents/{incident_id}", tags=["incidents"])
     def get_incident(incident_id: str) -> dict[str, Any]:
@@ -298,6 +319,7 @@ def create_app(
             if row is None:
                 raise HTTPException(status.HTTP_404_NOT_FOUND, f"no incident {incident_id}")
             body = store.incident_record(row).model_dump(mode="json")
+            incident_places.enrich(session, [body])
             body["calls"] = [
                 {
                     "id": c.id,
@@ -308,6 +330,8 @@ def create_app(
                     "caller": c.caller,
                     "description": c.description,
                     "link_reason": c.link_reason,
+                    "location_uncertainty_m": c.location_uncertainty_m,
+                    "location_source": c.location_source,
                 }
                 for c in row.calls
             ]
@@ -340,9 +364,11 @@ def create_app(
             rows = units_store.list_units(session, status=status_filter)
             return [unit_record(r).model_dump(mode="json") for r in rows]
 
-    add_command_routes(app, publisher=publisher, sessions=sessions, clock=clock)
+    add_command_routes(
+        app, publisher=publisher, sessions=sessions, clock=clock, on_sent=feed.expect_change
+    )
     mount_sensor_ingest(app, settings=settings, clock=clock, publisher=sensor_publisher)
-    add_coverage_route(app, CoverageService(settings, sessions))
+    add_coverage_route(app, CoverageService(settings, sessions, network=basemap.coverage))
     console_metrics = metrics or ConsoleMetrics()
     mount_alerts(
         app,
@@ -355,9 +381,8 @@ def create_app(
     )
     add_metrics(app, console_metrics)
     add_scene_route(app, sessions=sessions, scene=SceneMap())
-    add_basemap_roads_route(
-        app, graphml=settings.seoul_data_dir / "roads" / "seoul_central_drive.graphml"
-    )
+    add_places_route(app, incident_places)
+    add_basemap_routes(app, basemap)
 
     @app.exception_handler(SQLAlchemyError)
     async def database_error(_request: Any, err: SQLAlchemyError) -> JSONResponse:

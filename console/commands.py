@@ -88,7 +88,11 @@ def add_command_routes(
     publisher: RecordPublisher,
     sessions: sessionmaker[Session],
     clock: Clock,
+    on_sent: Callable[[], None] | None = None,
 ) -> None:
+    """Command routes; ``on_sent`` runs after the broker took a command (the change feed
+    then polls fast, so the command's effect shows at once)."""
+
     async def send(
         request: Request, actor: Principal, key: str, **fields: Any
     ) -> CommandAccepted | JSONResponse:
@@ -106,6 +110,8 @@ def add_command_routes(
                 status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
                 content={"detail": f"command not taken, retry: {err}", "command_id": command.id},
             )
+        if on_sent is not None:
+            on_sent()
         return CommandAccepted(command_id=command.id)
 
     responses: dict[int | str, dict[str, Any]] = {

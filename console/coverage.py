@@ -1,13 +1,16 @@
 """Coverage holes for the dispatcher's map: road the available units cannot reach in time.
 
 The road network is loaded on first use (routing, with firemap's vehicle restrictions), and
-a result is kept for a few seconds, so many dispatchers' maps cost one computation.
+a result is kept for a few seconds, so many dispatchers' maps cost one computation. The model
+covers the network's roads only: the gu the network does not hold (강동구 in the standard
+node-link cut) are named in every answer (``gu_missing``, ``note``), never shown as covered.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 from fastapi import FastAPI, Query
@@ -15,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from console.basemap_build import MISSING_NOTE, NetworkCoverage
 from dispatch.store import UnitRow
 from goldentime.contracts.dispatch import UnitStatus
 from goldentime.settings import Settings
@@ -25,9 +29,16 @@ Vehicle = Literal["engine", "ambulance", "ladder", "rescue", "command"]
 
 
 class CoverageService:
-    def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        *,
+        network: Callable[[], NetworkCoverage] | None = None,
+    ) -> None:
         self._settings = settings
         self._sessions = sessions
+        self._network_coverage = network
         self._network: RoadNetwork | None = None
         self._lock = threading.Lock()
         self._cache: dict[tuple[float, str], tuple[float, dict[str, Any]]] = {}
@@ -71,6 +82,10 @@ class CoverageService:
                     "holes": {"type": "FeatureCollection", "features": []},
                     "error": str(err),
                 }
+            body["gu_missing"] = (
+                self._network_coverage().gu_missing if self._network_coverage else []
+            )
+            body["note"] = MISSING_NOTE
             self._cache[key] = (time.monotonic(), body)
             return body
 

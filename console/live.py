@@ -16,7 +16,8 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +31,11 @@ from dispatch.units import unit_record
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL_S = 0.1
+# After a command from this console (a dispatcher's or crew's action), poll this often for a
+# while: its effect (committed by the dispatch worker tens of ms later) reaches every board
+# without waiting out the regular interval.
+BOOST_INTERVAL_S = 0.025
+BOOST_FOR_S = 2.0
 # Rows may commit out of updated_at order (two workers); look back this far on every poll.
 LOOKBACK = timedelta(seconds=5)
 QUEUE_LIMIT = 2000
@@ -51,12 +57,27 @@ RESYNC = Change(kind="resync", data={})
 class ChangeFeed:
     """Finds incidents and units changed since the last poll and hands them to subscribers."""
 
-    def __init__(self, sessions: sessionmaker[Session], *, interval_s: float = POLL_INTERVAL_S):
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        interval_s: float = POLL_INTERVAL_S,
+        enrich: Callable[[Session, list[dict[str, Any]]], None] | None = None,
+    ):
         self._sessions = sessions
+        self._enrich = enrich  # adds derived fields to incident bodies (places: the place)
         self._interval_s = interval_s
         self._cursor: datetime | None = None
         self._seen: dict[tuple[str, str], tuple[Any, datetime]] = {}
         self._subscribers: set[asyncio.Queue[Change]] = set()
+        self._boost_until = 0.0
+        self._wake: asyncio.Event | None = None
+
+    def expect_change(self, *, for_s: float = BOOST_FOR_S) -> None:
+        """A command was just sent: poll at ``BOOST_INTERVAL_S`` for ``for_s`` seconds."""
+        self._boost_until = time.monotonic() + for_s
+        if self._wake is not None:
+            self._wake.set()
 
     def poll_once(self) -> list[Change]:
         """Changes since the previous call (the first call only sets the starting point)."""
@@ -98,8 +119,15 @@ class ChangeFeed:
                 if self._mark(("incident", incident_id), (revision, rec_at.get(incident_id)), at)
             ]
             if changed:
-                for row in session.scalars(select(IncidentRow).where(IncidentRow.id.in_(changed))):
-                    changes.append(Change("incident", incident_record(row).model_dump(mode="json")))
+                bodies = [
+                    incident_record(row).model_dump(mode="json")
+                    for row in session.scalars(
+                        select(IncidentRow).where(IncidentRow.id.in_(changed))
+                    )
+                ]
+                if self._enrich is not None:
+                    self._enrich(session, bodies)
+                changes.extend(Change("incident", body) for body in bodies)
             unit_heads = session.execute(
                 select(UnitRow.id, UnitRow.revision, UnitRow.updated_at).where(
                     UnitRow.updated_at >= since
@@ -148,6 +176,7 @@ class ChangeFeed:
 
     async def run(self) -> None:
         """Poll until cancelled; a database error is logged and retried, never fatal."""
+        self._wake = asyncio.Event()
         while True:
             if self._subscribers or self._cursor is None:
                 try:
@@ -157,7 +186,12 @@ class ChangeFeed:
                     changes = []
                 if changes:
                     self.publish(changes)
-            await asyncio.sleep(self._interval_s)
+            boosted = time.monotonic() < self._boost_until
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._wake.wait(), BOOST_INTERVAL_S if boosted else self._interval_s
+                )
 
     async def stream(self) -> AsyncIterator[str]:
         """One browser's event stream: a hello, then changes, with keep-alive comments."""

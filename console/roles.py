@@ -67,6 +67,8 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/stream"): ALL_ROLES,
     ("GET", "/api/basemap/gu"): ALL_ROLES,
     ("GET", "/api/basemap/roads"): ALL_ROLES,
+    ("GET", "/api/basemap/network"): ALL_ROLES,
+    ("GET", "/api/basemap/stations"): ALL_ROLES,
     ("POST", "/api/calls"): CONTROL_ROOM,
     ("POST", "/api/sensors/readings"): CONTROL_ROOM,
     ("GET", "/api/coverage"): CONTROL_ROOM,
@@ -75,6 +77,8 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/incidents/{incident_id}"): ALL_ROLES,
     ("GET", "/api/incidents/{incident_id}/scene"): ALL_ROLES,
     ("GET", "/api/units"): ALL_ROLES,
+    # The gazetteer: call-takers placing a call, crews looking up where they are sent.
+    ("GET", "/api/places"): UNIT_REPORTERS | CONTROL_ROOM,
     ("GET", "/api/commands/{command_id}"): ALL_ROLES,
     ("POST", "/api/incidents/{incident_id}/dispatch"): COMMANDERS,
     ("POST", "/api/incidents/{incident_id}/close"): COMMANDERS,

@@ -128,7 +128,7 @@ async function submitDraft(event) {
 
 async function main() {
   await GT.init();
-  AL.map = GT.baseMap("alertmap");
+  AL.map = GT.baseMap("alertmap", { networkGaps: false });
   AL.drawLayer = L.layerGroup().addTo(AL.map);
   AL.map.on("click", (e) => {
     if (AL.mode === "polygon") { AL.polygon.push(e.latlng); }

@@ -17,6 +17,7 @@ const UNIT_COLOURS = {
   available: "#3ccf7a", dispatched: "#ffb020", en_route: "#ff8c1a", on_scene: "#ff5a4f",
   transporting: "#c77dff", at_hospital: "#c77dff", returning: "#4aa3ff", out_of_service: "#8a96a3",
 };
+const LOCATION_SOURCES = { aml: "AML 휴대전화 GPS", network: "기지국 Network cell", caller: "신고자 진술 Caller", call_taker: "접수자 Call-taker" };
 const INCIDENT_COLOURS = { open: "#ff3b30", dispatched: "#ffb020", on_scene: "#ff8c1a", closed: "#8a96a3", merged: "#8a96a3" };
 
 const GT = {
@@ -59,6 +60,7 @@ const GT = {
   stream(handlers, onReset) {
     const conn = document.getElementById("conn");
     const source = new EventSource("/api/stream");
+    GT.source = source;
     source.addEventListener("hello", () => { if (conn) { conn.classList.remove("down"); conn.title = "live 실시간"; } onReset(); });
     source.addEventListener("resync", onReset);
     for (const [kind, fn] of Object.entries(handlers)) {
@@ -86,15 +88,10 @@ const GT = {
   },
   typeLabel(t) { return TYPE_LABELS[t] || t; },
   statusLabel(s) { return STATUS_LABELS[s] || s; },
-  baseMap(elementId) {
-    const map = L.map(elementId, { zoomControl: true }).setView([37.5665, 126.978], 14);
-    map.attributionControl.addAttribution("Boundaries: southkorea-maps (Apache-2.0) · Roads © OpenStreetMap contributors (ODbL)");
-    GT.get("/api/basemap/gu").then((gu) => L.geoJSON(gu, {
-      style: { color: "#7d93ab", weight: 1.5, fillOpacity: 0.03 }, interactive: false,
-    }).addTo(map)).catch((e) => console.warn("basemap gu", e));
-    GT.get("/api/basemap/roads").then((roads) => L.geoJSON(roads, {
-      style: (f) => ({ color: f.properties.class === "minor" ? "#34424f" : "#5b6f84", weight: f.properties.class === "minor" ? 1 : 2.5 }), interactive: false,
-    }).addTo(map)).catch(() => {});
-    return map;
-  },
+};
+
+// A caller's position as the phone network gave it: a circle of `radius` metres.
+GT.fixCircle = function fixCircle(lat, lon, radius, source) {
+  return L.circle([lat, lon], { radius, color: "#6cb6ff", weight: 1.5, dashArray: "4 4", fillColor: "#6cb6ff", fillOpacity: 0.12, interactive: true, className: "caller-fix" })
+    .bindTooltip(`신고자 위치 Caller location ± ${Math.round(radius)} m${source ? " · " + (LOCATION_SOURCES[source] || source) : ""}`);
 };

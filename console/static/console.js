@@ -1,25 +1,30 @@
 // Golden Time dispatcher board: live queue, incident panel, map, unit board, call intake.
 "use strict";
 const state = { incidents: new Map(), units: new Map(), selected: null, detail: null, panelStatus: "" };
-const map = GT.baseMap("map");
+const map = GT.baseMap("map", { networkInfo: true });
+// Hundreds of incident and unit markers across the city: drawn on one canvas, not as SVG nodes.
+const markerRenderer = L.canvas({ padding: 0.3 });
 const incidentLayer = L.layerGroup().addTo(map);
 const unitLayer = L.layerGroup().addTo(map);
 const routeLayer = L.layerGroup().addTo(map);
+const callerLayer = L.layerGroup().addTo(map);
 const coverageLayer = L.layerGroup();
 L.control.layers(null, { "커버리지 공백 Coverage holes (engine, 5 min)": coverageLayer }, { collapsed: false }).addTo(map);
 let coverageTimer = null;
+// The holes of the coverage model, and the gu it cannot judge (not in the road network).
 async function refreshCoverage() {
   try {
-    const c = await GT.get("/api/coverage?minutes=5&vehicle=engine");
+    const [c, network] = await Promise.all([GT.get("/api/coverage?minutes=5&vehicle=engine"), map.gt.network]);
+    const missing = c.gu_missing?.length ? ` · ${c.gu_missing.join(", ")} 제외 excluded (${c.note})` : "";
     coverageLayer.clearLayers();
     L.geoJSON(c.holes, { style: { color: "#ff5a4f", weight: 1, fillOpacity: 0.25 } })
-      .bindTooltip(`공백 hole · ${Math.round(c.covered_share * 1000) / 10}% covered by ${c.units} engines`)
+      .bindTooltip(`공백 hole · ${Math.round(c.covered_share * 1000) / 10}% covered by ${c.units} engines${missing}`)
       .addTo(coverageLayer);
+    if (c.gu_missing?.length) GT.gapsLayer(network, { colour: "#ff8c1a", prefix: "커버리지 미산정 Not assessed: " }).addTo(coverageLayer);
   } catch (e) { console.warn("coverage", e); }
 }
 map.on("overlayadd", (e) => { if (e.layer === coverageLayer) { refreshCoverage(); coverageTimer = setInterval(refreshCoverage, 30000); } });
 map.on("overlayremove", (e) => { if (e.layer === coverageLayer) { clearInterval(coverageTimer); coverageTimer = null; } });
-let pickMarker = null;
 const ACTIVE = new Set(["open", "dispatched", "on_scene"]);
 
 function ageSeconds(inc) { return (Date.now() - Date.parse(inc.created_at)) / 1000; }
@@ -36,8 +41,10 @@ function goldenTime(inc) {
   return { text: GT.mmss(left), cls: left < 120 ? "gt-warn" : "gt-ok" };
 }
 
+function activeIncidents() { return [...state.incidents.values()].filter((i) => ACTIVE.has(i.status)); }
+
 function queue() {
-  return [...state.incidents.values()].filter((i) => ACTIVE.has(i.status))
+  return activeIncidents().filter((i) => QueueFilter.matches(i))
     .sort((a, b) => a.priority - b.priority || Date.parse(a.created_at) - Date.parse(b.created_at));
 }
 
@@ -75,39 +82,79 @@ function scheduleRender({ queue = true, units = true, unitId = null } = {}) {
   });
 }
 
+// Queue rows are kept per incident and rebuilt only when what they show changes: hundreds of
+// open incidents across the city re-sort several times a second without rebuilding the table.
+const queueRows = new Map(); // incident id -> { sig, tr }
+// The age and golden-time clocks tick every second on the rows in view only (hundreds of
+// open incidents would otherwise re-lay out the whole table each second); a row that scrolls
+// into view is brought up to date at once.
+const visibleRows = new Set();
+const rowObserver = new IntersectionObserver((entries) => {
+  for (const e of entries) {
+    if (e.isIntersecting) { visibleRows.add(e.target); tickRow(e.target); } else visibleRows.delete(e.target);
+  }
+}, { root: document.getElementById("queue") });
+function dropRow(tr) { rowObserver.unobserve(tr); visibleRows.delete(tr); }
+function rowSignature(inc) {
+  return [inc.revision, inc.status, inc.priority, inc.id === state.selected, inc.call_ids.length,
+    (inc.event_ids || []).length, inc.gu, inc.place?.dong, inc.lat, inc.lon, QueueFilter.centres.length].join("|");
+}
+
+function queueRow(inc) {
+  const sig = rowSignature(inc);
+  const cached = queueRows.get(inc.id);
+  if (cached && cached.sig === sig) return cached.tr;
+  if (cached) dropRow(cached.tr);
+  const gt = goldenTime(inc);
+  const tr = GT.el("tr", {
+    class: `incident status-${inc.status}` + (inc.id === state.selected ? " selected" : ""),
+    tabindex: "0", "data-id": inc.id, "aria-selected": String(inc.id === state.selected),
+    onclick: () => select(inc.id), onkeydown: queueKeys,
+  },
+    GT.el("td", { class: `prio p${inc.priority}` }, String(inc.priority)),
+    GT.el("td", { title: inc.id }, GT.typeLabel(inc.type), GT.el("div", { class: "muted small where" }, whereLine(inc))),
+    GT.el("td", {}, GT.statusLabel(inc.status)),
+    GT.el("td", { class: "age" }, GT.mmss(ageSeconds(inc))),
+    GT.el("td", { class: `gt ${gt.cls}` }, gt.text),
+    GT.el("td", {}, String(inc.call_ids.length + (inc.event_ids || []).length)));
+  queueRows.set(inc.id, { sig, tr });
+  rowObserver.observe(tr);
+  return tr;
+}
+
 function renderQueue() {
   const rows = queue();
   const tbody = document.getElementById("incidents");
   const focusedId = document.activeElement?.dataset?.id;
-  GT.fill(tbody, ...rows.map((inc) => {
-    const gt = goldenTime(inc);
-    const tr = GT.el("tr", {
-      class: `incident status-${inc.status}` + (inc.id === state.selected ? " selected" : ""),
-      tabindex: "0", "data-id": inc.id, "aria-selected": String(inc.id === state.selected),
-      onclick: () => select(inc.id), onkeydown: queueKeys,
-    },
-      GT.el("td", { class: `prio p${inc.priority}` }, String(inc.priority)),
-      GT.el("td", { title: inc.id }, GT.typeLabel(inc.type), GT.el("div", { class: "muted small" }, inc.gu || "")),
-      GT.el("td", {}, GT.statusLabel(inc.status)),
-      GT.el("td", { class: "age" }, GT.mmss(ageSeconds(inc))),
-      GT.el("td", { class: `gt ${gt.cls}` }, gt.text),
-      GT.el("td", {}, String(inc.call_ids.length + (inc.event_ids || []).length)));
-    return tr;
-  }));
-  document.getElementById("count").textContent = `(${rows.length})`;
+  const shown = new Set(rows.map((inc) => inc.id));
+  for (const [id, { tr }] of queueRows) if (!shown.has(id)) { dropRow(tr); queueRows.delete(id); }
+  const trs = rows.map(queueRow);
+  const current = tbody.children;
+  if (current.length !== trs.length || trs.some((tr, i) => current[i] !== tr)) tbody.replaceChildren(...trs);
+  document.getElementById("count").textContent = QueueFilter.active() ? `(${rows.length}/${activeIncidents().length})` : `(${rows.length})`;
   if (focusedId) tbody.querySelector(`tr[data-id="${CSS.escape(focusedId)}"]`)?.focus();
+}
+
+// gu · dong · station area, under the incident type in the queue.
+function whereLine(inc) {
+  const area = QueueFilter.areaOf(inc.lat, inc.lon);
+  const gu = [QueueFilter.guOf(inc), inc.place?.dong].filter(Boolean).join(" ");
+  return [gu, area && area.name.replace("119안전센터", "센터")].filter(Boolean).join(" · ");
+}
+
+function tickRow(tr) {
+  const inc = state.incidents.get(tr.dataset.id);
+  if (!inc) return;
+  const gt = goldenTime(inc);
+  tr.querySelector(".age").textContent = GT.mmss(ageSeconds(inc));
+  const cell = tr.querySelector(".gt");
+  if (cell.textContent !== gt.text) cell.textContent = gt.text;
+  if (cell.className !== `gt ${gt.cls}`) cell.className = `gt ${gt.cls}`;
 }
 
 function tickClocks() {
   document.getElementById("clock").textContent = new Date().toLocaleTimeString("ko-KR");
-  for (const tr of document.querySelectorAll("#incidents tr")) {
-    const inc = state.incidents.get(tr.dataset.id);
-    if (!inc) continue;
-    const gt = goldenTime(inc);
-    tr.querySelector(".age").textContent = GT.mmss(ageSeconds(inc));
-    const cell = tr.querySelector(".gt");
-    cell.textContent = gt.text; cell.className = `gt ${gt.cls}`;
-  }
+  for (const tr of visibleRows) tickRow(tr);
 }
 
 function unitRow(u) {
@@ -138,21 +185,28 @@ function updateUnitRow(id) {
 
 const incidentMarkers = new Map();
 const unitMarkers = new Map();
+// Markers of the queue's incidents (the filter applies to the map too); restyled only when
+// their status or selection changed.
 function renderIncidentMarkers() {
+  const shown = new Map(queue().map((inc) => [inc.id, inc]));
   for (const [id, m] of incidentMarkers) {
-    const inc = state.incidents.get(id);
-    if (!inc || !ACTIVE.has(inc.status)) { incidentLayer.removeLayer(m); incidentMarkers.delete(id); }
+    if (!shown.has(id)) { incidentLayer.removeLayer(m); incidentMarkers.delete(id); }
   }
-  for (const inc of queue()) {
+  for (const inc of shown.values()) {
     let m = incidentMarkers.get(inc.id);
+    const sig = `${inc.status}|${inc.id === state.selected}|${inc.type}|${inc.lat},${inc.lon}`;
+    if (m && m.gtSig === sig) continue;
     const style = { radius: inc.id === state.selected ? 11 : 8, color: "#fff", weight: 2, fillColor: INCIDENT_COLOURS[inc.status], fillOpacity: 0.9 };
     if (!m) {
-      m = L.circleMarker([inc.lat, inc.lon], style).addTo(incidentLayer);
+      m = L.circleMarker([inc.lat, inc.lon], { ...style, renderer: markerRenderer }).addTo(incidentLayer);
       m.on("click", () => select(inc.id));
+      m.bindTooltip("");
       incidentMarkers.set(inc.id, m);
     }
+    m.setLatLng([inc.lat, inc.lon]);
     m.setStyle(style);
-    m.bindTooltip(`${GT.typeLabel(inc.type)} · ${GT.statusLabel(inc.status)}`);
+    m.setTooltipContent(`${GT.typeLabel(inc.type)} · ${GT.statusLabel(inc.status)}${inc.place?.label ? " · " + inc.place.label : ""}`);
+    m.gtSig = sig;
   }
 }
 
@@ -160,9 +214,9 @@ function renderUnitMarker(u) {
   if (!u) return;
   let m = unitMarkers.get(u.id);
   const style = { radius: 5, color: "#0b0f14", weight: 1, fillColor: UNIT_COLOURS[u.status] || "#888", fillOpacity: 1 };
-  if (!m) { m = L.circleMarker([u.lat, u.lon], style).addTo(unitLayer); unitMarkers.set(u.id, m); }
+  if (!m) { m = L.circleMarker([u.lat, u.lon], { ...style, renderer: markerRenderer }).bindTooltip("").addTo(unitLayer); unitMarkers.set(u.id, m); }
   m.setLatLng([u.lat, u.lon]); m.setStyle(style);
-  m.bindTooltip(`${u.name} (${u.station_name}) · ${GT.statusLabel(u.status)}`);
+  m.setTooltipContent(`${u.name} (${u.station_name}) · ${GT.statusLabel(u.status)}`);
 }
 
 function queueKeys(e) {
@@ -213,6 +267,7 @@ async function loadDetail() {
     state.detail = detail;
     renderPanel(detail);
     renderRoutes(detail);
+    renderCallerFixes(detail);
     loadScene(id);
   } catch (e) { GT.fill(document.getElementById("panel"), GT.el("p", { class: "error" }, String(e))); }
 }
@@ -228,6 +283,14 @@ function renderRoutes(detail) {
     if (!u.route) continue;
     L.geoJSON(u.route, { style: { color: u.within_golden_time ? "#4aa3ff" : "#ff5a4f", weight: 4, opacity: 0.85 } })
       .bindTooltip(`${u.name}: ${GT.mmss(u.eta_s)}`).addTo(routeLayer);
+  }
+}
+
+// Where the phone network put each caller: a circle of its uncertainty radius.
+function renderCallerFixes(detail) {
+  callerLayer.clearLayers();
+  for (const c of detail.calls || []) {
+    if (c.location_uncertainty_m > 0) GT.fixCircle(c.lat, c.lon, c.location_uncertainty_m, c.location_source).addTo(callerLayer);
   }
 }
 
@@ -286,7 +349,10 @@ function renderPanel(d) {
   const panel = document.getElementById("panel");
   GT.fill(panel,
     GT.el("h2", {}, `${GT.typeLabel(d.type)} `, GT.el("span", { class: "muted small" }, d.id)),
-    GT.el("p", {}, `${GT.statusLabel(d.status)} · P${d.priority} · ${d.gu || ""} · ${d.lat.toFixed(5)}, ${d.lon.toFixed(5)}`),
+    GT.el("p", { id: "incident-place", class: "place" }, GT.el("span", { class: "muted" }, "위치 Place "), d.place?.label || [d.gu, `${d.lat.toFixed(5)}, ${d.lon.toFixed(5)}`].filter(Boolean).join(" · ")),
+    GT.el("p", {}, `${GT.statusLabel(d.status)} · P${d.priority} · ${d.lat.toFixed(5)}, ${d.lon.toFixed(5)}`,
+      d.location_uncertainty_m ? ` · ± ${Math.round(d.location_uncertainty_m)} m (${LOCATION_SOURCES[d.location_source] || d.location_source || "?"})` : "",
+      (() => { const a = QueueFilter.areaOf(d.lat, d.lon); return a ? ` · 관할 ${a.name}` : ""; })()),
     d.description ? GT.el("p", { class: "desc" }, d.description) : null,
     GT.el("div", { class: "actions" },
       GT.el("button", { type: "button", id: "dispatch-recommended", onclick: dispatchRecommended, disabled: !rec || !(rec.units || []).length || !ACTIVE.has(d.status) }, "추천 출동 Dispatch recommended (D)"),
@@ -333,22 +399,7 @@ async function reloadAll() {
   if (state.selected) detailChanged();
 }
 
-map.on("click", (e) => {
-  const f = document.getElementById("callform");
-  f.lat.value = e.latlng.lat.toFixed(6); f.lon.value = e.latlng.lng.toFixed(6);
-  if (pickMarker) pickMarker.setLatLng(e.latlng); else pickMarker = L.marker(e.latlng, { title: "신고 위치 Call location" }).addTo(map);
-});
-
-document.getElementById("callform").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const f = e.target, out = document.getElementById("formstatus");
-  const body = { type: f.type.value, lat: Number(f.lat.value), lon: Number(f.lon.value), description: f.description.value, source: "console" };
-  if (f.caller.value) body.caller = f.caller.value;
-  const res = await GT.post("/api/calls", body);
-  if (res.status === 202) { out.textContent = `접수됨 Accepted: ${res.data.call_id}`; f.description.value = ""; }
-  else if (res.status === 422) { out.textContent = "입력 오류 Invalid: " + res.data.detail.map((d) => `${d.loc.slice(1).join(".")}: ${d.msg}`).join("; "); }
-  else { out.textContent = `오류 Error ${res.status}: ${res.data.detail}`; }
-});
+Intake.init(map);
 
 document.addEventListener("keydown", (e) => {
   if (e.target.closest("input, textarea, select") || e.ctrlKey || e.metaKey || e.altKey) return;
@@ -358,6 +409,7 @@ document.addEventListener("keydown", (e) => {
 });
 
 GT.init().then(() => {
+  QueueFilter.init({ map, onChange: () => scheduleRender({ units: false }) }).catch((e) => console.warn("queue filter", e));
   GT.stream({
     incident: (inc) => {
       state.incidents.set(inc.id, inc); scheduleRender({ units: false });

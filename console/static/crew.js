@@ -55,11 +55,14 @@ async function refresh() {
   const mine = (d.recommendation?.units || []).find((u) => u.unit_id === crew.unitId);
   GT.fill(box,
     GT.el("h2", { id: "assigned-type" }, GT.typeLabel(d.type)),
-    GT.el("p", {}, `${d.gu || ""} · ${d.lat.toFixed(5)}, ${d.lon.toFixed(5)} · ${GT.statusLabel(d.status)}`),
+    GT.el("p", { id: "assigned-place", class: "place" }, GT.el("span", { class: "muted" }, "위치 "), d.place?.label || d.gu || ""),
+    GT.el("p", {}, `${d.lat.toFixed(5)}, ${d.lon.toFixed(5)} · ${GT.statusLabel(d.status)}`,
+      d.location_uncertainty_m ? ` · 신고자 위치 ± ${Math.round(d.location_uncertainty_m)} m` : ""),
     d.description ? GT.el("p", { class: "desc" }, d.description) : null,
     mine ? GT.el("p", { id: "route-eta", class: mine.within_golden_time ? "gt-ok" : "gt-breach" }, `예상 도착 ETA ${GT.mmss(mine.eta_s)} · ${(mine.distance_m / 1000).toFixed(1)} km`) : GT.el("p", { class: "muted" }, "경로 없음 · No computed route"),
     GT.el("p", { class: "muted small" }, `사건 Incident ${d.id} · 신고 ${d.calls.length}건 calls`));
   L.circleMarker([d.lat, d.lon], { radius: 11, color: "#fff", weight: 2, fillColor: "#ff3b30", fillOpacity: 1 }).bindTooltip("현장 Scene").addTo(layer);
+  if (d.location_uncertainty_m > 0) GT.fixCircle(d.lat, d.lon, d.location_uncertainty_m, d.location_source).addTo(layer);
   if (mine && mine.route) {
     const route = L.geoJSON(mine.route, { style: { color: "#4aa3ff", weight: 6, opacity: 0.9 }, className: "crew-route" }).addTo(layer);
     map.fitBounds(route.getBounds().pad(0.2));

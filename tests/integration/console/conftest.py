@@ -105,3 +105,19 @@ def accounts(secured_system: LocalSystem) -> Any:
     engine = engine_for(secured_system.settings)
     create_tables(engine)
     return Accounts(session_factory(writer(engine)))
+
+
+BROWSER_PASSWORD = "browser-test-pw"
+LIVE_TIMEOUT_MS = 20_000
+
+
+def sign_in(page: Any, base: str, path: str, user: str, password: str = BROWSER_PASSWORD) -> None:
+    """Sign in through the login form that ``path`` redirects to; waits for the live stream."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}{path}")
+    expect(page).to_have_url(f"{base}/login?next={path.replace('/', '%2F')}")
+    page.get_by_label("사용자 User").fill(user)
+    page.get_by_label("비밀번호 Password").fill(password)
+    page.get_by_role("button", name="로그인 Sign in").click()
+    expect(page.locator("#conn")).not_to_have_class("conn down", timeout=LIVE_TIMEOUT_MS)

@@ -40,7 +40,7 @@ def test_call_to_board_to_dispatch_to_crew_on_scene(
     expect(board.locator("#who")).to_contain_text("kim.dispatcher")
     board.evaluate("window.__sameDocument = true")
 
-    # The call: location by a click on the map (the view opens on central Seoul).
+    # The call: location by a click on the map (the view opens on the whole city).
     board.locator("#map").click(position={"x": 300, "y": 200})
     expect(board.locator("input[name=lat]")).not_to_have_value("")
     board.locator("select[name=type]").select_option("building_fire")
@@ -53,6 +53,7 @@ def test_call_to_board_to_dispatch_to_crew_on_scene(
     expect(row).to_contain_text("건물화재", timeout=LIVE_TIMEOUT_MS)
     row.click()
     expect(board.locator("#panel")).to_contain_text("browser test fire")
+    expect(board.locator("#incident-place")).to_contain_text("구")  # gu · dong · junction · road
     dispatch = board.locator("#dispatch-recommended")
     expect(dispatch).to_be_enabled(timeout=LIVE_TIMEOUT_MS)
     dispatch.click()
@@ -71,6 +72,7 @@ def test_call_to_board_to_dispatch_to_crew_on_scene(
     sign_in(phone, base, "/crew", "crew.one")
     expect(phone.locator("#assigned-type")).to_contain_text("건물화재", timeout=LIVE_TIMEOUT_MS)
     expect(phone.locator("#route-eta")).to_contain_text("ETA")
+    expect(phone.locator("#assigned-place")).to_contain_text("구")  # reverse geocoded
     expect(phone.locator("path.crew-route")).to_have_count(1)
     expect(phone.locator("#scene")).to_contain_text("At the scene", timeout=LIVE_TIMEOUT_MS)
     phone.get_by_role("button", name="확인 Acknowledge").click()

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from console.accounts import Accounts
 from console.app import create_app
 from console.auth import AuthConfig
+from console.basemap import Basemap
 from console.roles import Role
 from goldentime.clock import ManualClock
 from goldentime.contracts import Record
@@ -23,6 +24,8 @@ from goldentime.topics import TopicSpec
 
 NOW = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
 PASSWORD = "correct-horse-9"
+# The basemap depends on the shipped data only: built once for every console of the session.
+SHARED_BASEMAP = Basemap(load_settings())
 
 
 class RecordingPublisher:
@@ -78,6 +81,7 @@ def make_console(tmp_path: Path, *, mode: str = "required") -> Iterator[SecuredC
         engine=engine,
         clock=clock,
         auth=AuthConfig(mode=mode, secret_key="unit-test-secret", session_max_age_s=3600),  # type: ignore[arg-type]
+        basemap=SHARED_BASEMAP,
     )
     accounts = Accounts(session_factory(writer(engine)))
     for role, name in ROLE_USERS.items():
@@ -85,6 +89,11 @@ def make_console(tmp_path: Path, *, mode: str = "required") -> Iterator[SecuredC
         accounts.add_user(name, roles=[role], password=PASSWORD, now=NOW, unit_id=unit)
     with TestClient(app) as client:
         yield SecuredConsole(app, client, accounts, publisher, clock)
+
+
+@pytest.fixture(scope="session")
+def shared_basemap() -> Basemap:
+    return SHARED_BASEMAP
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from console.app import create_app
 from console.auth import AuthConfig
+from console.basemap import Basemap
 from dispatch.catalog import load_catalog
 from dispatch.correlate import Signal
 from dispatch.intake import ingest
@@ -44,7 +45,9 @@ class FakePublisher:
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[tuple[TestClient, FakePublisher, object]]:
+def env(
+    tmp_path: Path, shared_basemap: Basemap
+) -> Iterator[tuple[TestClient, FakePublisher, object]]:
     publisher = FakePublisher()
     engine = make_engine(f"sqlite:///{tmp_path / 'gt.db'}")
     app = create_app(
@@ -53,6 +56,7 @@ def env(tmp_path: Path) -> Iterator[tuple[TestClient, FakePublisher, object]]:
         engine=engine,
         clock=ManualClock(NOW),
         auth=AuthConfig(mode="demo", secret_key="test-secret"),
+        basemap=shared_basemap,
     )
     with TestClient(app) as client:
         yield client, publisher, session_factory(writer(engine))
@@ -247,6 +251,8 @@ def test_coverage_holes_for_the_available_units(env) -> None:  # type: ignore[no
     assert body["units"] == sum(1 for v in fleet if v.kind == "engine")
     assert 0.5 < body["covered_share"] <= 1.0
     assert body["holes"]["type"] == "FeatureCollection"
+    assert body["gu_missing"] == ["강동구"], "the model cannot judge a gu without roads: say so"
+    assert body["note"] == "도로망 미포함 — 접근 추정"
     few = client.get("/api/coverage", params={"minutes": 1, "vehicle": "engine"}).json()
     assert few["covered_share"] < body["covered_share"], "less time, less road covered"
     assert client.get("/api/coverage", params={"vehicle": "boat"}).status_code == 422

@@ -78,3 +78,37 @@ def test_a_stalled_subscriber_is_told_to_resync(tmp_path: Path) -> None:
 def test_change_is_a_server_sent_event() -> None:
     text = Change("unit", {"id": "U-1", "status": "on_scene"}).sse()
     assert text == 'event: unit\ndata: {"id":"U-1","status":"on_scene"}\n\n'
+
+
+def test_a_command_makes_the_feed_poll_at_once(tmp_path: Path) -> None:
+    """With a regular interval of an hour, only the boost after a command finds the change."""
+    import asyncio
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'gt.db'}")
+    create_schema(engine)
+    sessions = session_factory(writer(engine))
+    with sessions.begin() as s:
+        s.add(unit("U-1", at=NOW))
+    feed = ChangeFeed(session_factory(engine), interval_s=3600.0)
+
+    async def scenario() -> Change:
+        queue = feed.subscribe()
+        task = asyncio.create_task(feed.run())
+        try:
+            while feed._cursor is None:  # the first poll sets the starting point
+                await asyncio.sleep(0.01)
+            with sessions.begin() as s:
+                row = s.get(UnitRow, "U-1")
+                assert row is not None
+                row.status, row.revision, row.updated_at = "out_of_service", 2, NOW
+            feed.expect_change()
+            return await asyncio.wait_for(queue.get(), timeout=10.0)
+        finally:
+            task.cancel()
+
+    change = run_coroutine(scenario)
+    assert (change.kind, change.data["id"], change.data["status"]) == (
+        "unit",
+        "U-1",
+        "out_of_service",
+    )
