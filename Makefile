@@ -38,7 +38,7 @@ test: $(STAMP) lint typecheck
 	$(BIN)/pytest -q
 
 # Every benchmark in turn (each prints its figures and its ratio to a baseline run beside it).
-BENCHES := routing firemap video alerts dispatch sensors console scaleout
+BENCHES := routing firemap places video alerts dispatch sensors console scaleout
 bench: $(STAMP)
 	set -e; for name in $(BENCHES); do echo "== bench $$name"; $(BIN)/goldentime bench $$name; done
 

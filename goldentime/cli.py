@@ -37,7 +37,9 @@ PLUGIN_COMMANDS: dict[str, str] = {
     "route": "routing.cli:route",
     "eta": "routing.cli:eta",
     "coverage": "routing.cli:coverage",
+    "network": "routing.network_cli:network",
     "firemap": "firemap.cli:firemap",
+    "place": "places.cli:place",
     "video": "video_relay.cli:video",
     "sensors": "sensors.cli:sensors",
     "alert": "alerts.cli:alert",
@@ -47,6 +49,7 @@ PLUGIN_COMMANDS: dict[str, str] = {
 BENCH_COMMANDS: dict[str, str] = {
     "routing": "bench.routing:command",
     "firemap": "bench.firemap:command",
+    "places": "bench.places:command",
     "video": "bench.video:command",
     "alerts": "bench.alerts:command",
     "dispatch": "bench.dispatch:command",

@@ -257,11 +257,12 @@ class Settings(BaseSettings):
         description="Demo scenario time compression: scenario seconds per real second.",
         **_env("DEMO_SPEED"),
     )
-    demo_calls: int = Field(
-        default=60,
+    demo_calls: int | None = Field(
+        default=None,
         ge=0,
         le=100_000,
-        description="How many calls the demo scenario replays.",
+        description="How many calls the demo scenario replays (unset: every one of the 905 late "
+        "fires of 2021 across Seoul, with its second callers: about 1,200 calls).",
         **_env("DEMO_CALLS"),
     )
 

@@ -75,7 +75,7 @@ def console(port: int | None) -> None:
 
     settings = load_settings()
     setup(settings.log_level, fmt=settings.log_format)
-    app = create_app(settings)
+    app = create_app(settings, warm_basemap=True)
     uvicorn.run(
         app,
         host=settings.console_host,
