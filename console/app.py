@@ -34,6 +34,7 @@ from console.auth import (
 from console.basemap import add_basemap_roads_route
 from console.commands import add_command_routes
 from console.coverage import CoverageService, add_coverage_route
+from console.exchange_mount import mount_exchange
 from console.guard import AccessGuard
 from console.live import ChangeFeed, running
 from console.metrics import ConsoleMetrics, add_metrics, alert_delivery_recorder
@@ -174,7 +175,7 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await publisher.start()
         try:
-            async with running(feed):
+            async with running(feed), exchange.running():
                 yield
         finally:
             await publisher.stop()
@@ -341,6 +342,9 @@ def create_app(
             return [unit_record(r).model_dump(mode="json") for r in rows]
 
     add_command_routes(app, publisher=publisher, sessions=sessions, clock=clock)
+    exchange = mount_exchange(
+        app, settings=settings, sessions=sessions, publisher=publisher, clock=clock, feed=feed
+    )
     mount_sensor_ingest(app, settings=settings, clock=clock, publisher=sensor_publisher)
     add_coverage_route(app, CoverageService(settings, sessions))
     console_metrics = metrics or ConsoleMetrics()

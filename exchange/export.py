@@ -198,8 +198,8 @@ def export_incident(session: Session, incident_id: str, *, centre: Centre) -> di
         people.append(_ref(_call(b, call, priority=row.priority)))
     notes = [_ref(n) for n in _notes(b, session, row.id)]
     resources = _units(b, row.units, incident_location)
-    for document in foreign.values():
-        _keep_foreign(b, document)
+    for received in foreign.values():
+        _keep_foreign(b, received)
     incident_type = IncidentType(row.type)
     incident: dict[str, Any] = {
         **b.prologue(tracking_id),

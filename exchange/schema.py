@@ -81,7 +81,7 @@ class _Loader:
     def path_of(self, uri: str) -> Path:
         parts = urlsplit(uri)
         if parts.scheme != "file":
-            raise NoSuchResource(ref=uri)
+            raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs class
         raw = unquote(parts.path)
         clean = re.sub(r"/{2,}", "/", raw)
         if clean != raw:
@@ -90,7 +90,7 @@ class _Loader:
             )
         path = Path(clean)
         if not path.resolve().is_relative_to(self.directory):
-            raise NoSuchResource(ref=uri)
+            raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs class
         return path
 
     def retrieve(self, uri: str) -> Resource[Any]:
@@ -98,10 +98,10 @@ class _Loader:
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as err:
-            raise NoSuchResource(ref=uri) from err
+            raise NoSuchResource(ref=uri) from err  # type: ignore[call-arg]
         contents = yaml.safe_load(text)
         self._normalise(contents, file=path.name, pointer="")
-        return Resource(contents=contents, specification=DRAFT4)
+        return DRAFT4.create_resource(contents)
 
     def _normalise(self, node: Any, *, file: str, pointer: str) -> None:
         if isinstance(node, dict):
@@ -176,9 +176,8 @@ class EidoSchema:
         schemas = document.contents.get("components", {}).get("schemas", {})
         if ROOT_SCHEMA not in schemas:
             raise ConfigError(f"{root / SCHEMA_FILE} has no components.schemas.{ROOT_SCHEMA}")
-        registry: Registry[Any] = Registry(retrieve=self._loader.retrieve).with_resource(
-            base, document
-        )
+        empty: Registry[Any] = Registry(retrieve=self._loader.retrieve)  # type: ignore[call-arg]
+        registry = empty.with_resource(base, document)
         self._validator = Draft4Validator(
             {"$ref": f"{base}#/components/schemas/{ROOT_SCHEMA}"},
             registry=registry,

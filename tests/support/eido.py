@@ -6,8 +6,6 @@ from ``../shared/standards/eido`` relative to the repository root.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from goldentime.settings import PROJECT_ROOT
 
 EIDO_DIR = PROJECT_ROOT.parent / "shared" / "standards" / "eido"
