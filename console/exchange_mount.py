@@ -25,7 +25,7 @@ from exchange.link import PartnerClient, bearer, partner_for, serve_partner
 from exchange.requests import RequestDesk
 from exchange.service import ExchangeService, schema_of
 from goldentime.clock import Clock
-from goldentime.contracts import Call
+from goldentime.contracts import Record
 from goldentime.settings import Settings
 from goldentime.topics import TopicSpec
 
@@ -44,8 +44,8 @@ class Exchange:
         publisher: RecordPublisher,
         clock: Clock,
     ) -> None:
-        async def publish(topic: TopicSpec, call: Call, key: str) -> None:
-            await publisher.publish(topic, call, key=key)
+        async def publish(topic: TopicSpec, record: Record, key: str) -> None:
+            await publisher.publish(topic, record, key=key)
 
         self.service = ExchangeService(
             settings=settings,

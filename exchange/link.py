@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from console.live import ChangeFeed
+from exchange.importer import EidoRefusedError
 from exchange.protocol import Message, RefusedError, ack, dumps, parse
 from exchange.requests import RequestDesk
 from exchange.service import ExchangeService
@@ -87,6 +88,7 @@ async def handle_push(
     message: Message,
     partner: ExchangePartner,
     *,
+    service: ExchangeService,
     desk: RequestDesk,
     inbox: Inbox,
     send: Send,
@@ -94,13 +96,25 @@ async def handle_push(
     """A push message (request or answer): handled once, acknowledged. False if not a push."""
     if message.kind not in {"requestForService", "response"}:
         return False
-    message_id = str(message.body["messageId"])
+    body = message.body
+    message_id = str(body["messageId"])
     if not await asyncio.to_thread(inbox.seen, partner.id, message_id):
         if message.kind == "requestForService":
-            incident_id = await desk.received(partner, message.body)
+            incident_id: str | None = await desk.received(partner, body)
+            text = (
+                f"공동대응 요청 수신 requestForService from {partner.name} "
+                f"(request {body['requestId']}, units {body.get('unitsRequested', '-')}) "
+                f"{body.get('note', '')}"
+            )
             log.info("request %s from %s became %s", message_id, partner.id, incident_id)
         else:
-            await asyncio.to_thread(desk.answered, partner.id, message.body)
+            incident_id = await asyncio.to_thread(desk.answered, partner.id, body)
+            text = (
+                f"응답 수신 responseToRequest from {partner.name}: {body['responseCode']} "
+                f"{body['responseText']} (request {body['requestId']})"
+            )
+        if incident_id is not None:
+            await service.note(incident_id, text, partner_id=partner.id, key=f"in:{message_id}")
         await asyncio.to_thread(inbox.mark, partner.id, message_id, message.kind)
     await send(ack(message_id))
     return True
@@ -165,25 +179,31 @@ async def serve_partner(
         except Exception:
             log.exception("cannot export %s for %s", incident_id, partner.id)
             return
+        transaction = f"tx-{uuid.uuid4().hex}"
         await send_locked(
             dumps(
                 "event",
-                {
-                    "subscriptionId": sub.id,
-                    "transactionId": f"tx-{uuid.uuid4().hex}",
-                    "notification": [eido],
-                },
+                {"subscriptionId": sub.id, "transactionId": transaction, "notification": [eido]},
             )
         )
+        await service.note(
+            incident_id,
+            f"EIDO 통지 event to {partner.name} (subscription {sub.id})",
+            partner_id=partner.id,
+            key=f"out:{transaction}",
+        )
+
+    catching_up = asyncio.Lock()  # live changes wait while a new subscription catches up
 
     async def pump() -> None:
         while True:
             change = await queue.get()
             if change.kind != "incident":
                 continue
-            for sub in list(subscriptions):
-                if sub.matches(change.data) and not _came_from(change.data, partner):
-                    await notify(sub, str(change.data["id"]))
+            async with catching_up:
+                for sub in list(subscriptions):
+                    if sub.matches(change.data):
+                        await notify(sub, str(change.data["id"]))
 
     pumping = asyncio.create_task(pump())
     try:
@@ -191,11 +211,12 @@ async def serve_partner(
             raw = await receive()
             try:
                 message = parse(raw)
-                if await handle_push(message, partner, desk=desk, inbox=inbox, send=send_locked):
+                if await handle_push(
+                    message, partner, service=service, desk=desk, inbox=inbox, send=send_locked
+                ):
                     continue
                 if message.kind == "subscribe":
                     sub = _subscription(message.body)
-                    subscriptions.append(sub)
                     await send_locked(
                         dumps(
                             "subscribeResponse",
@@ -207,10 +228,12 @@ async def serve_partner(
                             },
                         )
                     )
-                    for incident_id in await asyncio.to_thread(
-                        _catch_up, sessions, sub, message.body.get("since")
-                    ):
-                        await notify(sub, incident_id)
+                    async with catching_up:
+                        subscriptions.append(sub)
+                        for incident_id in await asyncio.to_thread(
+                            _catch_up, sessions, sub, message.body.get("since")
+                        ):
+                            await notify(sub, incident_id)
                 elif message.kind == "unsubscribe":
                     subscriptions[:] = [
                         s for s in subscriptions if s.id != message.body["subscriptionId"]
@@ -238,11 +261,6 @@ async def serve_partner(
         with contextlib.suppress(asyncio.CancelledError):
             await pumping
         feed.unsubscribe(queue)
-
-
-def _came_from(incident: dict[str, Any], partner: ExchangePartner) -> bool:
-    """Do not echo a partner's own incident back to it."""
-    return False
 
 
 def _catch_up(sessions: sessionmaker[Session], sub: Subscription, since: Any) -> list[str]:
@@ -343,11 +361,19 @@ class PartnerClient:
             ).tuples()
             return [(i, dict(b)) for i, b in rows]
 
-    def _acked(self, message_id: str) -> None:
+    def _acked(self, message_id: str) -> tuple[str | None, str] | None:
+        """Mark an outbox message acknowledged; (incident id, what it was) the first time."""
         with self._sessions.begin() as session:
             row = session.scalar(select(OutboxRow).where(OutboxRow.id == message_id))
-            if row is not None and row.acked_at is None:
-                row.acked_at = self._clock.now()
+            if row is None or row.acked_at is not None:
+                return None
+            row.acked_at = self._clock.now()
+            kind, body = next(iter(row.body.items()))
+            if kind == "response":
+                what = f"응답 responseToRequest {body['responseCode']} {body['responseText']}"
+            else:
+                what = f"공동대응 요청 requestForService {body['requestId']}"
+            return row.incident_id, what
 
     def _cursor(self) -> str:
         with self._sessions() as session:
@@ -369,17 +395,35 @@ class PartnerClient:
             log.warning("refused message from partner %s: %s", self.partner.id, refused)
             return
         if message.kind == "eventResponse":
-            await asyncio.to_thread(self._acked, str(message.body["transactionId"]))
+            message_id = str(message.body["transactionId"])
+            acked = await asyncio.to_thread(self._acked, message_id)
+            if acked is not None and acked[0] is not None:
+                await self._service.note(
+                    acked[0],
+                    f"{acked[1]} sent to {self.partner.name}, acknowledged",
+                    partner_id=self.partner.id,
+                    key=f"out:{message_id}",
+                )
         elif message.kind == "event":
+            transaction = str(message.body["transactionId"])
             for eido in message.body["notification"]:
                 try:
-                    await self._service.take(
+                    taken = await self._service.take(
                         eido, partner_id=self.partner.id, partner_name=self.partner.name
                     )
-                except Exception as err:
-                    log.warning("notified EIDO from %s not taken: %s", self.partner.id, err)
-                    await ws.send(ack(message.body["transactionId"], code=400, text=str(err)[:200]))
+                    await self._service.note(
+                        taken.incident_id,
+                        f"EIDO 수신 event from {self.partner.name}: {eido.get('$id')} "
+                        f"(updated {eido.get('lastUpdateTimeStamp')})",
+                        partner_id=self.partner.id,
+                        key=f"in:{transaction}:{eido.get('$id')}",
+                    )
+                except EidoRefusedError as err:
+                    log.warning("notified EIDO from %s refused: %s", self.partner.id, err)
+                    await ws.send(ack(transaction, code=400, text=str(err)[:200]))
                     return
+                # anything else (broker, database) drops the link: the resubscription from
+                # the cursor brings this EIDO again
                 stamp = eido.get("lastUpdateTimeStamp") if isinstance(eido, dict) else None
                 if isinstance(stamp, str):
                     await asyncio.to_thread(self._advance, stamp)
@@ -388,7 +432,12 @@ class PartnerClient:
             log.info("subscribed to %s: %s", self.partner.id, message.body)
         elif message.kind in {"requestForService", "response"}:
             await handle_push(
-                message, self.partner, desk=self._desk, inbox=self._inbox, send=ws.send
+                message,
+                self.partner,
+                service=self._service,
+                desk=self._desk,
+                inbox=self._inbox,
+                send=ws.send,
             )
         else:
             log.info("from %s: %s", self.partner.id, message.kind)

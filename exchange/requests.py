@@ -32,11 +32,25 @@ WATCH_INTERVAL_S = 0.25
 
 
 def enqueue(
-    session: Session, *, partner_id: str, message_id: str, body: dict[str, Any], now: datetime
+    session: Session,
+    *,
+    partner_id: str,
+    message_id: str,
+    body: dict[str, Any],
+    now: datetime,
+    incident_id: str | None,
 ) -> None:
     """Put a message for a partner in the outbox once (by id)."""
     if session.scalar(select(OutboxRow.seq).where(OutboxRow.id == message_id)) is None:
-        session.add(OutboxRow(id=message_id, partner_id=partner_id, created_at=now, body=body))
+        session.add(
+            OutboxRow(
+                id=message_id,
+                partner_id=partner_id,
+                incident_id=incident_id,
+                created_at=now,
+                body=body,
+            )
+        )
 
 
 class RequestDesk:
@@ -93,27 +107,29 @@ class RequestDesk:
                     message_id=request_id,
                     body={"requestForService": body},
                     now=now,
+                    incident_id=incident_id,
                 )
 
         await asyncio.to_thread(store)
         return {"request_id": request_id, "partner_id": partner_id, "status": "pending"}
 
-    def answered(self, partner_id: str, body: dict[str, Any]) -> None:
-        """A partner's answer to one of our requests (idempotent)."""
+    def answered(self, partner_id: str, body: dict[str, Any]) -> str | None:
+        """A partner's answer to one of our requests (idempotent); our incident id."""
         with self._sessions.begin() as session:
             row = session.get(RequestRow, f"sent:{partner_id}:{body['requestId']}")
             if row is None:
                 log.warning("answer from %s to unknown request %s", partner_id, body["requestId"])
-                return
+                return None
             code = int(body["responseCode"])
             if code < 200:
-                return  # provisional (queued): the final answer follows
+                return row.incident_id  # provisional (queued): the final answer follows
             row.status = "accepted" if code == 200 else "declined"
             row.response_code, row.response_text = code, str(body["responseText"])[:2000]
             row.answered_at = self._clock.now()
             eido = body.get("eido")
             resources = eido.get("emergencyResourceComponent", []) if isinstance(eido, dict) else []
             row.body = {**row.body, "resources": resources}
+            return row.incident_id
 
     # --- received ----------------------------------------------------------------------------
     async def received(self, partner: ExchangePartner, body: dict[str, Any]) -> str:
@@ -179,6 +195,7 @@ class RequestDesk:
             message_id=message_id,
             body={"response": body},
             now=now,
+            incident_id=row.incident_id,
         )
 
     def answer_dispatched(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,12 +20,13 @@ from exchange.importer import EidoRefusedError, read_eido, remember
 from exchange.schema import EidoSchema
 from goldentime import topics
 from goldentime.clock import Clock
-from goldentime.contracts import Call
+from goldentime.contracts import Record
+from goldentime.contracts.dispatch import Command, CommandAction
 from goldentime.errors import GoldenTimeError
 from goldentime.settings import Settings
 from goldentime.topics import TopicSpec
 
-PublishCall = Callable[[TopicSpec, Call, str], Awaitable[None]]
+Publish = Callable[[TopicSpec, Record, str], Awaitable[None]]
 STORED_POLL_S = 0.05
 
 
@@ -69,7 +71,7 @@ class ExchangeService:
         *,
         settings: Settings,
         sessions: sessionmaker[Session],
-        publish: PublishCall,
+        publish: Publish,
         clock: Clock,
         schema: EidoSchema | None,
     ) -> None:
@@ -125,6 +127,22 @@ class ExchangeService:
             call_id=call.id,
             located=foreign.located,
         )
+
+    async def note(self, incident_id: str, text: str, *, partner_id: str, key: str) -> None:
+        """Put an exchanged message on the incident's timeline (a ``note`` command to dispatch).
+
+        ``key`` names the message: the same message noted twice is one timeline line.
+        """
+        digest = hashlib.sha256(f"{incident_id}\n{key}".encode()).hexdigest()[:24]
+        command = Command(
+            id=f"xn-{digest}",
+            at=self._clock.now(),
+            actor=f"exchange:{partner_id}"[:80],
+            action=CommandAction.NOTE,
+            incident_id=incident_id,
+            note=text[:500],
+        )
+        await self._publish(topics.COMMANDS, command, incident_id)
 
     async def _stored(self, call_id: str, *, wait_s: float) -> str:
         deadline = time.monotonic() + wait_s

@@ -58,6 +58,7 @@ class OutboxRow(Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(200), unique=True)
     partner_id: Mapped[str] = mapped_column(String(80), index=True)
+    incident_id: Mapped[str | None] = mapped_column(String(80), nullable=True)  # ours
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     acked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)

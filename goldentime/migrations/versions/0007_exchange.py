@@ -62,6 +62,7 @@ def upgrade() -> None:
         sa.Column("seq", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("id", sa.String(length=200), nullable=False),
         sa.Column("partner_id", sa.String(length=80), nullable=False),
+        sa.Column("incident_id", sa.String(length=80), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("acked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("body", sa.JSON(), nullable=False),
