@@ -92,7 +92,15 @@ def mount_exchange(
     feed: ChangeFeed,
 ) -> Exchange:
     exchange = Exchange(settings=settings, sessions=sessions, publisher=publisher, clock=clock)
-    app.include_router(create_router(exchange.service, exchange.desk), tags=["exchange"])
+    links = {c.partner.id: c for c in exchange.clients}
+
+    def connected(partner_id: str) -> bool:
+        link = links.get(partner_id)
+        return link is not None and link.connected.is_set()
+
+    app.include_router(
+        create_router(exchange.service, exchange.desk, connected=connected), tags=["exchange"]
+    )
 
     @app.websocket(PARTNER_SOCKET)
     async def partner_socket(websocket: WebSocket) -> None:

@@ -5,11 +5,13 @@
   it the EIDO's issuing element is named as the source) -> ``incident_id``, ``created``;
 - ``POST /api/exchange/validate``: violations of a posted document;
 - ``POST /api/exchange/incidents/{incident_id}/mutual-aid``: ask a partner for units;
-- ``GET /api/exchange/requests``: requests sent and received, with their answers.
+- ``GET /api/exchange/requests``: requests sent and received, with their answers;
+- ``GET /api/exchange/partners``: the partner centres and whether each link is up.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, status
@@ -37,8 +39,24 @@ class MutualAidRequest(BaseModel):
     note: str = Field(default="", max_length=500)
 
 
-def create_router(service: ExchangeService, desk: RequestDesk) -> APIRouter:
+def create_router(
+    service: ExchangeService, desk: RequestDesk, *, connected: Callable[[str], bool]
+) -> APIRouter:
     router = APIRouter()
+
+    @router.get("/api/exchange/partners", tags=["exchange"])
+    def partners() -> list[dict[str, Any]]:
+        """The configured partner centres and whether our link to each is up now."""
+        return [
+            {
+                "id": p.id,
+                "name": p.name,
+                "reachable": p.url is not None,
+                "connected": connected(p.id),
+                "subscribe": p.subscribe,
+            }
+            for p in service.settings.exchange_partners
+        ]
 
     @router.get("/api/exchange/eido/{incident_id}", tags=["exchange"])
     def get_eido(incident_id: str) -> dict[str, Any]:

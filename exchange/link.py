@@ -41,7 +41,7 @@ from goldentime.settings import ExchangePartner
 
 log = logging.getLogger(__name__)
 RECONNECT_MIN_S = 0.2
-RECONNECT_MAX_S = 5.0
+RECONNECT_MAX_S = 2.0
 OUTBOX_POLL_S = 0.1
 CATCH_UP_LIMIT = 500
 
@@ -256,6 +256,11 @@ async def serve_partner(
                         {"requestId": "-", "statusCode": 400, "statusText": str(refused)},
                     )
                 )
+            except EidoRefusedError as refused:
+                # a well-formed push message whose EIDO cannot be taken: refused for good
+                # (acknowledged with 400, so the sender stops re-sending it), nothing stored
+                log.warning("refused message from partner %s: %s", partner.id, refused)
+                await send_locked(ack(str(message.body["messageId"]), code=400, text=str(refused)))
     finally:
         pumping.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -396,11 +401,15 @@ class PartnerClient:
             return
         if message.kind == "eventResponse":
             message_id = str(message.body["transactionId"])
+            code, text = message.body["statusCode"], message.body["statusText"]
+            if code != 200:
+                log.warning("partner %s refused %s: %s %s", self.partner.id, message_id, code, text)
             acked = await asyncio.to_thread(self._acked, message_id)
             if acked is not None and acked[0] is not None:
+                outcome = "acknowledged" if code == 200 else f"refused: {code} {text}"
                 await self._service.note(
                     acked[0],
-                    f"{acked[1]} sent to {self.partner.name}, acknowledged",
+                    f"{acked[1]} sent to {self.partner.name}, {outcome}",
                     partner_id=self.partner.id,
                     key=f"out:{message_id}",
                 )

@@ -64,5 +64,5 @@ def test_niem_references_resolve_into_the_component_files(
 
 
 def test_a_directory_without_the_schema_says_where_to_get_it(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="GOLDENTIME_EIDO_SCHEMA_DIR.*NENA911/EIDO-JSON"):
+    with pytest.raises(ConfigError, match=r"GOLDENTIME_EIDO_SCHEMA_DIR.*NENA911/EIDO-JSON"):
         EidoSchema(tmp_path)
