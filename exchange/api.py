@@ -74,14 +74,14 @@ def create_router(
         """Take an EIDO in as a call; answers once dispatch stored it."""
         known = {p.id: p for p in service.settings.exchange_partners}
         if partner is not None and partner not in known:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"partner: unknown {partner}")
+            raise HTTPException(422, f"partner: unknown {partner}")
         issuer = str(document.get("issuingElementIdentification") or "file")[:80]
         partner_id = partner or issuer
         name = known[partner].name if partner else issuer
         try:
             taken = await service.take(document, partner_id=partner_id, partner_name=name)
         except EidoRefusedError as err:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(err)) from err
+            raise HTTPException(422, str(err)) from err
         except (BrokerError, NotStoredYetError) as err:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"retry: {err}") from err
         return ImportAnswer(
@@ -115,7 +115,7 @@ def create_router(
         except IncidentNotFoundError as err:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(err)) from err
         except ValueError as err:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(err)) from err
+            raise HTTPException(422, str(err)) from err
 
     @router.get("/api/exchange/requests", tags=["exchange"])
     def list_requests(
