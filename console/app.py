@@ -343,7 +343,7 @@ def create_app(
 
     add_command_routes(app, publisher=publisher, sessions=sessions, clock=clock)
     exchange = mount_exchange(
-        app, settings=settings, sessions=sessions, publisher=publisher, clock=clock, feed=feed
+        app, settings=settings, engine=engine, publisher=publisher, clock=clock, feed=feed
     )
     mount_sensor_ingest(app, settings=settings, clock=clock, publisher=sensor_publisher)
     add_coverage_route(app, CoverageService(settings, sessions))

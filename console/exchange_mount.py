@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine
 
 from console.live import ChangeFeed
 from console.publisher import RecordPublisher
@@ -24,6 +24,7 @@ from exchange.api import create_router
 from exchange.link import PartnerClient, bearer, partner_for, serve_partner
 from exchange.requests import RequestDesk
 from exchange.service import ExchangeService, schema_of
+from exchange.store import Sessions
 from goldentime.clock import Clock
 from goldentime.contracts import Record
 from goldentime.settings import Settings
@@ -40,7 +41,7 @@ class Exchange:
         self,
         *,
         settings: Settings,
-        sessions: sessionmaker[Session],
+        sessions: Sessions,
         publisher: RecordPublisher,
         clock: Clock,
     ) -> None:
@@ -86,11 +87,12 @@ def mount_exchange(
     app: FastAPI,
     *,
     settings: Settings,
-    sessions: sessionmaker[Session],
+    engine: Engine,
     publisher: RecordPublisher,
     clock: Clock,
     feed: ChangeFeed,
 ) -> Exchange:
+    sessions = Sessions.of(engine)
     exchange = Exchange(settings=settings, sessions=sessions, publisher=publisher, clock=clock)
     links = {c.partner.id: c for c in exchange.clients}
 
@@ -127,5 +129,10 @@ def mount_exchange(
             )
         except WebSocketDisconnect:
             log.info("exchange: partner %s disconnected", partner.id)
+        except Exception:
+            # the unacknowledged message comes again when the partner reconnects
+            log.exception("exchange: link with partner %s failed; closing it", partner.id)
+            with contextlib.suppress(Exception):
+                await websocket.close(code=1011, reason="internal error; reconnect")
 
     return exchange

@@ -136,3 +136,13 @@ def import_(
     else:
         verb = "opened" if answer["created"] else "joined"
         click.echo(f"{verb} {answer['incident_id']} (call {answer['call_id']})")
+
+
+@eido.command(name="demo-exchange")
+@click.option("--seoul", "seoul_url", required=True, help="The Seoul console URL.")
+@click.option("--partner", "partner_url", required=True, help="The partner (경기) console URL.")
+def demo_exchange(seoul_url: str, partner_url: str) -> None:
+    """The partner demo's two requests (run by `goldentime up --partner-demo`)."""
+    from exchange.demo import run_exchange
+
+    run_exchange(seoul_url=seoul_url, partner_url=partner_url, echo=click.echo)

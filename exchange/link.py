@@ -28,14 +28,13 @@ from typing import Any
 
 import websockets
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
 from console.live import ChangeFeed
 from exchange.importer import EidoRefusedError
 from exchange.protocol import Message, RefusedError, ack, dumps, parse
 from exchange.requests import RequestDesk
 from exchange.service import ExchangeService
-from exchange.store import CursorRow, InboxRow, OutboxRow
+from exchange.store import CursorRow, InboxRow, OutboxRow, Sessions
 from goldentime.clock import Clock
 from goldentime.settings import ExchangePartner
 
@@ -68,15 +67,15 @@ def bearer(header: str | None) -> str | None:
 class Inbox:
     """Handle each partner message id once."""
 
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
-        self._sessions, self._clock = sessions, clock
+    def __init__(self, sessions: Sessions, clock: Clock) -> None:
+        self._db, self._clock = sessions, clock
 
     def seen(self, partner_id: str, message_id: str) -> bool:
-        with self._sessions() as session:
+        with self._db.reads() as session:
             return session.get(InboxRow, f"{partner_id}:{message_id}") is not None
 
     def mark(self, partner_id: str, message_id: str, kind: str) -> None:
-        with self._sessions.begin() as session:
+        with self._db.writes.begin() as session:
             key = f"{partner_id}:{message_id}"
             if session.get(InboxRow, key) is None:
                 session.add(
@@ -160,7 +159,7 @@ async def serve_partner(
     service: ExchangeService,
     desk: RequestDesk,
     feed: ChangeFeed,
-    sessions: sessionmaker[Session],
+    sessions: Sessions,
     clock: Clock,
 ) -> None:
     """One authenticated partner connection, until it closes."""
@@ -268,10 +267,10 @@ async def serve_partner(
         feed.unsubscribe(queue)
 
 
-def _catch_up(sessions: sessionmaker[Session], sub: Subscription, since: Any) -> list[str]:
+def _catch_up(sessions: Sessions, sub: Subscription, since: Any) -> list[str]:
     from dispatch.store import IncidentRow
 
-    with sessions() as session:
+    with sessions.reads() as session:
         query = select(IncidentRow.id).order_by(IncidentRow.updated_at).limit(CATCH_UP_LIMIT)
         if sub.incident_id is not None:
             query = query.where(IncidentRow.id == sub.incident_id)
@@ -294,12 +293,12 @@ class PartnerClient:
         *,
         service: ExchangeService,
         desk: RequestDesk,
-        sessions: sessionmaker[Session],
+        sessions: Sessions,
         clock: Clock,
     ) -> None:
         self.partner = partner
         self._service, self._desk = service, desk
-        self._sessions, self._clock = sessions, clock
+        self._db, self._clock = sessions, clock
         self._inbox = Inbox(sessions, clock)
         self.connected = asyncio.Event()
 
@@ -358,7 +357,7 @@ class PartnerClient:
             await asyncio.sleep(OUTBOX_POLL_S)
 
     def _pending(self) -> list[tuple[str, dict[str, Any]]]:
-        with self._sessions() as session:
+        with self._db.reads() as session:
             rows = session.execute(
                 select(OutboxRow.id, OutboxRow.body)
                 .where(OutboxRow.partner_id == self.partner.id, OutboxRow.acked_at.is_(None))
@@ -368,7 +367,7 @@ class PartnerClient:
 
     def _acked(self, message_id: str) -> tuple[str | None, str] | None:
         """Mark an outbox message acknowledged; (incident id, what it was) the first time."""
-        with self._sessions.begin() as session:
+        with self._db.writes.begin() as session:
             row = session.scalar(select(OutboxRow).where(OutboxRow.id == message_id))
             if row is None or row.acked_at is not None:
                 return None
@@ -381,12 +380,12 @@ class PartnerClient:
             return row.incident_id, what
 
     def _cursor(self) -> str:
-        with self._sessions() as session:
+        with self._db.reads() as session:
             row = session.get(CursorRow, self.partner.id)
             return row.last_update if row else ""
 
     def _advance(self, stamp: str) -> None:
-        with self._sessions.begin() as session:
+        with self._db.writes.begin() as session:
             row = session.get(CursorRow, self.partner.id)
             if row is None:
                 session.add(CursorRow(partner_id=self.partner.id, last_update=stamp))

@@ -19,11 +19,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from dispatch.store import IncidentRow, UnitRow
 from exchange.service import ExchangeService
-from exchange.store import OutboxRow, RequestRow
+from exchange.store import OutboxRow, RequestRow, Sessions
 from goldentime.clock import Clock
 from goldentime.settings import ExchangePartner
 
@@ -58,12 +58,12 @@ class RequestDesk:
         self,
         *,
         service: ExchangeService,
-        sessions: sessionmaker[Session],
+        sessions: Sessions,
         clock: Clock,
         partners: list[ExchangePartner],
     ) -> None:
         self._service = service
-        self._sessions = sessions
+        self._db = sessions
         self._clock = clock
         self._partners = {p.id: p for p in partners}
 
@@ -87,7 +87,7 @@ class RequestDesk:
         }
 
         def store() -> None:
-            with self._sessions.begin() as session:
+            with self._db.writes.begin() as session:
                 session.add(
                     RequestRow(
                         id=f"sent:{partner_id}:{request_id}",
@@ -115,7 +115,7 @@ class RequestDesk:
 
     def answered(self, partner_id: str, body: dict[str, Any]) -> str | None:
         """A partner's answer to one of our requests (idempotent); our incident id."""
-        with self._sessions.begin() as session:
+        with self._db.writes.begin() as session:
             row = session.get(RequestRow, f"sent:{partner_id}:{body['requestId']}")
             if row is None:
                 log.warning("answer from %s to unknown request %s", partner_id, body["requestId"])
@@ -140,7 +140,7 @@ class RequestDesk:
         now = self._clock.now()
 
         def store() -> None:
-            with self._sessions.begin() as session:
+            with self._db.writes.begin() as session:
                 key = f"received:{partner.id}:{body['requestId']}"
                 if session.get(RequestRow, key) is None:
                     session.add(
@@ -162,7 +162,7 @@ class RequestDesk:
         return taken.incident_id
 
     def decline(self, request_key: str, *, reason: str) -> None:
-        with self._sessions.begin() as session:
+        with self._db.writes.begin() as session:
             row = session.get(RequestRow, request_key)
             if row is None or row.direction != "received" or row.status != "pending":
                 raise ValueError(f"request: {request_key} is not a pending received request")
@@ -200,8 +200,16 @@ class RequestDesk:
 
     def answer_dispatched(self) -> int:
         """Accept every pending received request whose incident has units on it now."""
+        with self._db.reads() as session:
+            waiting = session.scalar(
+                select(RequestRow.id)
+                .where(RequestRow.direction == "received", RequestRow.status == "pending")
+                .limit(1)
+            )
+        if waiting is None:
+            return 0  # the common case: no write transaction at all
         done = 0
-        with self._sessions.begin() as session:
+        with self._db.writes.begin() as session:
             pending = list(
                 session.scalars(
                     select(RequestRow).where(
@@ -237,7 +245,7 @@ class RequestDesk:
             await asyncio.sleep(WATCH_INTERVAL_S)
 
     def list(self, *, incident_id: str | None = None) -> list[dict[str, Any]]:
-        with self._sessions() as session:
+        with self._db.reads() as session:
             query = select(RequestRow).order_by(RequestRow.created_at.desc()).limit(200)
             if incident_id is not None:
                 query = query.where(RequestRow.incident_id == incident_id)

@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from dispatch.cells import cell_of
 from dispatch.intake import incident_id_for
 from dispatch.store import CallRow
 from exchange.export import Centre, export_incident
 from exchange.importer import EidoRefusedError, read_eido, remember
 from exchange.schema import EidoSchema
+from exchange.store import Sessions
 from goldentime import topics
 from goldentime.clock import Clock
 from goldentime.contracts import Record
@@ -70,20 +69,20 @@ class ExchangeService:
         self,
         *,
         settings: Settings,
-        sessions: sessionmaker[Session],
+        sessions: Sessions,
         publish: Publish,
         clock: Clock,
         schema: EidoSchema | None,
     ) -> None:
         self.settings = settings
         self.centre = centre_of(settings)
-        self._sessions = sessions
+        self._db = sessions
         self._publish = publish
         self._clock = clock
         self.schema = schema
 
     def export(self, incident_id: str) -> dict[str, Any]:
-        with self._sessions() as session:
+        with self._db.reads() as session:
             return export_incident(session, incident_id, centre=self.centre)
 
     async def take(
@@ -112,7 +111,7 @@ class ExchangeService:
         call = foreign.call
 
         def keep() -> bool:
-            with self._sessions.begin() as session:
+            with self._db.writes.begin() as session:
                 existed = session.get(CallRow, call.id) is not None
                 remember(session, foreign, document, partner_id=partner_id, now=now)
                 return existed
@@ -148,7 +147,7 @@ class ExchangeService:
         deadline = time.monotonic() + wait_s
 
         def lookup() -> str | None:
-            with self._sessions() as session:
+            with self._db.reads() as session:
                 row = session.get(CallRow, call_id)
                 return None if row is None else row.incident_id
 

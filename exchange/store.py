@@ -8,13 +8,27 @@ response or mutual-aid request with its answer.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Engine, Integer, String, Text
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from goldentime.db import Base, UtcDateTime
+from goldentime.db import Base, UtcDateTime, session_factory, writer
+
+
+@dataclass(frozen=True, slots=True)
+class Sessions:
+    """Reads, and read-decide-write transactions (on SQLite they take the write lock at BEGIN,
+    so a read that turns into a write never meets "database is locked")."""
+
+    reads: sessionmaker[Session]
+    writes: sessionmaker[Session]
+
+    @classmethod
+    def of(cls, engine: Engine) -> Sessions:
+        return cls(reads=session_factory(engine), writes=session_factory(writer(engine)))
 
 
 class ForeignIncidentRow(Base):

@@ -22,6 +22,7 @@ from dispatch.store import CallRow, IncidentRow, TimelineRow
 from exchange.importer import EidoRefusedError, call_id_for
 from exchange.schema import EidoSchema
 from exchange.service import ExchangeService
+from exchange.store import Sessions
 from goldentime.contracts import Call, Record
 from goldentime.contracts.dispatch import Command
 from goldentime.db import create_schema, make_engine, session_factory, writer
@@ -65,7 +66,7 @@ def service_over(sessions: sessionmaker[Session], schema: EidoSchema) -> Exchang
 
     return ExchangeService(
         settings=load_settings(),
-        sessions=sessions,
+        sessions=Sessions(reads=sessions, writes=sessions),
         publish=publish,
         clock=FixedClock(),
         schema=schema,
@@ -123,9 +124,7 @@ def test_a_golden_time_eido_round_trips_type_and_position(
         incident_id = session.scalars(select(IncidentRow.id)).one()
     document = sender.export(incident_id)
     receiver = service_over(record, schema)
-    taken = asyncio.run(
-        receiver.take(document, partner_id="gyeonggi.119.kr", partner_name="경기")
-    )
+    taken = asyncio.run(receiver.take(document, partner_id="gyeonggi.119.kr", partner_name="경기"))
     assert taken.created and taken.located
     with record() as session:
         row = session.get(IncidentRow, taken.incident_id)
