@@ -102,6 +102,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/exchange/incidents/{incident_id}/mutual-aid"): COMMANDERS,
     ("GET", "/api/exchange/requests"): CONTROL_ROOM,
     ("GET", "/api/exchange/partners"): CONTROL_ROOM,
+    ("POST", "/api/exchange/requests/decline"): COMMANDERS,
     # Prometheus: admins (Prometheus scrapes with an admin account's API token).
     ("GET", "/metrics"): ADMINS,
 }

@@ -6,11 +6,13 @@
 - ``POST /api/exchange/validate``: violations of a posted document;
 - ``POST /api/exchange/incidents/{incident_id}/mutual-aid``: ask a partner for units;
 - ``GET /api/exchange/requests``: requests sent and received, with their answers;
+- ``POST /api/exchange/requests/decline``: decline a partner's request, with the reason;
 - ``GET /api/exchange/partners``: the partner centres and whether each link is up.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -37,6 +39,13 @@ class MutualAidRequest(BaseModel):
     partner_id: str = Field(min_length=3, max_length=80)
     units: int = Field(default=1, ge=1, le=20, description="How many units are asked for.")
     note: str = Field(default="", max_length=500)
+
+
+class DeclineRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    request: str = Field(min_length=1, max_length=200, description="The request's id here.")
+    reason: str = Field(min_length=1, max_length=300, description="Why; sent to the partner.")
 
 
 def create_router(
@@ -116,6 +125,15 @@ def create_router(
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(err)) from err
         except ValueError as err:
             raise HTTPException(422, str(err)) from err
+
+    @router.post("/api/exchange/requests/decline", tags=["exchange"])
+    async def decline(body: DeclineRequest) -> dict[str, Any]:
+        """Decline a partner's pending request; the answer (603, with the reason) goes back."""
+        try:
+            await asyncio.to_thread(desk.decline, body.request, reason=body.reason)
+        except ValueError as err:
+            raise HTTPException(422, str(err)) from err
+        return {"request": body.request, "status": "declined"}
 
     @router.get("/api/exchange/requests", tags=["exchange"])
     def list_requests(

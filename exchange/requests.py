@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.store import IncidentRow, UnitRow
+from exchange.export import export_incident
 from exchange.service import ExchangeService
 from exchange.store import OutboxRow, RequestRow, Sessions
 from goldentime.clock import Clock
@@ -199,17 +200,13 @@ class RequestDesk:
         )
 
     def answer_dispatched(self) -> int:
-        """Accept every pending received request whose incident has units on it now."""
+        """Accept every pending received request whose incident has units on it now.
+
+        Reads (and exports) first, outside any write transaction; the write only records the
+        answers still pending, so two console processes never answer one request twice.
+        """
+        ready: dict[str, tuple[str, dict[str, Any]]] = {}
         with self._db.reads() as session:
-            waiting = session.scalar(
-                select(RequestRow.id)
-                .where(RequestRow.direction == "received", RequestRow.status == "pending")
-                .limit(1)
-            )
-        if waiting is None:
-            return 0  # the common case: no write transaction at all
-        done = 0
-        with self._db.writes.begin() as session:
             pending = list(
                 session.scalars(
                     select(RequestRow).where(
@@ -222,17 +219,26 @@ class RequestDesk:
                 if incident is None:
                     continue
                 target = incident.merged_into or incident.id
-                units = list(session.scalars(select(UnitRow).where(UnitRow.incident_id == target)))
-                if not units:
+                names = list(
+                    session.scalars(select(UnitRow.name).where(UnitRow.incident_id == target))
+                )
+                if not names:
                     continue
-                eido = self._service.export(target)
+                eido = export_incident(session, target, centre=self._service.centre)
                 etas = [r["eta"] for r in eido.get("emergencyResourceComponent", []) if "eta" in r]
-                names = ", ".join(u.name for u in units)
-                text = f"accepted: {len(units)} unit(s) {names}"
+                text = f"accepted: {len(names)} unit(s) {', '.join(names)}"
                 if etas:
                     text += f"; first ETA {min(etas)}"
-                self._answer(session, row, code=200, text=text[:2000], eido=eido)
-                done += 1
+                ready[row.id] = (text[:2000], eido)
+        if not ready:
+            return 0  # the common case: no write transaction at all
+        done = 0
+        with self._db.writes.begin() as session:
+            for key, (text, eido) in ready.items():
+                current = session.get(RequestRow, key)
+                if current is not None and current.status == "pending":
+                    self._answer(session, current, code=200, text=text, eido=eido)
+                    done += 1
         return done
 
     async def watch(self) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,31 +13,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch.catalog import load_catalog
-from dispatch.commands import apply_command
-from dispatch.intake import ingest
-from dispatch.signals import call_signal
 from dispatch.store import CallRow, IncidentRow, TimelineRow
 from exchange.importer import EidoRefusedError, call_id_for
 from exchange.schema import EidoSchema
-from exchange.service import ExchangeService
-from exchange.store import Sessions
-from goldentime.contracts import Call, Record
-from goldentime.contracts.dispatch import Command
+from goldentime import topics
+from goldentime.contracts import Call
 from goldentime.db import create_schema, make_engine, session_factory, writer
-from goldentime.settings import load_settings
-from goldentime.topics import TopicSpec
 from tests.support.eido import SAMPLE, SCHEMA_DIR
-
-NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
-
-
-class FixedClock:
-    def now(self) -> datetime:
-        return NOW
-
-    def monotonic(self) -> float:
-        return 0.0
+from tests.support.exchange_record import NOW, record_at, service_over
 
 
 @pytest.fixture(scope="module")
@@ -48,29 +30,7 @@ def schema() -> EidoSchema:
 
 @pytest.fixture
 def record(tmp_path: Path) -> sessionmaker[Session]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'gt.db'}")
-    create_schema(engine)
-    return session_factory(writer(engine))
-
-
-def service_over(sessions: sessionmaker[Session], schema: EidoSchema) -> ExchangeService:
-    """The exchange with dispatch's own intake and command handling behind the topics."""
-    catalog = load_catalog()
-
-    async def publish(_topic: TopicSpec, record: Record, _key: str) -> None:
-        if isinstance(record, Call):
-            ingest(sessions, [call_signal(record)], now=NOW, catalog=catalog)
-        elif isinstance(record, Command):
-            with sessions.begin() as session:
-                apply_command(session, record, now=NOW)
-
-    return ExchangeService(
-        settings=load_settings(),
-        sessions=Sessions(reads=sessions, writes=sessions),
-        publish=publish,
-        clock=FixedClock(),
-        schema=schema,
-    )
+    return record_at(tmp_path / "gt.db")
 
 
 def _sample() -> dict[str, Any]:
@@ -119,7 +79,7 @@ def test_a_golden_time_eido_round_trips_type_and_position(
         caller="010-1234-5678",
         description="계곡 고립자 구조 요청",
     )
-    asyncio.run(sender._publish(TopicSpec("calls", ""), call, ""))
+    asyncio.run(sender._publish(topics.CALLS, call, ""))
     with session_factory(sender_engine)() as session:
         incident_id = session.scalars(select(IncidentRow.id)).one()
     document = sender.export(incident_id)
