@@ -197,6 +197,7 @@ def test_a_request_for_service_is_a_call_there_within_2_s_and_the_answer_returns
     row = wait_until(received, timeout_s=10)
     took = time.monotonic() - asked
     assert row, "the request never arrived"
+    print(f"request for service -> incident at the partner: {took:.3f} s")
     assert took < 2.0, f"request became an incident there after {took:.2f} s"
     there = httpx.get(f"{gyeonggi.url}/api/incidents/{row['incident_id']}").json()
     assert there["type"] == "rescue" and len(there["calls"]) == 1
