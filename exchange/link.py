@@ -197,6 +197,12 @@ async def serve_partner(
     async def pump() -> None:
         while True:
             change = await queue.get()
+            if change.kind == "resync":  # the feed dropped changes for us: send current state
+                async with catching_up:
+                    for sub in list(subscriptions):
+                        for incident_id in await asyncio.to_thread(_catch_up, sessions, sub, None):
+                            await notify(sub, incident_id)
+                continue
             if change.kind != "incident":
                 continue
             async with catching_up:

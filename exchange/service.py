@@ -12,7 +12,7 @@ from typing import Any
 
 from dispatch.cells import cell_of
 from dispatch.intake import incident_id_for
-from dispatch.store import CallRow
+from dispatch.store import CallRow, IncidentRow
 from exchange.export import Centre, export_incident
 from exchange.importer import EidoRefusedError, read_eido, remember
 from exchange.schema import EidoSchema
@@ -109,6 +109,11 @@ class ExchangeService:
             now=now,
         )
         call = foreign.call
+        own = await asyncio.to_thread(self._own_incident, foreign.incident_id)
+        if own is not None:
+            # one of our incidents coming back (a partner's copy keeps our incident id):
+            # it is already here; taking it in again would add an echo of its own calls
+            return Imported(incident_id=own, created=False, call_id="", located=foreign.located)
 
         def keep() -> bool:
             with self._db.writes.begin() as session:
@@ -126,6 +131,16 @@ class ExchangeService:
             call_id=call.id,
             located=foreign.located,
         )
+
+    def _own_incident(self, tracking_id: str) -> str | None:
+        """Our incident id when ``tracking_id`` names an incident of this centre's record."""
+        prefix, suffix = self.centre.incident_urn(""), f":{self.centre.agency_id}"
+        head = prefix.removesuffix(suffix)
+        if not (tracking_id.startswith(head) and tracking_id.endswith(suffix)):
+            return None
+        local_id = tracking_id[len(head) : -len(suffix)]
+        with self._db.reads() as session:
+            return local_id if session.get(IncidentRow, local_id) is not None else None
 
     async def note(self, incident_id: str, text: str, *, partner_id: str, key: str) -> None:
         """Put an exchanged message on the incident's timeline (a ``note`` command to dispatch).

@@ -127,3 +127,18 @@ def test_an_exchanged_message_becomes_one_timeline_line(
             )
         )
     assert notes == ["EIDO 수신"]
+
+
+def test_our_own_incident_coming_back_is_not_taken_in_again(
+    record: sessionmaker[Session], schema: EidoSchema
+) -> None:
+    service = service_over(record, schema)
+    call = Call(id="own-1", received_at=NOW, lat=37.5665, lon=126.978, type="fire")
+    asyncio.run(service._publish(topics.CALLS, call, ""))
+    with record() as session:
+        incident_id = session.scalars(select(IncidentRow.id)).one()
+    echoed = service.export(incident_id)  # as a partner's copy would carry it back
+    taken = asyncio.run(service.take(echoed, partner_id="gyeonggi.119.kr", partner_name="경기"))
+    assert (taken.incident_id, taken.created) == (incident_id, False)
+    with record() as session:
+        assert session.scalar(select(func.count()).select_from(CallRow)) == 1
