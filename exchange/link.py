@@ -24,12 +24,12 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import websockets
 from sqlalchemy import select
 
-from console.live import ChangeFeed
+from dispatch.store import IncidentRow
 from exchange.importer import EidoRefusedError
 from exchange.protocol import Message, RefusedError, ack, dumps, parse
 from exchange.requests import RequestDesk
@@ -45,6 +45,19 @@ OUTBOX_POLL_S = 0.1
 CATCH_UP_LIMIT = 500
 
 Send = Callable[[str], Awaitable[None]]
+
+
+class Change(Protocol):
+    kind: str  # "incident" (data: the incident record), "resync" (changes were dropped), ...
+    data: dict[str, Any]
+
+
+class ChangeSource(Protocol):
+    """The console's change feed (console.live.ChangeFeed): what drives notifications."""
+
+    def subscribe(self) -> asyncio.Queue[Any]: ...
+
+    def unsubscribe(self, queue: asyncio.Queue[Any]) -> None: ...
 
 
 def partner_for(token: str | None, partners: list[ExchangePartner]) -> ExchangePartner | None:
@@ -158,7 +171,7 @@ async def serve_partner(
     send: Send,
     service: ExchangeService,
     desk: RequestDesk,
-    feed: ChangeFeed,
+    feed: ChangeSource,
     sessions: Sessions,
     clock: Clock,
 ) -> None:
@@ -196,7 +209,7 @@ async def serve_partner(
 
     async def pump() -> None:
         while True:
-            change = await queue.get()
+            change: Change = await queue.get()
             if change.kind == "resync":  # the feed dropped changes for us: send current state
                 async with catching_up:
                     for sub in list(subscriptions):
@@ -274,8 +287,6 @@ async def serve_partner(
 
 
 def _catch_up(sessions: Sessions, sub: Subscription, since: Any) -> list[str]:
-    from dispatch.store import IncidentRow
-
     with sessions.reads() as session:
         query = select(IncidentRow.id).order_by(IncidentRow.updated_at).limit(CATCH_UP_LIMIT)
         if sub.incident_id is not None:

@@ -10,8 +10,12 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
+
 from goldentime.up import LocalSystem
 from tests.support.eido import SAMPLE
+
+pytestmark = pytest.mark.integration
 
 
 def goldentime(system: LocalSystem, *args: str) -> Any:

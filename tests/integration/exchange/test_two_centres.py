@@ -19,11 +19,14 @@ import httpx
 import pytest
 import websockets
 from gt_testing import wait_until
+from playwright.sync_api import Page, expect
 
 from goldentime.procutil import free_port
 from goldentime.settings import load_settings
 from goldentime.up import LocalSystem
 from tests.support.eido import SCHEMA_DIR
+
+pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 
 SEOUL, GG = "seoul.119.kr", "gyeonggi.119.kr"
 SEOUL_TOKEN, GG_TOKEN = "seoul-presents-this", "gyeonggi-presents-this"
@@ -214,6 +217,29 @@ def test_a_request_for_service_is_a_call_there_within_2_s_and_the_answer_returns
     assert answer["resources"] and answer["resources"][0]["primaryUnitStatusRegistryText"]
     assert wait_until(lambda: any("요청 수신" in n for n in _notes(gyeonggi, row["incident_id"])))
     assert wait_until(lambda: any("응답 수신" in n for n in _notes(seoul, incident)))
+
+
+@pytest.mark.browser
+def test_the_boards_show_the_partner_and_the_requests(
+    centres: tuple[LocalSystem, LocalSystem], page: Page
+) -> None:
+    seoul, gyeonggi = centres
+    (received,) = [r for r in _requests(gyeonggi) if r["direction"] == "received"]
+    page.goto(f"{gyeonggi.url}/")
+    row = page.locator(f'tr[data-id="{received["incident_id"]}"]')
+    expect(row.locator(".badge.partner")).to_have_text(" ⇄ 서울", timeout=20_000)
+    row.click()
+    box = page.locator("#exchangebox")
+    expect(box).to_contain_text("← 서울 · 공동대응 joint response · accepted", timeout=20_000)
+    (sent,) = [r for r in _requests(seoul) if r["direction"] == "sent"]
+    page.goto(f"{seoul.url}/")
+    page.locator(f'tr[data-id="{sent["incident_id"]}"]').click()
+    box = page.locator("#exchangebox")
+    expect(box).to_contain_text("→ 경기 · 응원 mutual aid · accepted", timeout=20_000)
+    page.locator("#aid-units").fill("2")
+    page.locator("#ask-mutual-aid").click()
+    expect(page.locator("#panelstatus")).to_contain_text("보냄 sent", timeout=20_000)
+    assert len([r for r in _requests(seoul) if r["direction"] == "sent"]) == 2
 
 
 def test_restarting_either_side_loses_nothing_and_doubles_nothing(
