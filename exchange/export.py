@@ -205,7 +205,7 @@ def export_incident(session: Session, incident_id: str, *, centre: Centre) -> di
         **b.prologue(tracking_id),
         "incidentTypeCommonRegistryText": mapping.registry_type(incident_type),
         "incidentTypeInternalCode": incident_type.value,
-        "incidentTypeInternalText": row.description or incident_type.value,
+        "incidentTypeInternalText": mapping.KOREAN_NAMES[incident_type],
         "incidentStatusCommonRegistryText": [mapping.INCIDENT_STATUS[IncidentStatus(row.status)]],
         "incidentStatusInternalText": [row.status],
         "internalIncidentId": row.id,

@@ -9,6 +9,7 @@ segment, then to ``other``.
 
 from __future__ import annotations
 
+from dispatch.catalog import DEFAULT_RULES
 from goldentime.contracts import IncidentStatus, IncidentType
 from goldentime.contracts.dispatch import UnitStatus
 
@@ -27,6 +28,8 @@ INCIDENT_TYPES: dict[IncidentType, str] = {
     IncidentType.OTHER: "Other",
 }
 _TYPE_OF_REGISTRY = {value.lower(): key for key, value in INCIDENT_TYPES.items()}
+# The Korean names of dispatch's catalog: sent as incidentTypeInternalText.
+KOREAN_NAMES: dict[IncidentType, str] = {t: str(DEFAULT_RULES[t]["name_ko"]) for t in IncidentType}
 
 # IncidentStatus -> NENA Incident Status registry value.
 INCIDENT_STATUS: dict[IncidentStatus, str] = {
