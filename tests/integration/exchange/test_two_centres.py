@@ -6,7 +6,6 @@ console loses no message and duplicates nothing; strangers and malformed message
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -18,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-from gt_testing import wait_until
+from gt_testing import run_coroutine, wait_until
 from playwright.sync_api import Page, expect
 
 from goldentime.procutil import free_port
@@ -310,7 +309,7 @@ def test_strangers_and_malformed_messages_are_refused_and_logged(
             return refused.response.status_code
         return None
 
-    code = asyncio.run(stranger())
+    code = run_coroutine(stranger)  # Playwright may hold this thread's event loop
     assert code in {1008, 403}
 
     async def malformed() -> list[dict[str, Any]]:
@@ -335,7 +334,7 @@ def test_strangers_and_malformed_messages_are_refused_and_logged(
                 answers.append(json.loads(await ws.recv()))
         return answers
 
-    answers = asyncio.run(malformed())
+    answers = run_coroutine(malformed)
     assert [a["response"]["statusCode"] for a in answers[:2]] == [400, 400]
     assert "not JSON" in answers[0]["response"]["statusText"]
     assert "eido: missing" in answers[1]["response"]["statusText"]
