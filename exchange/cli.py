@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -129,7 +128,7 @@ def import_(
     """Take FILE (an EIDO) in through the console's intake."""
     document = _read(file)
     params = {"partner": partner} if partner else {}
-    with _client(url or os.environ.get("GOLDENTIME_CONSOLE_URL"), token) as client:
+    with _client(url, token) as client:
         answer = _answer(client.post("/api/exchange/eido", json=document, params=params))
     if as_json:
         click.echo(json.dumps({"incident_id": answer["incident_id"], "created": answer["created"]}))
