@@ -112,6 +112,7 @@ def mount_exchange(
         if partner is None:
             client = websocket.client.host if websocket.client else "?"
             log.warning("exchange: refused a connection from %s: unknown or missing token", client)
+            await websocket.accept()  # so the close can carry the reason
             await websocket.close(code=1008, reason="unknown or missing partner token")
             return
         await websocket.accept()

@@ -89,10 +89,11 @@ def test_websockets_are_listed_and_admit_only_partners(secured: SecuredConsole) 
     for headers in ({}, {"Authorization": "Bearer guessed"}):
         with (
             pytest.raises(WebSocketDisconnect) as refused,
-            secured.client.websocket_connect(sockets[0], headers=headers),
+            secured.client.websocket_connect(sockets[0], headers=headers) as socket,
         ):
-            pass
+            socket.receive_text()
         assert refused.value.code == 1008
+        assert refused.value.reason == "unknown or missing partner token"
 
 
 def test_stream_needs_a_session(secured: SecuredConsole) -> None:
