@@ -27,6 +27,7 @@ _POS = re.compile(r"<(?:\w+:)?pos>\s*(-?\d+(?:\.\d+)?)\s+(-?\d+(?:\.\d+)?)\s*</(
 _CIVIC = re.compile(r"<(country|A1|A2|A3|A4|A5|A6|PRD|RD|STS|POD|HNO|HNS|LMK|LOC|NAM|PC)>([^<]*)<")
 _TEL = re.compile(r"^tel:(\+?[0-9\-]{3,30})$")
 _TAGS = re.compile(r"<[^>]+>")
+MAX_ID_LENGTH = 300  # exchange_foreign_incidents.foreign_incident_id
 
 
 class EidoRefusedError(GoldenTimeError):
@@ -99,6 +100,8 @@ def read_eido(
     foreign_id = document.get("$id")
     if not isinstance(foreign_id, str) or not foreign_id.strip():
         raise EidoRefusedError("$id: the EIDO has no incident id")
+    if len(foreign_id) > MAX_ID_LENGTH:
+        raise EidoRefusedError(f"$id: longer than {MAX_ID_LENGTH} characters")
     incident = document.get("incidentComponent")
     incident = incident if isinstance(incident, dict) else {}
     incident_type = mapping.incident_type_of(
