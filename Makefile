@@ -18,8 +18,12 @@ $(STAMP): pyproject.toml
 	  -o data/seoul/roads/seoul_stdnodelink_2018.compiled
 	touch $(STAMP)
 
+# NENA's EIDO schema is not shipped (no licence); the shared folder beside the checkout has it.
+EIDO_SCHEMA := $(wildcard ../shared/standards/eido/Schema/openapi.yaml)
+
 demo: $(STAMP)
-	GOLDENTIME_AUTH=demo $(BIN)/goldentime up
+	GOLDENTIME_AUTH=demo $(if $(EIDO_SCHEMA),GOLDENTIME_EIDO_SCHEMA_DIR=$(abspath $(dir $(EIDO_SCHEMA)))) \
+		$(BIN)/goldentime up --partner-demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

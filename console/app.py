@@ -35,6 +35,7 @@ from console.auth import (
 from console.basemap import Basemap, add_basemap_routes
 from console.commands import add_command_routes
 from console.coverage import CoverageService, add_coverage_route
+from console.exchange_mount import mount_exchange
 from console.guard import AccessGuard
 from console.live import ChangeFeed, running
 from console.metrics import ConsoleMetrics, add_metrics, alert_delivery_recorder
@@ -198,7 +199,7 @@ def create_app(
         if warm_basemap:
             threading.Thread(target=basemap.warm, name="basemap-warm", daemon=True).start()
         try:
-            async with running(feed):
+            async with running(feed), exchange.running():
                 yield
         finally:
             await publisher.stop()
@@ -366,6 +367,9 @@ def create_app(
 
     add_command_routes(
         app, publisher=publisher, sessions=sessions, clock=clock, on_sent=feed.expect_change
+    )
+    exchange = mount_exchange(
+        app, settings=settings, engine=engine, publisher=publisher, clock=clock, feed=feed
     )
     mount_sensor_ingest(app, settings=settings, clock=clock, publisher=sensor_publisher)
     add_coverage_route(app, CoverageService(settings, sessions, network=basemap.coverage))

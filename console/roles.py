@@ -50,7 +50,8 @@ DEMO_PRINCIPAL = Principal(name="demo", roles=ALL_ROLES, via="demo")
 
 # Paths (or path prefixes ending in "/") anyone may use, signed in or not: GET/HEAD only,
 # except the sign-in form and the Twilio status webhook (which verifies X-Twilio-Signature).
-PUBLIC_PATHS = frozenset({"/api/health", "/login", "/alerts"})
+# /api/exchange/ws: partner centres, admitted by their own token in the endpoint (deny by default).
+PUBLIC_PATHS = frozenset({"/api/health", "/login", "/alerts", "/api/exchange/ws"})
 PUBLIC_POSTS = frozenset({"/login", "/hooks/twilio/status"})
 PUBLIC_PREFIXES = ("/static/", "/alerts/")
 
@@ -98,6 +99,14 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/alerts/{alert_id}/deliveries"): SUPERVISORS,
     ("POST", "/api/alerts/{alert_id}/approve"): SUPERVISORS,
     ("POST", "/api/alerts/{alert_id}/cancel"): SUPERVISORS,
+    # Centre-to-centre exchange (NENA EIDO); partners use /api/exchange/ws with their token.
+    ("GET", "/api/exchange/eido/{incident_id}"): CONTROL_ROOM,
+    ("POST", "/api/exchange/eido"): COMMANDERS,
+    ("POST", "/api/exchange/validate"): CONTROL_ROOM,
+    ("POST", "/api/exchange/incidents/{incident_id}/mutual-aid"): COMMANDERS,
+    ("GET", "/api/exchange/requests"): CONTROL_ROOM,
+    ("GET", "/api/exchange/partners"): CONTROL_ROOM,
+    ("POST", "/api/exchange/requests/decline"): COMMANDERS,
     # Prometheus: admins (Prometheus scrapes with an admin account's API token).
     ("GET", "/metrics"): ADMINS,
 }

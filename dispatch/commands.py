@@ -1,4 +1,4 @@
-"""Commands: dispatch, crew acknowledgements and statuses, AVL, unlink, merge, close.
+"""Commands: dispatch, crew acknowledgements and statuses, AVL, unlink, merge, close, note.
 
 Each command is applied once (its id is the primary key of the ``commands`` table, which is
 also the audit trail: who decided what, when, and what became of it). A command that cannot be
@@ -260,6 +260,13 @@ def _close(c: _Changes) -> str:
     return "closed"
 
 
+def _note(c: _Changes) -> str:
+    """A line on the timeline only: the incident's state (and revision) stays as it is."""
+    incident = c.incident(c.command.incident_id, active=False)
+    c.log(incident.id, "note", c.command.note)
+    return "noted"
+
+
 HANDLERS = {
     CommandAction.DISPATCH: _dispatch,
     CommandAction.ACKNOWLEDGE: _acknowledge,
@@ -268,6 +275,7 @@ HANDLERS = {
     CommandAction.UNLINK: _unlink,
     CommandAction.MERGE: _merge,
     CommandAction.CLOSE: _close,
+    CommandAction.NOTE: _note,
 }
 
 

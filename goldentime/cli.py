@@ -43,6 +43,7 @@ PLUGIN_COMMANDS: dict[str, str] = {
     "video": "video_relay.cli:video",
     "sensors": "sensors.cli:sensors",
     "alert": "alerts.cli:alert",
+    "eido": "exchange.cli:eido",
 }
 
 # `goldentime bench NAME` -> "module:attribute" of a click.Command.

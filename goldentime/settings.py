@@ -7,11 +7,20 @@ the file named by ``GOLDENTIME_CONFIG``, then defaults.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -29,6 +38,34 @@ def _env(name: str, *, prefixed: bool = True) -> Any:
     """Field options that bind a field to one environment variable (and its field name)."""
     var = f"GOLDENTIME_{name}" if prefixed else name
     return {"validation_alias": AliasChoices(var, name.lower()), "json_schema_extra": {"env": var}}
+
+
+class ExchangePartner(BaseModel):
+    """Another control centre this one exchanges incidents with (NENA EIDO, STA-024)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(
+        min_length=3,
+        max_length=80,
+        pattern=r"^[a-z0-9][a-z0-9.\-]*$",
+        description="The partner's agency id (a domain), e.g. gyeonggi.119.kr.",
+    )
+    name: str = Field(min_length=1, max_length=80, description="Shown on the board, e.g. 경기.")
+    url: str | None = Field(
+        default=None,
+        pattern=r"^wss?://",
+        description="The partner's exchange WebSocket (ws[s]://host:port/api/exchange/ws); unset: "
+        "the partner only connects to us.",
+    )
+    token_in: SecretStr = Field(description="The token the partner presents to us.")
+    token_out: SecretStr | None = Field(
+        default=None, description="The token we present to the partner."
+    )
+    subscribe: list[str] = Field(
+        default_factory=list,
+        description='Incident types of the partner to follow ("*": all); empty: none.',
+    )
 
 
 class Settings(BaseSettings):
@@ -249,6 +286,49 @@ class Settings(BaseSettings):
         description="Seed demo alert subscribers in central Seoul.",
         **_env("ALERT_DEMO_SUBSCRIBERS"),
     )
+    # --- centre-to-centre exchange (NENA EIDO) ---------------------------------------------------
+    eido_schema_dir: Path | None = Field(
+        default=None,
+        description="Directory holding NENA's EIDO openapi.yaml and NIEMComponents/ "
+        "(github.com/NENA911/EIDO-JSON, Schema/). Unset: EIDOs are not validated against it.",
+        **_env("EIDO_SCHEMA_DIR"),
+    )
+    exchange_agency_id: str = Field(
+        default="seoul.119.kr",
+        min_length=3,
+        max_length=80,
+        pattern=r"^[a-z0-9][a-z0-9.\-]*$",
+        description="This centre's agency id in EIDOs (a domain).",
+        **_env("EXCHANGE_AGENCY_ID"),
+    )
+    exchange_centre_name: str = Field(
+        default="서울종합방재센터",
+        min_length=1,
+        max_length=80,
+        description="This centre's name in EIDOs.",
+        **_env("EXCHANGE_CENTRE_NAME"),
+    )
+    exchange_partners: list[ExchangePartner] = Field(
+        default_factory=list,
+        description="Partner centres (JSON list of {id, name, url, token_in, token_out, "
+        "subscribe}); a centre not listed is refused (deny by default).",
+        **_env("EXCHANGE_PARTNERS"),
+    )
+    exchange_unlocated_lat: float = Field(
+        default=37.5663,
+        ge=33.0,
+        le=39.0,
+        description="Where an imported incident without a usable geodetic position is placed "
+        "(flagged 위치 미확인 on the board): the centre itself.",
+        **_env("EXCHANGE_UNLOCATED_LAT"),
+    )
+    exchange_unlocated_lon: float = Field(
+        default=126.9779,
+        ge=124.0,
+        le=132.0,
+        description="Longitude of the same place.",
+        **_env("EXCHANGE_UNLOCATED_LON"),
+    )
     # --- demo ---------------------------------------------------------------------------------
     demo_speed: float = Field(
         default=60.0,
@@ -336,8 +416,25 @@ def child_environment(settings: Settings) -> dict[str, str]:
     for row in describe(settings):
         value = getattr(settings, row["name"])
         if row["name"] in settings.model_fields_set and value is not None and row["env"]:
-            env[row["env"]] = str(value)
+            env[row["env"]] = _env_value(value)
     return env
+
+
+def _env_value(value: Any) -> str:
+    """A setting as its environment variable holds it (lists of models as JSON, secrets kept)."""
+    if isinstance(value, list):
+        return json.dumps([_plain(v) for v in value], ensure_ascii=False)
+    return str(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return {k: _plain(getattr(value, k)) for k in type(value).model_fields}
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def describe(settings: Settings) -> list[dict[str, Any]]:

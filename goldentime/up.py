@@ -196,8 +196,12 @@ def run(
     workers: int | None = None,
     echo: Echo = _print,
     stop: threading.Event | None = None,
+    partner_demo: bool = False,
 ) -> int:
-    """Run until ``stop`` is set or SIGINT/SIGTERM arrives; return the exit code."""
+    """Run until ``stop`` is set or SIGINT/SIGTERM arrives; return the exit code.
+
+    With ``partner_demo``, a second centre (경기, see :mod:`exchange.demo`) runs beside this one.
+    """
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
 
@@ -208,6 +212,19 @@ def run(
         signal.signal(signal.SIGINT, _on_signal)
         signal.signal(signal.SIGTERM, _on_signal)
 
+    partner: LocalSystem | None = None
+    if partner_demo:
+        from exchange.demo import partner_pair
+
+        host = settings.console_host
+        port = port or settings.console_port or free_port(host)
+        settings, partner_settings = partner_pair(
+            settings,
+            seoul_port=port,
+            partner_port=free_port(host),
+            schema_dir=settings.eido_schema_dir,
+        )
+        partner = LocalSystem(partner_settings, workers=1, echo=lambda line: echo(f"[경기] {line}"))
     system = LocalSystem(settings, port=port, workers=workers, echo=echo)
     fake_ports: list[int] = []
     if demo:
@@ -241,10 +258,36 @@ def run(
                 f"http://{settings.console_host}:{video_port}"
             )
             _start_demo_children(system, settings, fake_ports, echo)
+        if partner is not None:
+            _start_partner_demo(system, partner, stop=stop, echo=echo)
         while not stop.is_set():
             system.tick()
+            if partner is not None:
+                partner.tick()
             stop.wait(0.2)
         return 0
     finally:
+        if partner is not None:
+            partner.stop()
         system.stop()
         echo("[supervisor] stopped")
+
+
+def _start_partner_demo(
+    system: LocalSystem, partner: LocalSystem, *, stop: threading.Event, echo: Echo
+) -> None:
+    """The 경기 centre (its dispatcher and crews simulated) and the exchange scenario."""
+    partner.start(stop=stop)
+    echo(f"[supervisor] partner centre 경기 on {partner.url} (its own broker and database)")
+    partner.supervisor.add(
+        ChildSpec("demo", python_argv("demo", "--url", partner.url, "--calls", "0"), restart=False)
+    )
+    partner.supervisor.start("demo")
+    system.supervisor.add(
+        ChildSpec(
+            "partner-demo",
+            python_argv("eido", "demo-exchange", "--seoul", system.url, "--partner", partner.url),
+            restart=False,
+        )
+    )
+    system.supervisor.start("partner-demo")

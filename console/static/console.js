@@ -82,6 +82,17 @@ function scheduleRender({ queue = true, units = true, unitId = null } = {}) {
   });
 }
 
+// An incident taken in from another centre's EIDO: its first call says so ("[EIDO 경기] ...").
+function partnerOf(inc) {
+  const m = /^\[EIDO ([^\]]+)\]/.exec(inc.description || "");
+  return m ? m[1] : null;
+}
+
+function partnerBadge(inc) {
+  const name = partnerOf(inc);
+  return name ? GT.el("span", { class: "badge partner", title: `EIDO from ${name}` }, ` ⇄ ${name}`) : null;
+}
+
 // Queue rows are kept per incident and rebuilt only when what they show changes: hundreds of
 // open incidents across the city re-sort several times a second without rebuilding the table.
 const queueRows = new Map(); // incident id -> { sig, tr }
@@ -112,7 +123,7 @@ function queueRow(inc) {
     onclick: () => select(inc.id), onkeydown: queueKeys,
   },
     GT.el("td", { class: `prio p${inc.priority}` }, String(inc.priority)),
-    GT.el("td", { title: inc.id }, GT.typeLabel(inc.type), GT.el("div", { class: "muted small where" }, whereLine(inc))),
+    GT.el("td", { title: inc.id }, GT.typeLabel(inc.type), partnerBadge(inc), GT.el("div", { class: "muted small where" }, whereLine(inc))),
     GT.el("td", {}, GT.statusLabel(inc.status)),
     GT.el("td", { class: "age" }, GT.mmss(ageSeconds(inc))),
     GT.el("td", { class: `gt ${gt.cls}` }, gt.text),
@@ -269,6 +280,7 @@ async function loadDetail() {
     renderRoutes(detail);
     renderCallerFixes(detail);
     loadScene(id);
+    loadExchange(detail);
   } catch (e) { GT.fill(document.getElementById("panel"), GT.el("p", { class: "error" }, String(e))); }
 }
 
@@ -292,6 +304,51 @@ function renderCallerFixes(detail) {
   for (const c of detail.calls || []) {
     if (c.location_uncertainty_m > 0) GT.fixCircle(c.lat, c.lon, c.location_uncertainty_m, c.location_source).addTo(callerLayer);
   }
+}
+
+// Centre-to-centre exchange (NENA EIDO): requests about this incident, and asking a partner
+// centre for units (mutual aid) when ours fall short.
+async function loadExchange(d) {
+  try {
+    const [partners, requests] = await Promise.all([
+      state.partners ? Promise.resolve(state.partners) : GT.get("/api/exchange/partners"),
+      GT.get(`/api/exchange/requests?incident_id=${encodeURIComponent(d.id)}`)]);
+    state.partners = partners;
+    state.exchange = { requests };
+  } catch (e) { state.exchange = { error: String(e) }; }
+  state.exchangeFor = d.id;
+  const box = document.getElementById("exchangebox");
+  if (box && state.selected === d.id) GT.fill(box, exchangeSummary(d, state.exchange));
+}
+
+function exchangeSummary(d, ex) {
+  if (ex.error) return GT.el("p", { class: "muted" }, ex.error);
+  const partners = (state.partners || []).filter((p) => p.reachable);
+  const rows = ex.requests.map((r) => GT.el("li", {},
+    `${r.direction === "sent" ? "→" : "←"} ${r.partner} · ${r.kind === "mutual_aid" ? "응원 mutual aid" : "공동대응 joint response"} · `,
+    GT.el("b", { class: r.status === "accepted" ? "gt-ok" : r.status === "declined" ? "gt-breach" : "gt-warn" }, r.status),
+    r.response_text ? GT.el("div", { class: "muted small" }, r.response_text) : null,
+    r.direction === "received" && r.status === "pending" ? GT.el("button", { type: "button", class: "small secondary", onclick: async () => {
+      const reason = prompt("거절 사유 Reason for declining", "가용 차량 없음 no units available");
+      if (!reason) return;
+      const res = await GT.post("/api/exchange/requests/decline", { request: r.id, reason });
+      setPanelStatus(res.status === 200 ? "거절 Declined: 응답 보냄 answer sent" : `거절 Decline: 오류 error ${res.status}`);
+      loadExchange(d);
+    } }, "거절 Decline") : null));
+  const picker = GT.el("select", { id: "aid-partner", "aria-label": "응원 요청 기관 partner centre" },
+    partners.map((p) => GT.el("option", { value: p.id }, `${p.name}${p.connected ? "" : " (연결 끊김 offline)"}`)));
+  const count = GT.el("input", { id: "aid-units", type: "number", min: "1", max: "20", value: "1", "aria-label": "대수 units", style: "width:4rem" });
+  return GT.el("div", {},
+    rows.length ? GT.el("ul", {}, rows) : GT.el("p", { class: "muted" }, "요청 없음 · no requests"),
+    partners.length ? GT.el("div", { class: "actions" }, picker, count,
+      GT.el("button", { type: "button", class: "secondary", id: "ask-mutual-aid", disabled: !ACTIVE.has(d.status), onclick: async () => {
+        setPanelStatus("응원 요청 Mutual aid…");
+        const res = await GT.post(`/api/exchange/incidents/${encodeURIComponent(d.id)}/mutual-aid`,
+          { partner_id: picker.value, units: Number(count.value) || 1, note: `${GT.typeLabel(d.type)} 응원 요청` });
+        setPanelStatus(res.status === 200 ? `응원 요청 Mutual aid: 보냄 sent (${res.data.request_id})`
+          : `응원 요청 Mutual aid: 오류 error ${res.status} ${JSON.stringify(res.data.detail)}`);
+        loadExchange(d);
+      } }, "응원 요청 Ask partner for units")) : GT.el("p", { class: "muted small" }, "연결된 기관 없음 · no partner centres configured"));
 }
 
 // The panel is re-rendered whenever its incident changes: its status line lives in the state.
@@ -384,6 +441,8 @@ function renderPanel(d) {
       `${e.kind} ${GT.typeLabel(e.type)} ${new Date(e.at).toLocaleTimeString("ko-KR")}`, GT.el("div", { class: "muted small" }, e.link_reason),
       eventDetail(e),
       GT.el("button", { type: "button", class: "small secondary", onclick: () => command(`/api/calls/${encodeURIComponent(e.id)}/unlink`, { note: "dispatcher" }, "분리 Unlink") }, "분리 Unlink"))))) : null,
+    section("기관 간 Centre exchange", GT.el("div", { id: "exchangebox" },
+      state.exchangeFor === d.id && state.exchange ? exchangeSummary(d, state.exchange) : GT.el("p", { class: "muted" }, "불러오는 중 · loading…"))),
     section("현장 At the scene (200 m)", GT.el("div", { id: "scenebox" },
       state.sceneFor === d.id && state.scene && !state.scene.error ? sceneSummary(state.scene) : GT.el("p", { class: "muted" }, "불러오는 중 · loading…"))),
     section("경과 Timeline", GT.el("ol", { class: "timeline" }, d.timeline.map((t) => GT.el("li", {},

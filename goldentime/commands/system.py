@@ -26,14 +26,24 @@ from goldentime.settings import describe, load_settings
     default=None,
     help="Dispatch worker processes (default: GOLDENTIME_DISPATCH_WORKERS).",
 )
-def up(port: int | None, no_demo: bool, workers: int | None) -> None:
+@click.option(
+    "--partner-demo",
+    is_flag=True,
+    help="Also start a second centre (경기, its own port, data and database) that exchanges "
+    "a joint-response and a mutual-aid request with this one (NENA EIDO over STA-024).",
+)
+def up(port: int | None, no_demo: bool, workers: int | None, partner_demo: bool) -> None:
     """Start the whole system: broker (embedded if none configured), workers, console, demo."""
     from goldentime import up as up_module
     from goldentime.logs import setup
 
     settings = load_settings()
     setup(settings.log_level, fmt=settings.log_format)
-    raise SystemExit(up_module.run(settings, port=port, demo=not no_demo, workers=workers))
+    raise SystemExit(
+        up_module.run(
+            settings, port=port, demo=not no_demo, workers=workers, partner_demo=partner_demo
+        )
+    )
 
 
 @click.command()

@@ -186,7 +186,8 @@ class Incident(Record):
 
     @model_validator(mode="after")
     def _reported(self) -> Incident:
-        if not self.call_ids and not self.event_ids:
+        # A merged duplicate hands its calls and events to the incident it went into.
+        if not self.call_ids and not self.event_ids and self.status != IncidentStatus.MERGED:
             raise ValueError("an incident needs at least one call or event")
         return self
 

@@ -39,6 +39,7 @@ class CommandAction(StrEnum):
     UNLINK = "unlink"  # take call_id (or event_id) out of its incident into a new one
     MERGE = "merge"  # fold incident_id into into_incident_id
     CLOSE = "close"  # close incident_id; its units return
+    NOTE = "note"  # add ``note`` to incident_id's timeline (e.g. a message from a partner centre)
 
 
 class Command(Record):
@@ -66,6 +67,7 @@ class Command(Record):
             CommandAction.UNLINK: ("call_id",),
             CommandAction.MERGE: ("incident_id", "into_incident_id"),
             CommandAction.CLOSE: ("incident_id",),
+            CommandAction.NOTE: ("incident_id", "note"),
         }
         missing = [f for f in need[self.action] if not getattr(self, f)]
         if missing:

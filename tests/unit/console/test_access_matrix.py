@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from fastapi.routing import APIRoute
-from starlette.routing import Mount, Route
+from fastapi.routing import APIRoute, APIWebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.websockets import WebSocketDisconnect
 
 from console.guard import PAGES, flat_routes
 from console.roles import ROUTE_ROLES, Role, allowed_roles, is_public
@@ -32,8 +33,8 @@ def concrete(path: str) -> str:
 def endpoints(secured: SecuredConsole) -> list[tuple[str, str]]:
     found = []
     for route in flat_routes(list(secured.app.routes)):
-        if isinstance(route, Mount):
-            continue
+        if isinstance(route, (Mount, WebSocketRoute, APIWebSocketRoute)):
+            continue  # WebSockets: see test_websockets_are_listed_and_admit_only_partners
         assert isinstance(route, (APIRoute, Route))
         for method in sorted(route.methods or []):
             if method != "HEAD":
@@ -75,6 +76,24 @@ def test_role_matrix(secured: SecuredConsole, role: Role | None) -> None:
             assert response.status_code not in DENIED, (role, method, path, response.text)
         else:
             assert response.status_code == 403, (role, method, path, response.status_code)
+
+
+def test_websockets_are_listed_and_admit_only_partners(secured: SecuredConsole) -> None:
+    sockets = [
+        r.path
+        for r in flat_routes(list(secured.app.routes))
+        if isinstance(r, (WebSocketRoute, APIWebSocketRoute))
+    ]
+    assert sockets == ["/api/exchange/ws"]
+    assert all(is_public("GET", path) for path in sockets)  # partners are not console users
+    for headers in ({}, {"Authorization": "Bearer guessed"}):
+        with (
+            pytest.raises(WebSocketDisconnect) as refused,
+            secured.client.websocket_connect(sockets[0], headers=headers) as socket,
+        ):
+            socket.receive_text()
+        assert refused.value.code == 1008
+        assert refused.value.reason == "unknown or missing partner token"
 
 
 def test_stream_needs_a_session(secured: SecuredConsole) -> None:
