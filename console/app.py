@@ -47,7 +47,13 @@ from dispatch.cells import cell_of
 from dispatch.units import unit_record
 from goldentime import __version__, topics
 from goldentime.clock import Clock, SystemClock
-from goldentime.contracts import Call, CallSource, IncidentStatus, IncidentType
+from goldentime.contracts import (
+    Call,
+    CallSource,
+    IncidentStatus,
+    IncidentType,
+    sender_clock_skew_s,
+)
 from goldentime.contracts.core import AwareDatetime, Latitude, Longitude, RecordId
 from goldentime.contracts.dispatch import UnitStatus
 from goldentime.db import create_schema, engine_for, session_factory, writer
@@ -69,7 +75,10 @@ class CallRequest(BaseModel):
 
     id: RecordId | None = None
     received_at: AwareDatetime | None = Field(
-        default=None, description="When the call was answered; default: now."
+        default=None,
+        description="When the call was answered, by the sender's clock; default: now. Far "
+        "from the console's clock (GOLDENTIME_CALL_CLOCK_AHEAD_MAX_S / _BEHIND_MAX_S) the call "
+        "is still taken, flagged with its clock skew and placed by the console's receipt time.",
     )
     lat: Latitude
     lon: Longitude
@@ -82,6 +91,11 @@ class CallRequest(BaseModel):
 class CallAccepted(BaseModel):
     call_id: str
     accepted_at: datetime
+    clock_skew_s: float | None = Field(
+        default=None,
+        description="Set when `received_at` was far from the console's clock: by how many "
+        "seconds the sender's clock is off (the call is placed by `accepted_at`).",
+    )
     status: str = "accepted"
 
 
@@ -248,15 +262,23 @@ def create_app(
     async def post_call(request: CallRequest) -> CallAccepted | JSONResponse:
         """Take a 119 call. 202 means the broker has it and it will become an incident."""
         now = clock.now()
+        claimed = request.received_at or now
         call = Call(
             id=request.id or f"call-{uuid.uuid4().hex[:16]}",
-            received_at=request.received_at or now,
+            received_at=claimed,
             lat=request.lat,
             lon=request.lon,
             type=request.type,
             caller=request.caller,
             description=request.description,
             source=request.source,
+            accepted_at=now,
+            clock_skew_s=sender_clock_skew_s(
+                claimed,
+                now,
+                ahead_max_s=settings.call_clock_ahead_max_s,
+                behind_max_s=settings.call_clock_behind_max_s,
+            ),
         )
         try:
             await publisher.publish(topics.CALLS, call, key=cell_of(call.lat, call.lon))
@@ -265,7 +287,7 @@ def create_app(
                 status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
                 content={"detail": f"call not taken, retry: {err}", "call_id": call.id},
             )
-        return CallAccepted(call_id=call.id, accepted_at=now)
+        return CallAccepted(call_id=call.id, accepted_at=now, clock_skew_s=call.clock_skew_s)
 
     @app.get("/api/calls/{call_id}", response_model=CallLink, tags=["intake"])
     def get_call(call_id: str) -> CallLink:
@@ -302,6 +324,8 @@ def create_app(
                 {
                     "id": c.id,
                     "received_at": c.received_at.isoformat(),
+                    "claimed_at": c.payload.get("received_at"),
+                    "clock_skew_s": c.clock_skew_s,
                     "lat": c.lat,
                     "lon": c.lon,
                     "type": c.type,

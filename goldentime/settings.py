@@ -108,6 +108,23 @@ class Settings(BaseSettings):
         description="YAML file overriding incident-type rules and run cards (docs/dispatch.md).",
         **_env("RUN_CARDS_FILE"),
     )
+    call_clock_ahead_max_s: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="A call whose `received_at` is further ahead of the console's clock than "
+        "this is flagged (sender clock wrong) and placed by the console's receipt time.",
+        **_env("CALL_CLOCK_AHEAD_MAX_S"),
+    )
+    call_clock_behind_max_s: float = Field(
+        default=900.0,
+        ge=0,
+        le=86400,
+        description="A call whose `received_at` is further behind the console's clock than "
+        "this (posted long after it was answered, or a wrong clock or time zone) is flagged "
+        "and placed by the console's receipt time.",
+        **_env("CALL_CLOCK_BEHIND_MAX_S"),
+    )
     # --- processes ----------------------------------------------------------------------------
     console_host: str = Field(
         default="127.0.0.1",

@@ -18,6 +18,7 @@ from goldentime.contracts.core import (
     decode,
     encode,
     json_schemas,
+    sender_clock_skew_s,
     utcnow,
     validate,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "decode",
     "encode",
     "json_schemas",
+    "sender_clock_skew_s",
     "utcnow",
     "validate",
 ]
