@@ -35,6 +35,7 @@ from console.basemap import add_basemap_roads_route
 from console.commands import add_command_routes
 from console.coverage import CoverageService, add_coverage_route
 from console.guard import AccessGuard
+from console.intake import DrainGuard, DurableIntake
 from console.live import ChangeFeed, running
 from console.metrics import ConsoleMetrics, add_metrics, alert_delivery_recorder
 from console.pages import DEMO_BANNER, add_page_routes
@@ -46,6 +47,7 @@ from dispatch import units as units_store
 from dispatch.cells import cell_of
 from dispatch.units import unit_record
 from goldentime import __version__, topics
+from goldentime.broker.clients import batch_publisher
 from goldentime.clock import Clock, SystemClock
 from goldentime.contracts import (
     Call,
@@ -57,7 +59,6 @@ from goldentime.contracts import (
 from goldentime.contracts.core import AwareDatetime, Latitude, Longitude, RecordId
 from goldentime.contracts.dispatch import UnitStatus
 from goldentime.db import create_schema, engine_for, session_factory, writer
-from goldentime.errors import BrokerError
 from goldentime.settings import Settings
 from sensors.ingest import Publisher as SensorPublisher
 
@@ -165,7 +166,19 @@ def create_app(
 
     sessions = session_factory(engine)
     clock = clock or SystemClock()
+    relay_publisher = (
+        None
+        if publisher is not None
+        else batch_publisher(settings, client_id="goldentime-console-outbox")
+    )
     publisher = publisher or KafkaPublisher(settings)
+    intake = DurableIntake(
+        settings,
+        engine=engine,
+        publisher=publisher,
+        clock=clock,
+        relay_send=relay_publisher.publish if relay_publisher is not None else None,
+    )
     auth = auth or auth_config_from_env()
     accounts = Accounts(session_factory(writer(engine)))  # read-then-write: BEGIN IMMEDIATE
     if auth.demo:
@@ -188,10 +201,12 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await publisher.start()
         try:
-            async with running(feed):
+            async with running(feed), intake.running():
                 yield
         finally:
             await publisher.stop()
+            if relay_publisher is not None:
+                await relay_publisher.stop()
 
     app = FastAPI(
         title="Golden Time console",
@@ -199,6 +214,7 @@ def create_app(
         description="119 control-centre console: call intake, incidents, dispatch.",
         lifespan=lifespan,
     )
+    app.state.intake = intake  # the console server drains it on the first stop signal
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(
         AccessGuard,
@@ -208,6 +224,7 @@ def create_app(
         accounts=accounts,
         clock=clock,
     )
+    app.add_middleware(DrainGuard, intake=intake)  # outermost: stopping answers 503 first
     add_page_routes(
         app,
         static_dir=STATIC_DIR,
@@ -238,6 +255,8 @@ def create_app(
             "version": __version__,
             "time": now.isoformat(),
             "dispatch_ready": any(w.partitions > 0 for w in workers),
+            "intake_durable": intake.durable,
+            "intake_pending": intake.pending(),
             "workers": [
                 {"name": w.name, "last_seen": w.last_seen.isoformat(), "partitions": w.partitions}
                 for w in workers
@@ -257,10 +276,16 @@ def create_app(
         status_code=status.HTTP_202_ACCEPTED,
         response_model=CallAccepted,
         tags=["intake"],
-        responses={503: {"description": "The broker did not take the call; retry."}},
+        responses={
+            503: {
+                "description": "The incident database did not take the call (or the console "
+                "is stopping): nothing was accepted; retry with the same id after Retry-After."
+            }
+        },
     )
     async def post_call(request: CallRequest) -> CallAccepted | JSONResponse:
-        """Take a 119 call. 202 means the broker has it and it will become an incident."""
+        """Take a 119 call. 202 means it is in the incident database (the intake outbox) and
+        will become part of exactly one incident, whatever restarts before it is processed."""
         now = clock.now()
         claimed = request.received_at or now
         call = Call(
@@ -280,13 +305,11 @@ def create_app(
                 behind_max_s=settings.call_clock_behind_max_s,
             ),
         )
-        try:
-            await publisher.publish(topics.CALLS, call, key=cell_of(call.lat, call.lon))
-        except BrokerError as err:
-            return JSONResponse(
-                status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-                content={"detail": f"call not taken, retry: {err}", "call_id": call.id},
-            )
+        refused = await intake.accept(
+            topics.CALLS, call, key=cell_of(call.lat, call.lon), id_field="call_id"
+        )
+        if refused is not None:
+            return refused
         return CallAccepted(call_id=call.id, accepted_at=now, clock_skew_s=call.clock_skew_s)
 
     @app.get("/api/calls/{call_id}", response_model=CallLink, tags=["intake"])
@@ -364,7 +387,7 @@ def create_app(
             rows = units_store.list_units(session, status=status_filter)
             return [unit_record(r).model_dump(mode="json") for r in rows]
 
-    add_command_routes(app, publisher=publisher, sessions=sessions, clock=clock)
+    add_command_routes(app, intake=intake, sessions=sessions, clock=clock)
     mount_sensor_ingest(app, settings=settings, clock=clock, publisher=sensor_publisher)
     add_coverage_route(app, CoverageService(settings, sessions))
     console_metrics = metrics or ConsoleMetrics()

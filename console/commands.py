@@ -1,6 +1,7 @@
 """Command endpoints: what dispatchers and crews decide, published to the ``commands`` topic.
 
-Each endpoint answers 202 with the command id once the broker has the command; the dispatch
+Each endpoint answers 202 with the command id once the command is in the intake outbox of the
+incident database (``console.intake``: then published; sent again until applied); the dispatch
 worker applies it (once, whatever the redelivery) and records the result, which
 ``GET /api/commands/{id}`` returns.
 """
@@ -17,14 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from console.guard import current_principal, note_command
-from console.publisher import RecordPublisher
+from console.intake import DurableIntake
 from console.roles import Principal
 from dispatch.store import CommandRow
 from goldentime import topics
 from goldentime.clock import Clock
 from goldentime.contracts.core import Latitude, Longitude, RecordId
 from goldentime.contracts.dispatch import Command, CommandAction, CommandResult, UnitStatus
-from goldentime.errors import BrokerError
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
 # The actor of every command is the signed-in user, never a name the client sends.
@@ -85,7 +85,7 @@ def own_unit(actor: Principal, unit_id: str) -> None:
 def add_command_routes(
     app: FastAPI,
     *,
-    publisher: RecordPublisher,
+    intake: DurableIntake,
     sessions: sessionmaker[Session],
     clock: Clock,
 ) -> None:
@@ -99,17 +99,16 @@ def add_command_routes(
             **fields,
         )
         note_command(request, command.id)
-        try:
-            await publisher.publish(topics.COMMANDS, command, key=key)
-        except BrokerError as err:
-            return JSONResponse(
-                status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-                content={"detail": f"command not taken, retry: {err}", "command_id": command.id},
-            )
+        refused = await intake.accept(topics.COMMANDS, command, key=key, id_field="command_id")
+        if refused is not None:
+            return refused
         return CommandAccepted(command_id=command.id)
 
     responses: dict[int | str, dict[str, Any]] = {
-        503: {"description": "The broker did not take the command; retry with the same id."}
+        503: {
+            "description": "The incident database did not take the command (or the console is "
+            "stopping): retry with the same id after Retry-After."
+        }
     }
 
     def post(path: str) -> Callable[[Handler], Handler]:

@@ -125,6 +125,37 @@ class Settings(BaseSettings):
         "and placed by the console's receipt time.",
         **_env("CALL_CLOCK_BEHIND_MAX_S"),
     )
+    intake_lock_wait_s: float = Field(
+        default=2.0,
+        ge=0.1,
+        le=60.0,
+        description="How long an intake request waits for a locked database before it answers "
+        "503 with Retry-After (nothing is accepted that is not in the intake outbox).",
+        **_env("INTAKE_LOCK_WAIT_S"),
+    )
+    intake_publish_wait_s: float = Field(
+        default=2.0,
+        ge=0.1,
+        le=60.0,
+        description="How long an intake request waits for the broker after the record is in "
+        "the outbox; past it the answer is 202 all the same and the outbox relay sends it.",
+        **_env("INTAKE_PUBLISH_WAIT_S"),
+    )
+    intake_redeliver_after_s: float = Field(
+        default=10.0,
+        ge=1.0,
+        le=3600.0,
+        description="An accepted record still unprocessed this long after it was sent is sent "
+        "again by the outbox relay (the delay doubles per attempt, up to 32 times).",
+        **_env("INTAKE_REDELIVER_AFTER_S"),
+    )
+    intake_relay_interval_s: float = Field(
+        default=2.0,
+        ge=0.1,
+        le=600.0,
+        description="How often the outbox relay looks for accepted records to send again.",
+        **_env("INTAKE_RELAY_INTERVAL_S"),
+    )
     # --- processes ----------------------------------------------------------------------------
     console_host: str = Field(
         default="127.0.0.1",

@@ -167,13 +167,41 @@ class Supervisor:
                 f"restarting in {delay:.0f}s"
             )
 
+    def restart(self, name: str) -> None:
+        """Stop ``name`` (SIGTERM, then SIGKILL after 10 s) and start it again now."""
+        child = self._children[name]
+        proc = child.proc
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            proc.send_signal(signal.SIGCONT)
+            try:
+                proc.wait(timeout=10.0)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+        if child.pump is not None:
+            child.pump.join(timeout=1.0)
+        child.finished = False
+        self._spawn(child)
+
+    def kill_all(self) -> None:
+        """SIGKILL every child now (a second Ctrl-C: the operator wants out)."""
+        for child in self._children.values():
+            if child.proc is not None and child.proc.poll() is None:
+                child.proc.kill()
+
     def stop_all(self, *, timeout_s: float = 10.0) -> None:
-        """SIGTERM every child in reverse start order, then SIGKILL what is left."""
+        """SIGTERM every child in reverse start order, then SIGKILL what is left.
+
+        A child paused with SIGSTOP (a hung process, a drill) gets SIGCONT after the SIGTERM,
+        so it stops in order too (a dispatch worker finishes and commits its batch in hand).
+        """
         alive = [c for c in reversed(list(self._children.values())) if c.proc is not None]
         for child in alive:
             child.next_start = 0.0
             if child.proc is not None and child.proc.poll() is None:
                 child.proc.send_signal(signal.SIGTERM)
+                child.proc.send_signal(signal.SIGCONT)
         deadline = time.monotonic() + timeout_s
         for child in alive:
             proc = child.proc

@@ -129,9 +129,17 @@ class LocalSystem:
             self._ensure_topics()
 
     def stop(self) -> None:
+        """Children first (the console drains, workers finish and commit their batches in
+        hand, while the broker still runs), then the broker."""
         self.supervisor.stop_all()
         if self.broker is not None:
             self.broker.stop()
+
+    def force_stop(self) -> None:
+        """SIGKILL every child and the broker now (the operator's second Ctrl-C)."""
+        self.supervisor.kill_all()
+        if self.broker is not None:
+            self.broker.kill()
 
     def __enter__(self) -> LocalSystem:
         return self.start()
@@ -199,16 +207,21 @@ def run(
 ) -> int:
     """Run until ``stop`` is set or SIGINT/SIGTERM arrives; return the exit code."""
     stop = stop or threading.Event()
+    system = LocalSystem(settings, port=port, workers=workers, echo=echo)
     if threading.current_thread() is threading.main_thread():
 
         def _on_signal(signum: int, _frame: FrameType | None) -> None:
-            echo(f"[supervisor] {signal.Signals(signum).name}: stopping")
+            name = signal.Signals(signum).name
+            if stop.is_set():
+                echo(f"[supervisor] {name} again: forcing the stop (SIGKILL)")
+                system.force_stop()
+                return
+            echo(f"[supervisor] {name}: stopping in order (again to force)")
             stop.set()
 
         signal.signal(signal.SIGINT, _on_signal)
         signal.signal(signal.SIGTERM, _on_signal)
 
-    system = LocalSystem(settings, port=port, workers=workers, echo=echo)
     fake_ports: list[int] = []
     if demo:
         from alerts.demo import demo_environment
