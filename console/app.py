@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from alerts.public_page import STYLE as PUBLIC_PAGE_STYLE
 from alerts.runtime import AlertsConfig, alerts_config, build_service, publisher_sink
 from alerts.service import AlertService
 from console.alerts_mount import mount_alerts
@@ -41,6 +42,7 @@ from console.metrics import ConsoleMetrics, add_metrics, alert_delivery_recorder
 from console.pages import DEMO_BANNER, add_page_routes
 from console.publisher import KafkaPublisher, RecordPublisher
 from console.scene import SceneMap, add_scene_route
+from console.security import SecurityHeaders, style_hash
 from console.sensors_mount import mount_sensor_ingest
 from dispatch import store
 from dispatch import units as units_store
@@ -413,4 +415,6 @@ def create_app(
             content={"detail": f"incident database unavailable: {type(err).__name__}"},
         )
 
+    # outermost: every answer carries the CSP and friends (console/security.py)
+    app.add_middleware(SecurityHeaders, style_hashes=[style_hash(PUBLIC_PAGE_STYLE)])
     return app

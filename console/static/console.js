@@ -13,7 +13,7 @@ async function refreshCoverage() {
     const c = await GT.get("/api/coverage?minutes=5&vehicle=engine");
     coverageLayer.clearLayers();
     L.geoJSON(c.holes, { style: { color: "#ff5a4f", weight: 1, fillOpacity: 0.25 } })
-      .bindTooltip(`공백 hole · ${Math.round(c.covered_share * 1000) / 10}% covered by ${c.units} engines`)
+      .bindTooltip(GT.tip(`공백 hole · ${Math.round(c.covered_share * 1000) / 10}% covered by ${c.units} engines`))
       .addTo(coverageLayer);
   } catch (e) { console.warn("coverage", e); }
 }
@@ -23,6 +23,17 @@ let pickMarker = null;
 const ACTIVE = new Set(["open", "dispatched", "on_scene"]);
 
 function ageSeconds(inc) { return (Date.now() - Date.parse(inc.created_at)) / 1000; }
+
+// A sender's clock skew (claimed minus received) as "+9:00:00" / "-4:59:30".
+function skewText(seconds) {
+  const s = Math.round(Math.abs(seconds));
+  const hms = `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+  return `${seconds < 0 ? "-" : "+"}${hms}`;
+}
+const SKEW_HELP = "발신 시계 오차: 접수 시각으로 정렬 · Sender clock wrong: placed by the time the console received it";
+function skewBadge(seconds) {
+  return GT.el("span", { class: "skew", title: `${SKEW_HELP} (${skewText(seconds)})` }, `⏱ 시계 오차 clock ${skewText(seconds)}`);
+}
 
 function goldenTime(inc) {
   // 7 minutes from the call to the first unit on scene.
@@ -87,7 +98,8 @@ function renderQueue() {
       onclick: () => select(inc.id), onkeydown: queueKeys,
     },
       GT.el("td", { class: `prio p${inc.priority}` }, String(inc.priority)),
-      GT.el("td", { title: inc.id }, GT.typeLabel(inc.type), GT.el("div", { class: "muted small" }, inc.gu || "")),
+      GT.el("td", { title: inc.id }, GT.typeLabel(inc.type), GT.el("div", { class: "muted small" }, inc.gu || ""),
+        inc.clock_skew_s != null ? skewBadge(inc.clock_skew_s) : null),
       GT.el("td", {}, GT.statusLabel(inc.status)),
       GT.el("td", { class: "age" }, GT.mmss(ageSeconds(inc))),
       GT.el("td", { class: `gt ${gt.cls}` }, gt.text),
@@ -114,7 +126,7 @@ function unitRow(u) {
   return GT.el("tr", { "data-unit": u.id },
     GT.el("td", {}, u.name),
     GT.el("td", { class: "muted" }, u.station_name),
-    GT.el("td", {}, GT.el("span", { class: "dot", style: `background:${UNIT_COLOURS[u.status] || "#888"}` }), " ", GT.statusLabel(u.status)),
+    GT.el("td", {}, GT.el("span", { class: "dot", style: { background: UNIT_COLOURS[u.status] || "#888" } }), " ", GT.statusLabel(u.status)),
     GT.el("td", {}, u.incident_id ? GT.el("a", { href: "#", onclick: (e) => { e.preventDefault(); select(u.incident_id); } }, u.incident_id) : "—"));
 }
 
@@ -152,7 +164,7 @@ function renderIncidentMarkers() {
       incidentMarkers.set(inc.id, m);
     }
     m.setStyle(style);
-    m.bindTooltip(`${GT.typeLabel(inc.type)} · ${GT.statusLabel(inc.status)}`);
+    m.bindTooltip(GT.tip(`${GT.typeLabel(inc.type)} · ${GT.statusLabel(inc.status)}${inc.clock_skew_s != null ? " · ⏱ " + skewText(inc.clock_skew_s) : ""}`));
   }
 }
 
@@ -162,7 +174,7 @@ function renderUnitMarker(u) {
   const style = { radius: 5, color: "#0b0f14", weight: 1, fillColor: UNIT_COLOURS[u.status] || "#888", fillOpacity: 1 };
   if (!m) { m = L.circleMarker([u.lat, u.lon], style).addTo(unitLayer); unitMarkers.set(u.id, m); }
   m.setLatLng([u.lat, u.lon]); m.setStyle(style);
-  m.bindTooltip(`${u.name} (${u.station_name}) · ${GT.statusLabel(u.status)}`);
+  m.bindTooltip(GT.tip(`${u.name} (${u.station_name}) · ${GT.statusLabel(u.status)}`));
 }
 
 function queueKeys(e) {
@@ -227,7 +239,7 @@ function renderRoutes(detail) {
   for (const u of rec.units || []) {
     if (!u.route) continue;
     L.geoJSON(u.route, { style: { color: u.within_golden_time ? "#4aa3ff" : "#ff5a4f", weight: 4, opacity: 0.85 } })
-      .bindTooltip(`${u.name}: ${GT.mmss(u.eta_s)}`).addTo(routeLayer);
+      .bindTooltip(GT.tip(`${u.name}: ${GT.mmss(u.eta_s)}`)).addTo(routeLayer);
   }
 }
 
@@ -282,12 +294,13 @@ function renderPanel(d) {
     GT.el("td", {}, `${(u.distance_m / 1000).toFixed(1)} km`),
     GT.el("td", { class: u.within_golden_time ? "gt-ok" : "gt-breach" }, u.within_golden_time ? "✓ 7분 내 within" : "✗ 초과 beyond")));
   const assigned = (d.units || []).map((u) => GT.el("li", {},
-    GT.el("span", { class: "dot", style: `background:${UNIT_COLOURS[u.status]}` }), " ", `${u.name} — ${GT.statusLabel(u.status)}`));
+    GT.el("span", { class: "dot", style: { background: UNIT_COLOURS[u.status] || "#888" } }), " ", `${u.name} — ${GT.statusLabel(u.status)}`));
   const panel = document.getElementById("panel");
   GT.fill(panel,
     GT.el("h2", {}, `${GT.typeLabel(d.type)} `, GT.el("span", { class: "muted small" }, d.id)),
     GT.el("p", {}, `${GT.statusLabel(d.status)} · P${d.priority} · ${d.gu || ""} · ${d.lat.toFixed(5)}, ${d.lon.toFixed(5)}`),
     d.description ? GT.el("p", { class: "desc" }, d.description) : null,
+    d.clock_skew_s != null ? GT.el("p", { class: "skew" }, `⏱ ${SKEW_HELP} (${skewText(d.clock_skew_s)})`) : null,
     GT.el("div", { class: "actions" },
       GT.el("button", { type: "button", id: "dispatch-recommended", onclick: dispatchRecommended, disabled: !rec || !(rec.units || []).length || !ACTIVE.has(d.status) }, "추천 출동 Dispatch recommended (D)"),
       GT.el("button", { type: "button", class: "secondary", id: "dispatch-selected", onclick: () => {
@@ -311,7 +324,8 @@ function renderPanel(d) {
     section("출동 차량 Assigned units", assigned.length ? GT.el("ul", {}, assigned) : GT.el("p", { class: "muted" }, "없음 none")),
     section(`신고 Calls (${d.calls.length})`, GT.el("ul", { class: "calls" }, d.calls.map((c) => GT.el("li", {},
       GT.el("b", {}, new Date(c.received_at).toLocaleTimeString("ko-KR")), ` ${GT.typeLabel(c.type)} ${c.caller ? "· " + c.caller : ""}`,
-      c.description ? GT.el("div", {}, c.description) : null,
+      c.clock_skew_s != null ? GT.el("div", { class: "skew" }, `⏱ 발신 시각 claimed ${new Date(c.claimed_at).toLocaleString("ko-KR")} (${skewText(c.clock_skew_s)})`) : null,
+      c.description ? GT.el("div", { class: "call-desc" }, c.description) : null,
       GT.el("div", { class: "muted small" }, `연결 사유 Link: ${c.link_reason}`),
       d.calls.length > 1 ? GT.el("button", { type: "button", class: "small secondary", onclick: () => command(`/api/calls/${encodeURIComponent(c.id)}/unlink`, { note: "dispatcher" }, "분리 Unlink") }, "분리 Unlink") : null)))),
     d.events.length ? section(`영상·센서 Events (${d.events.length})`, GT.el("ul", {}, d.events.map((e) => GT.el("li", {},
