@@ -147,6 +147,8 @@ class DurableIntake:
                 self._settings.intake_publish_wait_s,
             )
         except (BrokerError, TimeoutError) as err:
+            if self._relay is not None:
+                self._relay.send_soon(topic.name, record.id)
             log.warning(
                 "%s %s accepted (in the outbox); the broker did not take it yet, the relay "
                 "will send it: %s",

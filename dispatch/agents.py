@@ -462,7 +462,9 @@ def register(
         assigned = len(calls_consumer.assignment())
 
         def write() -> None:
-            with ctx.sessions.begin() as session:
+            # read-then-write: BEGIN IMMEDIATE on SQLite (a deferred one fails at once with
+            # "database is locked" when another writer committed in between)
+            with ctx.writers.begin() as session:
                 record_heartbeat(
                     session,
                     name=ctx.consumer_name,

@@ -77,12 +77,14 @@ class ChaosError(GoldenTimeError):
 
 @dataclass(frozen=True, slots=True)
 class Outbound:
-    """One record to send: topic, key, value and event time (the sending order)."""
+    """One record to send: topic, key, value and event time (the sending order); ``record_id``
+    for a valid call or video event (accepted durably: through the intake outbox)."""
 
     topic: str
     key: bytes
     value: bytes
     at: datetime
+    record_id: str | None = None
 
 
 @dataclass
@@ -257,11 +259,11 @@ def generate_mixed(
     calls = [c for c in replay.calls if replay.event_of[c.id] not in video_only]
     event_of = {c.id: replay.event_of[c.id] for c in calls} | video_signals
     records = [
-        Outbound(topics.CALLS.name, cell_of(c.lat, c.lon).encode(), encode(c), c.received_at)
+        Outbound(topics.CALLS.name, cell_of(c.lat, c.lon).encode(), encode(c), c.received_at, c.id)
         for c in calls
     ]
     records += [
-        Outbound(topics.VIDEO_EVENTS.name, v.camera_id.encode(), encode(v), v.detected_at)
+        Outbound(topics.VIDEO_EVENTS.name, v.camera_id.encode(), encode(v), v.detected_at, v.id)
         for v in video
     ]
     n_sensor = n - n_bad - len(records)
@@ -312,6 +314,8 @@ class ChaosOptions:
     events: int = 5000
     kill_every_s: float | None = 3.0
     rate: float = 250.0
+    faults: tuple[str, ...] = ()  # goldentime.fault_drill.FAULT_KINDS, in turn
+    db_outage_s: float = 20.0
     seed: int = 119
     prefix: str = "chaos"
     start: datetime = datetime(2025, 3, 1, tzinfo=UTC)
@@ -327,9 +331,16 @@ class ChaosResult:
     notes: list[str] = field(default_factory=list)
     workers: list[dict[str, Any]] = field(default_factory=list)
     durations: dict[str, float] = field(default_factory=dict)
+    faults: list[dict[str, Any]] = field(default_factory=list)
+    accepted: int = 0
+    intake: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "accepted": self.accepted,
+            "incidents": self.report.stored_incidents,
+            "faults": self.faults,
+            "intake": self.intake,
             "events": sum(self.counts[k] for k in ("calls", "video_records", "sensor_readings"))
             + self.counts["malformed"],
             "kills": len(self.kills),
@@ -359,8 +370,11 @@ class _Killer:
         self.log: list[dict[str, Any]] = []
         self._t0 = time.monotonic()
 
-    def maybe_kill(self) -> None:
+    def maybe_kill(self, *, paused: bool = False) -> None:
+        """Kill when due (``paused``: another fault is being drilled; wait for it)."""
         if self._target.local is None or not self._every or time.monotonic() < self._next:
+            return
+        if paused:
             return
         self._next = time.monotonic() + self._every
         pids = self._target.local.supervisor.pids()
@@ -388,51 +402,105 @@ def _send(producer: KafkaProducer, records: list[Outbound]) -> None:
 
 def run_chaos(target: Target, options: ChaosOptions, *, seoul_data_dir: Path,
               echo: Echo = lambda _line: None) -> ChaosResult:  # fmt: skip
-    """Replay, kill, wait for the record to settle, then check it; see the module docstring."""
+    """Replay, kill, drill the faults, wait for the record to settle, then check it; see the
+    module docstring and ``goldentime.fault_drill``."""
     from goldentime.db import make_engine
+    from goldentime.fault_drill import Drill, DrillError, DurableSender
 
     t0 = time.monotonic()
     mixed = generate_mixed(options.events, seed=options.seed, prefix=options.prefix,
                            start=options.start, seoul_data_dir=seoul_data_dir)  # fmt: skip
     result = ChaosResult(options, mixed.counts, Report(0, 0, 0, 0, 0, 0, 0, 0, 0))
-    if target.local is None and options.kill_every_s:
-        result.notes.append("remote deployment: workers are not ours to kill; kills skipped")
+    if target.local is None and (options.kill_every_s or options.faults):
+        result.notes.append("remote deployment: its processes are not ours; faults skipped")
     result.durations["generate"] = time.monotonic() - t0
     engine = make_engine(target.database_url)
     reader = DeadLetterReader(target.bootstrap, prefix=options.prefix)
     killer = _Killer(target, options.kill_every_s, random.Random(options.seed))
     producer = KafkaProducer(bootstrap_servers=target.bootstrap, acks="all", linger_ms=5)
+    sender = (
+        DurableSender(
+            bootstrap=target.bootstrap, database_url=target.database_url, tick=target.tick
+        )
+        if target.local is not None
+        else None
+    )
+    drill = (
+        Drill(target.local, options.faults, options.prefix, sender, db_outage_s=options.db_outage_s)
+        if target.local is not None and sender is not None and options.faults
+        else None
+    )
+    broker_faults_seen = 0
+
+    def supervise() -> None:
+        nonlocal broker_faults_seen
+        killer.maybe_kill(paused=drill is not None and drill.active.is_set())
+        target.tick()
+        if drill is not None and drill.want_letters.is_set():
+            drill.letters_seen = reader.poll(timeout_s=0.1)
+        if drill is not None:  # the broker came back empty: read the new dead-letter topic
+            restarts = sum(r.kind == "broker" for r in drill.records)
+            if restarts > broker_faults_seen:
+                broker_faults_seen = restarts
+                reader.restart()
+
     try:
         t1 = time.monotonic()
+        if drill is not None:
+            drill.start()
         chunk = max(1, int(options.rate / 10))
         for start in range(0, len(mixed.records), chunk):
-            _send(producer, mixed.records[start : start + chunk])
+            part = mixed.records[start : start + chunk]
+            if sender is not None:
+                sender.send(part)
+            else:
+                _send(producer, part)
             due = t1 + (start + chunk) / options.rate
             while time.monotonic() < due:
-                killer.maybe_kill()
-                target.tick()
+                supervise()
                 time.sleep(0.02)
+        if sender is not None:
+            sender.flush()
         result.durations["send"] = time.monotonic() - t1
         echo(f"sent {len(mixed.records)} records; {len(killer.log)} kill(s) so far")
+        while drill is not None and not drill.done.is_set():
+            supervise()
+            time.sleep(0.05)
+        if drill is not None and drill.error is not None:
+            raise DrillError(f"fault drill failed: {drill.error}") from drill.error
+        expected = mixed.expected
+        if drill is not None:
+            expected = Expected(
+                expected.prefix, {**expected.event_of, **drill.probes}, expected.malformed
+            )
         t2 = time.monotonic()
         deadline = t2 + options.timeout_s
-        expected = len(mixed.expected.event_of)
         while time.monotonic() < deadline:
-            target.tick()
+            supervise()
             stored = len(stored_links(engine, options.prefix))
             letters = reader.poll(timeout_s=0.3)
-            if stored >= expected and letters >= mixed.expected.malformed:
+            if stored >= len(expected.event_of) and letters >= expected.malformed:
                 break
         result.durations["settle"] = time.monotonic() - t2
         reader.poll(timeout_s=1.0)  # late duplicates of a dead letter are deduplicated anyway
         links = stored_links(engine, options.prefix)
         members = incident_members(engine, set(links.values()))
-        result.report = compare(mixed.expected, links, members, reader.letters.values())
+        result.report = compare(expected, links, members, reader.letters.values())
         result.kills = killer.log
         result.workers = _worker_info(target, engine)
+        if sender is not None:
+            result.accepted = sender.accepted
+            result.intake = {"outbox_refusals": sender.store_refusals,
+                             "broker_retries": sender.broker_retries}  # fmt: skip
+        if drill is not None:
+            result.faults = [r.as_dict() for r in drill.records]
+            result.accepted += drill.answers.accepted
+            result.intake["probe_answers"] = drill.answers.as_dict()
     finally:
         producer.close()
         reader.close()
+        if sender is not None:
+            sender.close()
         engine.dispose()
     result.durations["total"] = time.monotonic() - t0
     return result

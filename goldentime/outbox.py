@@ -83,7 +83,7 @@ class OutboxEntry:
     accepted_at: datetime
 
 
-def _insert_ignoring_known(connection: Connection, entries: Sequence[OutboxEntry]) -> None:
+def insert_entries(connection: Connection, entries: Sequence[OutboxEntry]) -> None:
     """Insert the entries; one already there (a client's retry with the same id) is kept."""
     rows = [
         {
@@ -104,6 +104,14 @@ def _insert_ignoring_known(connection: Connection, entries: Sequence[OutboxEntry
         connection.execute(sqlite_insert(OUTBOX).on_conflict_do_nothing(), rows)
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise StoreError(f"the intake outbox does not support {dialect}")
+
+
+def store_entries(engine: Engine, entries: Sequence[OutboxEntry]) -> None:
+    """Accept ``entries`` in one transaction (for synchronous producers: the video relay, the
+    sensors worker's alarms); raises SQLAlchemyError when the database does not take them."""
+    if entries:
+        with engine.begin() as connection:
+            insert_entries(connection, entries)
 
 
 def settle(session: Session | Connection, topic: str, record_ids: Sequence[str]) -> None:
@@ -179,7 +187,7 @@ class OutboxWriter:
 
     def _write(self, entries: Sequence[OutboxEntry]) -> None:
         with self._engine.begin() as connection:
-            _insert_ignoring_known(connection, entries)
+            insert_entries(connection, entries)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
@@ -206,7 +214,25 @@ class OutboxRelay:
         self._redeliver = timedelta(seconds=redeliver_after_s)
         self._interval_s = interval_s
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-relay")
+        self._soon: set[tuple[str, str]] = set()
         self.republished = 0
+
+    def send_soon(self, topic: str, record_id: str) -> None:
+        """The first send of this accepted record failed: send it on the next pass."""
+        self._soon.add((topic, record_id))
+
+    def _take_soon(self) -> list[OutboxRow]:
+        soon, self._soon = self._soon, set()
+        c = OUTBOX.c
+        found: list[OutboxRow] = []
+        with self._engine.connect() as connection:
+            for topic in sorted({t for t, _id in soon}):
+                ids = [i for t, i in soon if t == topic]
+                query = select(c.topic, c.record_id, c.key, c.value, c.sent_at, c.attempts).where(
+                    c.topic == topic, one_of(c.record_id, ids, dialect=connection.dialect.name)
+                )
+                found += [cast(OutboxRow, row) for row in connection.execute(query)]
+        return found
 
     def _due(
         self, *, everything: bool, after: tuple[str, str]
@@ -250,16 +276,15 @@ class OutboxRelay:
         """One pass over the outbox; returns how many records were published again."""
         loop = asyncio.get_running_loop()
         sent = 0
+        if self._soon and not everything:
+            rows = await loop.run_in_executor(self._executor, self._take_soon)
+            sent += await self._publish(rows)
         after = ("", "")
         while True:
             rows, more = await loop.run_in_executor(
                 self._executor, partial(self._due, everything=everything, after=after)
             )
-            for topic in sorted({r.topic for r in rows}):
-                await self._send(topic, [(r.key, r.value) for r in rows if r.topic == topic])
-            if rows:
-                await loop.run_in_executor(self._executor, self._mark_sent, rows)
-                sent += len(rows)
+            sent += await self._publish(rows)
             if more is None:
                 break
             after = more
@@ -267,6 +292,13 @@ class OutboxRelay:
             log.info("intake outbox: %d accepted record(s) published again", sent)
         self.republished += sent
         return sent
+
+    async def _publish(self, rows: Sequence[OutboxRow]) -> int:
+        for topic in sorted({r.topic for r in rows}):
+            await self._send(topic, [(r.key, r.value) for r in rows if r.topic == topic])
+        if rows:
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._mark_sent, rows)
+        return len(rows)
 
     async def run(self) -> None:
         """Relay until cancelled: a full pass first, then the overdue rows periodically."""

@@ -142,11 +142,12 @@ class Settings(BaseSettings):
         **_env("INTAKE_PUBLISH_WAIT_S"),
     )
     intake_redeliver_after_s: float = Field(
-        default=10.0,
+        default=30.0,
         ge=1.0,
         le=3600.0,
         description="An accepted record still unprocessed this long after it was sent is sent "
-        "again by the outbox relay (the delay doubles per attempt, up to 32 times).",
+        "again by the outbox relay (the delay doubles per attempt, up to 32 times). A record "
+        "whose first send failed goes on the relay's next pass; all go when the console starts.",
         **_env("INTAKE_REDELIVER_AFTER_S"),
     )
     intake_relay_interval_s: float = Field(

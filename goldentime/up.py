@@ -124,9 +124,21 @@ class LocalSystem:
         """One round of supervision: restart crashed children, revive the broker."""
         self.supervisor.poll()
         if self.broker is not None and not self.broker.running():
-            self.echo("[supervisor] embedded broker died; restarting it (topics are recreated)")
-            self.broker.start()
-            self._ensure_topics()
+            # It comes back empty (memory storage). Its clients are killed while it is down,
+            # so none can commit offsets of the old topics into the new ones (records would
+            # be skipped), and restarted on the new broker; the console's outbox relay sends
+            # everything accepted and not yet processed again at its start.
+            self.echo(
+                "[supervisor] embedded broker died; restarting it empty, then every broker "
+                "client (accepted records are sent again from the intake outbox)"
+            )
+            broker = self.broker
+
+            def restart_broker() -> None:
+                broker.start()
+                self._ensure_topics()
+
+            self.supervisor.respawn_all(between=restart_broker)
 
     def stop(self) -> None:
         """Children first (the console drains, workers finish and commit their batches in

@@ -81,6 +81,8 @@ class EmbeddedBroker:
         ]
         if self._log_file is not None:
             self._log_file.parent.mkdir(parents=True, exist_ok=True)
+            if self._log_handle is not None:  # a restart after the broker died
+                self._log_handle.close()
             self._log_handle = self._log_file.open("ab")
         out = self._log_handle if self._log_handle is not None else subprocess.DEVNULL
         try:
