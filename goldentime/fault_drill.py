@@ -45,7 +45,7 @@ from goldentime.errors import GoldenTimeError
 from goldentime.outbox import OutboxEntry, insert_entries, outbox_engine
 
 if TYPE_CHECKING:
-    from goldentime.chaos import Outbound
+    from goldentime.chaos_input import Outbound
     from goldentime.up import LocalSystem
 
 FAULT_KINDS = ("worker", "broker", "database", "console")

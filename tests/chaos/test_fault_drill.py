@@ -43,6 +43,7 @@ def test_every_fault_kind_recovers_with_nothing_lost_or_duplicated() -> None:
     assert answers["503"] > 0, "the intake refused while the database was away"
     assert answers["503_without_retry_after"] == 0
     assert out["accepted"] >= out["check"]["expected_signals"] - out["inputs"]["video_signals"]
+    assert out["intake"]["outbox_pending_at_end"] == 0, "every accepted record processed"
     assert out["lost"] == 0, out["check"]["lost_examples"]
     assert out["duplicated"] == 0, out["check"]["duplicated_examples"]
     assert out["merged"] == 0
