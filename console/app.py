@@ -32,13 +32,14 @@ from console.auth import (
     auth_config_from_env,
     load_or_create_secret,
 )
-from console.basemap import add_basemap_roads_route
+from console.basemap import GeoJSONResponse, add_basemap_roads_route
 from console.commands import add_command_routes
 from console.coverage import CoverageService, add_coverage_route
 from console.guard import AccessGuard
 from console.intake import DrainGuard, DurableIntake
 from console.live import ChangeFeed, running
 from console.metrics import ConsoleMetrics, add_metrics, alert_delivery_recorder
+from console.openapi_doc import document_errors
 from console.pages import DEMO_BANNER, add_page_routes
 from console.publisher import KafkaPublisher, RecordPublisher
 from console.scene import SceneMap, add_scene_route
@@ -265,7 +266,7 @@ def create_app(
             ],
         }
 
-    @app.get("/api/basemap/gu", tags=["map"])
+    @app.get("/api/basemap/gu", tags=["map"], response_class=GeoJSONResponse)
     def basemap_gu() -> FileResponse:
         """Seoul gu boundaries (GeoJSON), drawn as the offline basemap."""
         return FileResponse(
@@ -417,4 +418,5 @@ def create_app(
 
     # outermost: every answer carries the CSP and friends (console/security.py)
     app.add_middleware(SecurityHeaders, style_hashes=[style_hash(PUBLIC_PAGE_STYLE)])
+    document_errors(app)  # the shared error answers, in the OpenAPI document
     return app

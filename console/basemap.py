@@ -62,6 +62,12 @@ def build_roads_geojson(graphml: Path) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
+class GeoJSONResponse(JSONResponse):
+    """JSON with the GeoJSON media type (RFC 7946)."""
+
+    media_type = "application/geo+json"
+
+
 def add_basemap_roads_route(app: FastAPI, *, graphml: Path) -> None:
     lock = threading.Lock()
     cache: dict[str, dict[str, Any]] = {}
@@ -72,8 +78,8 @@ def add_basemap_roads_route(app: FastAPI, *, graphml: Path) -> None:
                 cache["roads"] = build_roads_geojson(graphml)
             return cache["roads"]
 
-    @app.get("/api/basemap/roads", tags=["map"])
+    @app.get("/api/basemap/roads", tags=["map"], response_class=GeoJSONResponse)
     async def basemap_roads() -> JSONResponse:
         """Roads of the routing graph (GeoJSON, simplified), drawn as the offline basemap."""
         body = await anyio.to_thread.run_sync(roads)
-        return JSONResponse(body, media_type="application/geo+json")
+        return GeoJSONResponse(body)

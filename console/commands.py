@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, FastAPI, HTTPException, Request, status
+from fastapi import Depends, FastAPI, HTTPException, Path, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,6 +27,10 @@ from goldentime.contracts.core import Latitude, Longitude, RecordId
 from goldentime.contracts.dispatch import Command, CommandAction, CommandResult, UnitStatus
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
+# An id in the path is a record id (the command carries it): 422 naming it, never a 500.
+PathId = Annotated[
+    str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")
+]
 # The actor of every command is the signed-in user, never a name the client sends.
 Actor = Annotated[Principal, Depends(current_principal)]
 
@@ -121,7 +125,9 @@ def add_command_routes(
         )
 
     @post("/api/incidents/{incident_id}/dispatch")
-    async def dispatch(incident_id: str, body: DispatchBody, request: Request, actor: Actor) -> Any:
+    async def dispatch(
+        incident_id: PathId, body: DispatchBody, request: Request, actor: Actor
+    ) -> Any:
         """Send units (default: the recommended ones) to an incident."""
         return await send(
             request,
@@ -134,7 +140,7 @@ def add_command_routes(
         )
 
     @post("/api/incidents/{incident_id}/close")
-    async def close(incident_id: str, body: NoteBody, request: Request, actor: Actor) -> Any:
+    async def close(incident_id: PathId, body: NoteBody, request: Request, actor: Actor) -> Any:
         """Close an incident; its units start returning."""
         return await send(
             request,
@@ -147,7 +153,7 @@ def add_command_routes(
         )
 
     @post("/api/incidents/{incident_id}/merge")
-    async def merge(incident_id: str, body: MergeBody, request: Request, actor: Actor) -> Any:
+    async def merge(incident_id: PathId, body: MergeBody, request: Request, actor: Actor) -> Any:
         """Fold this incident (calls, events, units) into another one."""
         return await send(
             request,
@@ -160,7 +166,7 @@ def add_command_routes(
         )
 
     @post("/api/calls/{call_id}/unlink")
-    async def unlink(call_id: str, body: NoteBody, request: Request, actor: Actor) -> Any:
+    async def unlink(call_id: PathId, body: NoteBody, request: Request, actor: Actor) -> Any:
         """Take a call (or video/sensor event) out of its incident into a new incident."""
         return await send(
             request,
@@ -173,7 +179,7 @@ def add_command_routes(
         )
 
     @post("/api/units/{unit_id}/status")
-    async def unit_status(unit_id: str, body: StatusBody, request: Request, actor: Actor) -> Any:
+    async def unit_status(unit_id: PathId, body: StatusBody, request: Request, actor: Actor) -> Any:
         """A crew (or dispatcher) reports a unit's status, optionally with its position."""
         own_unit(actor, unit_id)
         return await send(
@@ -189,7 +195,7 @@ def add_command_routes(
         )
 
     @post("/api/units/{unit_id}/position")
-    async def position(unit_id: str, body: PositionBody, request: Request, actor: Actor) -> Any:
+    async def position(unit_id: PathId, body: PositionBody, request: Request, actor: Actor) -> Any:
         """AVL: a unit's current position (from its vehicle terminal)."""
         own_unit(actor, unit_id)
         return await send(
@@ -204,7 +210,7 @@ def add_command_routes(
         )
 
     @post("/api/units/{unit_id}/acknowledge")
-    async def acknowledge(unit_id: str, body: NoteBody, request: Request, actor: Actor) -> Any:
+    async def acknowledge(unit_id: PathId, body: NoteBody, request: Request, actor: Actor) -> Any:
         """A crew acknowledges its assignment."""
         own_unit(actor, unit_id)
         return await send(

@@ -155,8 +155,7 @@ class Call(Record):
     )
     clock_skew_s: float | None = Field(
         default=None,
-        ge=-1e9,
-        le=1e9,
+        allow_inf_nan=False,
         description="`received_at` minus `accepted_at` in seconds, set only when beyond the "
         "intake's tolerance: the sender's clock is wrong, the call is flagged and ordered by "
         "`accepted_at`.",
@@ -216,8 +215,7 @@ class Incident(Record):
     merged_into: RecordId | None = None
     clock_skew_s: float | None = Field(
         default=None,
-        ge=-1e9,
-        le=1e9,
+        allow_inf_nan=False,
         description="The clock skew of largest size among its calls (see `Call.clock_skew_s`): "
         "a sender's clock was wrong; that call is placed by the server's receipt time.",
     )
