@@ -25,11 +25,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from fastapi import status
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, Table, select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from goldentime.clock import Clock
@@ -61,6 +61,26 @@ def _retry_later(detail: str, **content: str) -> JSONResponse:
         content={"detail": detail, **content},
         headers={"Retry-After": str(RETRY_AFTER_S)},
     )
+
+
+def already_stored(connection: Connection, topic: str, ids: list[str]) -> set[str]:
+    """The calls and commands among ``ids`` that dispatch has stored already."""
+    from dispatch.store import CallRow, CommandRow
+    from goldentime import topics
+    from goldentime.db import one_of
+
+    table = {topics.CALLS.name: CallRow, topics.COMMANDS.name: CommandRow}.get(topic)
+    if table is None or not ids:
+        return set()
+    column = cast(Table, table.__table__).c.id
+    query = select(column).where(one_of(column, ids, dialect=connection.dialect.name))
+    return set(connection.execute(query).scalars())
+
+
+def _quiet(task: asyncio.Future[None]) -> None:
+    """Collect the outcome of a send nobody waits for (its record was refused anyway)."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _is_in_memory(engine: Engine) -> bool:
@@ -104,6 +124,7 @@ class DurableIntake:
                 clock=clock,
                 redeliver_after_s=settings.intake_redeliver_after_s,
                 interval_s=settings.intake_relay_interval_s,
+                stored=already_stored,
             )
             if relay_send is not None
             else None
@@ -136,16 +157,24 @@ class DurableIntake:
             value=encode(record),
             accepted_at=self._clock.now(),
         )
-        try:
-            await self._writer.accept([entry])
-        except StoreError as err:
-            log.warning("%s %s not accepted: %s", topic.name, record.id, err)
-            return _retry_later(f"not taken, retry: {err}", **{id_field: record.id})
-        try:
-            await asyncio.wait_for(
+        # Both at once: the dispatch worker can take the call while the commit waits for the
+        # database's write lock (SQLite has one writer), so the outbox adds no latency to the
+        # call -> recommendation path. Published but not committed (503): the client retries
+        # with the same id, and the worker stores it once.
+        send = asyncio.ensure_future(
+            asyncio.wait_for(
                 self._publisher.publish(topic, record, key=key),
                 self._settings.intake_publish_wait_s,
             )
+        )
+        try:
+            await self._writer.accept([entry])
+        except StoreError as err:
+            send.add_done_callback(_quiet)
+            log.warning("%s %s not accepted: %s", topic.name, record.id, err)
+            return _retry_later(f"not taken, retry: {err}", **{id_field: record.id})
+        try:
+            await send
         except (BrokerError, TimeoutError) as err:
             if self._relay is not None:
                 self._relay.send_soon(topic.name, record.id)

@@ -161,28 +161,20 @@ def register(
         await announce(signals, await store(signals, processed=processed))
 
     async def store(signals: list[Signal], *, processed: Processed) -> BatchOutcome:
-        """Correlate and store (in the store thread, retried while the database fails), then
-        forget the intake outbox rows of the ``processed`` records (topic, ids): they are part
-        of the record now. A crash in between leaves rows that the relay sends again, and the
-        intake finds them stored (idempotent)."""
+        """Correlate and store (in the store thread, retried while the database fails); in the
+        same transaction, forget the intake outbox rows of the ``processed`` records (topic,
+        ids): they are part of the record now."""
+        topic, ids = processed
 
         def work() -> BatchOutcome:
-            outcome = (
-                ingest(
-                    ctx.writers,
-                    signals,
-                    now=ctx.clock.now(),
-                    catalog=ctx.catalog,
-                    locate_gu=ctx.locate_gu,
-                )
-                if signals
-                else BatchOutcome()
+            return ingest(
+                ctx.writers,
+                signals,
+                now=ctx.clock.now(),
+                catalog=ctx.catalog,
+                locate_gu=ctx.locate_gu,
+                also=partial(outbox.settle, topic=topic, record_ids=ids) if ids else None,
             )
-            topic, ids = processed
-            if ids:
-                with ctx.sessions.begin() as session:
-                    outbox.settle(session, topic, ids)
-            return outcome
 
         return await in_store(work, f"{len(signals)} signal(s)")
 

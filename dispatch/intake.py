@@ -361,19 +361,28 @@ def ingest(
     catalog: Catalog,
     locate_gu: GuLocator = lambda _lat, _lon: None,
     attempts: int = 5,
+    also: Callable[[Session], None] | None = None,
 ) -> BatchOutcome:
     """Correlate and store ``signals`` in one transaction; idempotent by signal id.
 
-    ``sessions`` must come from :func:`goldentime.db.writer`. Raises StoreError when the
-    database cannot be used (the caller retries: the signals are valid and must not be lost).
+    ``sessions`` must come from :func:`goldentime.db.writer`. ``also`` runs in the same
+    transaction (the intake outbox rows of the records are settled there). Raises StoreError
+    when the database cannot be used (the caller retries: the signals are valid and must not
+    be lost).
     """
     if not signals:
+        if also is not None:
+            with sessions.begin() as session:
+                also(session)
         return BatchOutcome()
     last: Exception | None = None
     for _attempt in range(attempts):
         try:
             with sessions.begin() as session:
-                return _ingest(session, signals, now=now, catalog=catalog, locate_gu=locate_gu)
+                outcome = _ingest(session, signals, now=now, catalog=catalog, locate_gu=locate_gu)
+                if also is not None:
+                    also(session)
+                return outcome
         except (IntegrityError, OperationalError) as err:
             # A concurrent writer stored some of these signals first, or a lock timed out:
             # run the whole batch again; the stored ones now count as duplicates.

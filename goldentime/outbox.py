@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 
 Message = tuple[bytes | None, bytes]
 SendBatch = Callable[[str, Sequence[Message]], Awaitable[None]]
+# topic, record ids -> those already in the record (their rows are stale: settled before the
+# intake's own commit landed, which the intake allows; see console.intake)
+StoredCheck = Callable[[Connection, str, list[str]], set[str]]
 RELAY_PAGE = 2000  # rows re-published per query
 BACKOFF_STEPS = 5  # the redelivery delay doubles per attempt, up to 2**5 times
 
@@ -207,8 +210,10 @@ class OutboxRelay:
         clock: Clock,
         redeliver_after_s: float,
         interval_s: float,
+        stored: StoredCheck | None = None,
     ) -> None:
         self._engine = engine
+        self._stored = stored
         self._send = send
         self._clock = clock
         self._redeliver = timedelta(seconds=redeliver_after_s)
@@ -232,7 +237,7 @@ class OutboxRelay:
                     c.topic == topic, one_of(c.record_id, ids, dialect=connection.dialect.name)
                 )
                 found += [cast(OutboxRow, row) for row in connection.execute(query)]
-        return found
+        return self._drop_stored(found)
 
     def _due(
         self, *, everything: bool, after: tuple[str, str]
@@ -250,6 +255,7 @@ class OutboxRelay:
             query = query.where(c.sent_at <= now - self._redeliver)
         with self._engine.connect() as connection:
             rows = connection.execute(query).all()
+        rows = self._drop_stored(rows)
         due = []
         for row in rows:
             wait = self._redeliver * 2 ** min(max(row.attempts - 1, 0), BACKOFF_STEPS)
@@ -257,6 +263,20 @@ class OutboxRelay:
                 due.append(cast(OutboxRow, row))
         more = (rows[-1].topic, rows[-1].record_id) if len(rows) == RELAY_PAGE else None
         return due, more
+
+    def _drop_stored(self, rows: Sequence[Any]) -> list[Any]:
+        """Forget (and skip) rows whose record is already stored."""
+        if self._stored is None or not rows:
+            return list(rows)
+        with self._engine.begin() as connection:
+            stale: set[tuple[str, str]] = set()
+            for topic in {r.topic for r in rows}:
+                ids = [r.record_id for r in rows if r.topic == topic]
+                found = self._stored(connection, topic, ids)
+                if found:
+                    settle(connection, topic, sorted(found))
+                    stale |= {(topic, i) for i in found}
+        return [r for r in rows if (r.topic, r.record_id) not in stale]
 
     def _mark_sent(self, rows: Sequence[OutboxRow]) -> None:
         now = self._clock.now()
@@ -309,6 +329,10 @@ class OutboxRelay:
                 everything = False
             except (SQLAlchemyError, BrokerError) as err:
                 log.warning("intake outbox not relayed (retrying): %s", err)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bug must not stop the relay for good: log it, go on
+                log.exception("intake outbox relay pass failed (retrying)")
             await asyncio.sleep(self._interval_s)
 
     def close(self) -> None:

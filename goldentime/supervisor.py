@@ -167,23 +167,6 @@ class Supervisor:
                 f"restarting in {delay:.0f}s"
             )
 
-    def restart(self, name: str) -> None:
-        """Stop ``name`` (SIGTERM, then SIGKILL after 10 s) and start it again now."""
-        child = self._children[name]
-        proc = child.proc
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            proc.send_signal(signal.SIGCONT)
-            try:
-                proc.wait(timeout=10.0)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
-        if child.pump is not None:
-            child.pump.join(timeout=1.0)
-        child.finished = False
-        self._spawn(child)
-
     def respawn_all(self, *, between: Callable[[], None] | None = None) -> list[str]:
         """SIGKILL every long-running child, run ``between``, start them all again at once
         (not counted as crashes); returns their names. For when the embedded broker came back

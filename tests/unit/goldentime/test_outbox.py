@@ -96,3 +96,24 @@ def test_relay_sends_everything_at_start_then_only_overdue_rows_with_backoff(
     assert asyncio.run(relay.relay_once(everything=False)) == 1
     assert [t for t, _v in sent.messages] == ["calls", "calls", "calls"]
     assert rows(engine) == [("calls", "old", 3)]
+
+
+def test_relay_forgets_rows_of_records_already_stored(tmp_path: Path) -> None:
+    """The intake publishes while it commits: a fast consumer may settle before the row exists;
+    the relay then finds the record stored and drops the row instead of sending it again."""
+    engine = database(tmp_path)
+    writer = OutboxWriter(engine, own_engine=False)
+    asyncio.run(writer.accept([entry("stored"), entry("waiting")]))
+    writer.close()
+    sent = Sent()
+    relay = OutboxRelay(
+        engine,
+        sent,
+        clock=ManualClock(NOW),
+        redeliver_after_s=10,
+        interval_s=1,
+        stored=lambda _conn, topic, ids: {i for i in ids if i == "stored"},
+    )
+    assert asyncio.run(relay.relay_once(everything=True)) == 1
+    assert sent.messages == [("calls", b'{"id": "waiting"}')]
+    assert rows(engine) == [("calls", "waiting", 2)]
