@@ -184,6 +184,15 @@ class Settings(BaseSettings):
         description="Dispatch worker processes started by `up`.",
         **_env("DISPATCH_WORKERS"),
     )
+    startup_timeout_s: float = Field(
+        default=180.0,
+        ge=5.0,
+        le=3600.0,
+        description="How long `up` waits for the console to answer and a dispatch worker to "
+        "hold the call partitions before it gives up (it goes on as soon as they do; a busy "
+        "2-core machine took over 60 s).",
+        **_env("STARTUP_TIMEOUT_S"),
+    )
     metrics_port: int | None = Field(
         default=None,
         ge=0,

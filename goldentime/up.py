@@ -25,7 +25,6 @@ from goldentime.procutil import free_port, port_open
 from goldentime.settings import Settings, child_environment
 from goldentime.supervisor import ChildSpec, Supervisor, python_argv
 
-CONSOLE_READY_TIMEOUT_S = 60.0
 Echo = Callable[[str], None]
 
 
@@ -103,7 +102,7 @@ class LocalSystem:
         return self
 
     def _wait_for_console(self, stop: threading.Event) -> None:
-        deadline = time.monotonic() + CONSOLE_READY_TIMEOUT_S
+        deadline = time.monotonic() + self.settings.startup_timeout_s
         while time.monotonic() < deadline and not stop.is_set():
             self.supervisor.poll()
             try:
@@ -116,7 +115,8 @@ class LocalSystem:
         if not stop.is_set():
             raise SupervisorError(
                 f"console at {self.url} not ready (console up, dispatch worker holding the "
-                f"call partitions) within {CONSOLE_READY_TIMEOUT_S:.0f}s; see "
+                f"call partitions) within {self.settings.startup_timeout_s:.0f}s "
+                f"(GOLDENTIME_STARTUP_TIMEOUT_S); see "
                 f"{self.settings.data_dir / 'logs'}"
             )
 

@@ -40,8 +40,10 @@ from goldentime.topics import TopicSpec
 
 pytestmark = pytest.mark.integration
 
-# 36 operations x 25 examples: ~70 s on two busy cores (measured: docs/console.md)
-EXAMPLES_PER_OPERATION = 25
+# 36 operations x 15 examples (measured: docs/console.md)
+EXAMPLES_PER_OPERATION = 15
+# correctness, not speed, is checked here: a crowded machine may take seconds per request
+REQUEST_TIMEOUT_S = 120.0
 # each new (minutes, vehicle) pair computes coverage over the road graph (2-5 s): a few only
 FEWER_EXAMPLES = {"GET /api/coverage": 4}
 SKIPPED_PATHS = ("/api/stream",)
@@ -114,7 +116,7 @@ def fuzz(operation: Any, headers: dict[str, str]) -> list[str]:
     @given(case=operation.as_strategy())
     def run(case: Any) -> None:
         try:
-            case.call_and_validate(headers=headers, checks=CHECKS)
+            case.call_and_validate(headers=headers, checks=CHECKS, timeout=REQUEST_TIMEOUT_S)
         except (Exception, BaseExceptionGroup) as err:  # a check failed: keep it, go on
             failures.append(f"{operation.label}: {err}"[:3000])
             raise
