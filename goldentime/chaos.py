@@ -80,6 +80,9 @@ class ChaosOptions:
     rate: float = 250.0
     faults: tuple[str, ...] = ()  # goldentime.fault_drill.FAULT_KINDS, in turn
     db_outage_s: float = 20.0
+    # the database fault's injector (goldentime.fault_drill.Drill.database_away; default: a
+    # SQLite lock)
+    database_away: Callable[[float], Callable[[], None]] | None = None
     seed: int = 119
     prefix: str = "chaos"
     start: datetime = datetime(2025, 3, 1, tzinfo=UTC)
@@ -190,7 +193,14 @@ def run_chaos(target: Target, options: ChaosOptions, *, seoul_data_dir: Path,
         else None
     )
     drill = (
-        Drill(target.local, options.faults, options.prefix, sender, db_outage_s=options.db_outage_s)
+        Drill(
+            target.local,
+            options.faults,
+            options.prefix,
+            sender,
+            db_outage_s=options.db_outage_s,
+            database_away=options.database_away,
+        )
         if target.local is not None and sender is not None and options.faults
         else None
     )

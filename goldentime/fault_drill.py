@@ -205,6 +205,9 @@ class Drill:
     prefix: str
     sender: DurableSender
     db_outage_s: float = 20.0
+    # makes the database unavailable for the given seconds now; returns "wait until it is
+    # back" (default: an exclusive lock on a SQLite database)
+    database_away: Callable[[float], Callable[[], None]] | None = None
     gap_s: float = 3.0
     t0: float = field(default_factory=time.monotonic)
     records: list[FaultRecord] = field(default_factory=list)
@@ -316,10 +319,16 @@ class Drill:
 
     def _database_away(self) -> tuple[Callable[[], None], dict[str, Any]]:
         url = make_url(self.system.settings.effective_database_url)
+        if self.database_away is not None:
+            return self.database_away(self.db_outage_s), {
+                "target": f"{url.get_backend_name()}: server stopped",
+                "outage_s": self.db_outage_s,
+            }
         if url.get_backend_name() != "sqlite":
             raise DrillError(
                 "the database fault of the local drill holds a SQLite lock; a PostgreSQL "
-                "outage is drilled by tests/chaos (the test stops and starts its server)"
+                "outage needs a way to stop its server (tests/chaos/test_postgres_outage.py "
+                "stops and starts its own)"
             )
         return self._sqlite_locked(Path(url.database or "")), {
             "target": "sqlite: exclusive lock",

@@ -64,7 +64,7 @@ def start_up(data_dir: Path, *, database_url: str | None) -> Up:
     assert proc.stdout is not None
     stdout = proc.stdout
     threading.Thread(target=lambda: up.lines.extend(iter(stdout.readline, "")), daemon=True).start()
-    ready = wait_until(lambda: f"{up.url}\n" in up.lines or proc.poll() is not None, timeout_s=120)
+    ready = wait_until(lambda: f"{up.url}\n" in up.lines or proc.poll() is not None, timeout_s=240)
     assert ready and proc.poll() is None, up.output()
     return up
 
