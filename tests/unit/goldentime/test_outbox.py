@@ -39,7 +39,7 @@ def rows(engine: Engine) -> list[tuple[str, str, int]]:
         query = select(OUTBOX.c.topic, OUTBOX.c.record_id, OUTBOX.c.attempts).order_by(
             OUTBOX.c.topic, OUTBOX.c.record_id
         )
-        return [tuple(r) for r in conn.execute(query)]  # type: ignore[misc]
+        return [(r.topic, r.record_id, r.attempts) for r in conn.execute(query)]
 
 
 def test_concurrent_accepts_are_all_stored_and_a_retry_is_kept_once(tmp_path: Path) -> None:
