@@ -115,6 +115,8 @@ def chaos(
     """
     if (bootstrap is None) != (database_url is None):
         raise ChaosError("--bootstrap and --database-url go together (the checker reads both)")
+    if 0 < kill_every < 0.5:
+        raise click.BadParameter("0 (never) or at least 0.5 seconds", param_hint="--kill-every")
     kinds = parse_faults(faults)
     if rate is None:
         rate = max(10.0, events / DRILL_SPAN_S) if kinds else 250.0
