@@ -206,9 +206,11 @@ def run_chaos(target: Target, options: ChaosOptions, *, seoul_data_dir: Path,
     )
     broker_faults_seen = 0
 
-    def supervise() -> None:
+    def supervise(*, kill: bool = False) -> None:
+        """Restart what died; ``kill``: while sending, kill a worker when one is due."""
         nonlocal broker_faults_seen
-        killer.maybe_kill(paused=drill is not None and drill.active.is_set())
+        if kill:
+            killer.maybe_kill(paused=drill is not None and drill.active.is_set())
         target.tick()
         if drill is not None and drill.want_letters.is_set():
             drill.letters_seen = reader.poll(timeout_s=0.1)
@@ -231,7 +233,7 @@ def run_chaos(target: Target, options: ChaosOptions, *, seoul_data_dir: Path,
                 _send(producer, part)
             due = t1 + (start + chunk) / options.rate
             while time.monotonic() < due:
-                supervise()
+                supervise(kill=True)
                 time.sleep(0.02)
         if sender is not None:
             sender.flush()

@@ -44,7 +44,7 @@ def test_up_starts_everything_and_sigterm_leaves_no_process(tmp_path: Path) -> N
     reader.start()
     try:
         url = f"http://127.0.0.1:{port}"
-        assert wait_until(lambda: f"{url}\n" in lines, timeout_s=60), "".join(lines)
+        assert wait_until(lambda: f"{url}\n" in lines, timeout_s=240), "".join(lines)
         assert httpx.get(f"{url}/api/health").json()["status"] == "ok"
         cli = subprocess.run(
             [
