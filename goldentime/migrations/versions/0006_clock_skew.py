@@ -1,7 +1,8 @@
 """sender clock skew of calls and incidents
 
 Revision ID: 0006
-Revises: 0005 (0003 on its own; chained after the intake outbox in this worktree: two heads break every schema creation)
+Revises: 0005 (0003 on its own branch; chained after the intake outbox in this worktree,
+where two heads would break every schema creation)
 Create Date: 2026-12-03 09:40:00.000000
 """
 
