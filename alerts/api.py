@@ -106,7 +106,11 @@ def create_router(
             raise HTTPException(404, "no such alert")
         return row
 
-    @router.get("/alerts/feed.atom")
+    @router.get(
+        "/alerts/feed.atom",
+        response_class=Response,
+        responses={200: {"content": {"application/atom+xml": {}}, "description": "CAP Atom feed"}},
+    )
     def feed() -> Response:
         body = atom_feed(service.public_rows(), base_url=service.base_url, now=service.clock.now())
         return Response(body, media_type="application/atom+xml")
@@ -115,7 +119,11 @@ def create_router(
     def public() -> list[dict[str, Any]]:
         return [public_entry(r, base_url=service.base_url) for r in service.current_public_rows()]
 
-    @router.get("/alerts/{alert_id}.xml")
+    @router.get(
+        "/alerts/{alert_id}.xml",
+        response_class=Response,
+        responses={200: {"content": {CAP_MEDIA_TYPE: {}}, "description": "The CAP 1.2 alert"}},
+    )
     def alert_xml(alert_id: str) -> Response:
         return Response(public_row(alert_id).cap_xml.encode(), media_type=CAP_MEDIA_TYPE)
 
@@ -211,7 +219,8 @@ def create_router(
     @router.post("/hooks/twilio/status")
     async def twilio_status(request: Request) -> Response:
         if twilio_auth_token is None:
-            return JSONResponse({"error": "webhook not configured"}, status_code=503)
+            # not a passing fault: Twilio must not keep retrying a hook that is not here
+            return JSONResponse({"error": "webhook not configured"}, status_code=404)
         body = (await request.body()).decode("utf-8", "replace")
         params = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
         url = status_callback_url or str(request.url)

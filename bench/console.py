@@ -223,14 +223,16 @@ def open_board(browser: Any, base_url: str) -> Any:
     """The dispatcher board, live, with every seeded incident and unit loaded."""
     page = browser.new_page(viewport={"width": 1600, "height": 900})
     page.goto(f"{base_url}/")
+    # predicates as functions: a string expression is run through eval, which the CSP refuses
     page.wait_for_function(
-        "(() => { const c = document.querySelector('#conn');"
-        " return !!c && !c.classList.contains('down'); })()",
+        "() => { const c = document.querySelector('#conn');"
+        " return !!c && !c.classList.contains('down'); }",
         timeout=LIVE_TIMEOUT_MS,
     )
     page.wait_for_function(
-        f"document.querySelectorAll('#incidents tr').length >= {N_INCIDENTS}"
-        f" && document.querySelectorAll('#unitrows tr').length >= {N_UNITS}",
+        "([incidents, units]) => document.querySelectorAll('#incidents tr').length >= incidents"
+        " && document.querySelectorAll('#unitrows tr').length >= units",
+        arg=[N_INCIDENTS, N_UNITS],
         timeout=LIVE_TIMEOUT_MS,
     )
     page.wait_for_timeout(1000)  # let the seeded rows' change-feed burst pass

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from alerts.public_page import STYLE as PUBLIC_PAGE_STYLE
 from alerts.runtime import AlertsConfig, alerts_config, build_service, publisher_sink
 from alerts.service import AlertService
 from console.alerts_mount import mount_alerts
@@ -37,20 +38,30 @@ from console.commands import add_command_routes
 from console.coverage import CoverageService, add_coverage_route
 from console.exchange_mount import mount_exchange
 from console.guard import AccessGuard
+from console.intake import DrainGuard, DurableIntake
 from console.live import ChangeFeed, running
 from console.metrics import ConsoleMetrics, add_metrics, alert_delivery_recorder
+from console.openapi_doc import document_errors
 from console.pages import DEMO_BANNER, add_page_routes
 from console.places_api import IncidentPlaces, add_places_route
 from console.publisher import KafkaPublisher, RecordPublisher
 from console.scene import SceneMap, add_scene_route
+from console.security import SecurityHeaders, style_hash
 from console.sensors_mount import mount_sensor_ingest
 from dispatch import store
 from dispatch import units as units_store
 from dispatch.cells import cell_of
 from dispatch.units import unit_record
 from goldentime import __version__, topics
+from goldentime.broker.clients import batch_publisher
 from goldentime.clock import Clock, SystemClock
-from goldentime.contracts import Call, CallSource, IncidentStatus, IncidentType
+from goldentime.contracts import (
+    Call,
+    CallSource,
+    IncidentStatus,
+    IncidentType,
+    sender_clock_skew_s,
+)
 from goldentime.contracts.core import (
     MAX_LOCATION_UNCERTAINTY_M,
     AwareDatetime,
@@ -61,7 +72,6 @@ from goldentime.contracts.core import (
 )
 from goldentime.contracts.dispatch import UnitStatus
 from goldentime.db import create_schema, engine_for, session_factory, writer
-from goldentime.errors import BrokerError
 from goldentime.settings import Settings
 from sensors.ingest import Publisher as SensorPublisher
 
@@ -79,7 +89,10 @@ class CallRequest(BaseModel):
 
     id: RecordId | None = None
     received_at: AwareDatetime | None = Field(
-        default=None, description="When the call was answered; default: now."
+        default=None,
+        description="When the call was answered, by the sender's clock; default: now. Far "
+        "from the console's clock (GOLDENTIME_CALL_CLOCK_AHEAD_MAX_S / _BEHIND_MAX_S) the call "
+        "is still taken, flagged with its clock skew and placed by the console's receipt time.",
     )
     lat: Latitude
     lon: Longitude
@@ -99,6 +112,11 @@ class CallRequest(BaseModel):
 class CallAccepted(BaseModel):
     call_id: str
     accepted_at: datetime
+    clock_skew_s: float | None = Field(
+        default=None,
+        description="Set when `received_at` was far from the console's clock: by how many "
+        "seconds the sender's clock is off (the call is placed by `accepted_at`).",
+    )
     status: str = "accepted"
 
 
@@ -172,7 +190,19 @@ def create_app(
 
     sessions = session_factory(engine)
     clock = clock or SystemClock()
+    relay_publisher = (
+        None
+        if publisher is not None
+        else batch_publisher(settings, client_id="goldentime-console-outbox")
+    )
     publisher = publisher or KafkaPublisher(settings)
+    intake = DurableIntake(
+        settings,
+        engine=engine,
+        publisher=publisher,
+        clock=clock,
+        relay_send=relay_publisher.publish if relay_publisher is not None else None,
+    )
     auth = auth or auth_config_from_env()
     accounts = Accounts(session_factory(writer(engine)))  # read-then-write: BEGIN IMMEDIATE
     if auth.demo:
@@ -199,10 +229,12 @@ def create_app(
         if warm_basemap:
             threading.Thread(target=basemap.warm, name="basemap-warm", daemon=True).start()
         try:
-            async with running(feed), exchange.running():
+            async with running(feed), exchange.running(), intake.running():
                 yield
         finally:
             await publisher.stop()
+            if relay_publisher is not None:
+                await relay_publisher.stop()
 
     app = FastAPI(
         title="Golden Time console",
@@ -210,6 +242,7 @@ def create_app(
         description="119 control-centre console: call intake, incidents, dispatch.",
         lifespan=lifespan,
     )
+    app.state.intake = intake  # the console server drains it on the first stop signal
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(
         AccessGuard,
@@ -219,6 +252,7 @@ def create_app(
         accounts=accounts,
         clock=clock,
     )
+    app.add_middleware(DrainGuard, intake=intake)  # outermost: stopping answers 503 first
     add_page_routes(
         app,
         static_dir=STATIC_DIR,
@@ -249,6 +283,8 @@ def create_app(
             "version": __version__,
             "time": now.isoformat(),
             "dispatch_ready": any(w.partitions > 0 for w in workers),
+            "intake_durable": intake.durable,
+            "intake_pending": intake.pending(),
             "workers": [
                 {"name": w.name, "last_seen": w.last_seen.isoformat(), "partitions": w.partitions}
                 for w in workers
@@ -260,14 +296,21 @@ def create_app(
         status_code=status.HTTP_202_ACCEPTED,
         response_model=CallAccepted,
         tags=["intake"],
-        responses={503: {"description": "The broker did not take the call; retry."}},
+        responses={
+            503: {
+                "description": "The incident database did not take the call (or the console "
+                "is stopping): nothing was accepted; retry with the same id after Retry-After."
+            }
+        },
     )
     async def post_call(request: CallRequest) -> CallAccepted | JSONResponse:
-        """Take a 119 call. 202 means the broker has it and it will become an incident."""
+        """Take a 119 call. 202 means it is in the incident database (the intake outbox) and
+        will become part of exactly one incident, whatever restarts before it is processed."""
         now = clock.now()
+        claimed = request.received_at or now
         call = Call(
             id=request.id or f"call-{uuid.uuid4().hex[:16]}",
-            received_at=request.received_at or now,
+            received_at=claimed,
             lat=request.lat,
             lon=request.lon,
             type=request.type,
@@ -276,16 +319,21 @@ def create_app(
             source=request.source,
             location_uncertainty_m=request.location_uncertainty_m,
             location_source=request.location_source,
+            accepted_at=now,
+            clock_skew_s=sender_clock_skew_s(
+                claimed,
+                now,
+                ahead_max_s=settings.call_clock_ahead_max_s,
+                behind_max_s=settings.call_clock_behind_max_s,
+            ),
         )
-        try:
-            await publisher.publish(topics.CALLS, call, key=cell_of(call.lat, call.lon))
-        except BrokerError as err:
-            return JSONResponse(
-                status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-                content={"detail": f"call not taken, retry: {err}", "call_id": call.id},
-            )
+        refused = await intake.accept(
+            topics.CALLS, call, key=cell_of(call.lat, call.lon), id_field="call_id"
+        )
+        if refused is not None:
+            return refused
         feed.expect_change()  # the new incident shows on every board at once
-        return CallAccepted(call_id=call.id, accepted_at=now)
+        return CallAccepted(call_id=call.id, accepted_at=now, clock_skew_s=call.clock_skew_s)
 
     @app.get("/api/calls/{call_id}", response_model=CallLink, tags=["intake"])
     def get_call(call_id: str) -> CallLink:
@@ -325,6 +373,8 @@ def create_app(
                 {
                     "id": c.id,
                     "received_at": c.received_at.isoformat(),
+                    "claimed_at": c.payload.get("received_at"),
+                    "clock_skew_s": c.clock_skew_s,
                     "lat": c.lat,
                     "lon": c.lon,
                     "type": c.type,
@@ -366,7 +416,7 @@ def create_app(
             return [unit_record(r).model_dump(mode="json") for r in rows]
 
     add_command_routes(
-        app, publisher=publisher, sessions=sessions, clock=clock, on_sent=feed.expect_change
+        app, intake=intake, sessions=sessions, clock=clock, on_sent=feed.expect_change
     )
     exchange = mount_exchange(
         app, settings=settings, engine=engine, publisher=publisher, clock=clock, feed=feed
@@ -395,4 +445,7 @@ def create_app(
             content={"detail": f"incident database unavailable: {type(err).__name__}"},
         )
 
+    # outermost: every answer carries the CSP and friends (console/security.py)
+    app.add_middleware(SecurityHeaders, style_hashes=[style_hash(PUBLIC_PAGE_STYLE)])
+    document_errors(app)  # the shared error answers, in the OpenAPI document
     return app

@@ -172,13 +172,19 @@ class Basemap:
             log.exception("basemap warm-up failed; it is retried on the first request")
 
 
+class GeoJSONResponse(Response):
+    """GeoJSON (RFC 7946): the media type the OpenAPI document declares for the map layers."""
+
+    media_type = GEOJSON
+
+
 def add_basemap_routes(app: FastAPI, basemap: Basemap) -> None:
-    @app.get("/api/basemap/gu", tags=["map"])
+    @app.get("/api/basemap/gu", tags=["map"], response_class=GeoJSONResponse)
     async def basemap_gu(request: Request) -> Response:
         """Seoul gu boundaries (GeoJSON; ``properties.name`` is the gu's Korean name)."""
         return (await anyio.to_thread.run_sync(basemap.gu)).response(request)
 
-    @app.get("/api/basemap/roads", tags=["map"])
+    @app.get("/api/basemap/roads", tags=["map"], response_class=GeoJSONResponse)
     async def basemap_roads(
         request: Request,
         level: Annotated[RoadLevel, Query(description=LEVEL_HELP)] = "street",

@@ -1,6 +1,7 @@
 """Command endpoints: what dispatchers and crews decide, published to the ``commands`` topic.
 
-Each endpoint answers 202 with the command id once the broker has the command; the dispatch
+Each endpoint answers 202 with the command id once the command is in the intake outbox of the
+incident database (``console.intake``: then published; sent again until applied); the dispatch
 worker applies it (once, whatever the redelivery) and records the result, which
 ``GET /api/commands/{id}`` returns.
 """
@@ -11,22 +12,25 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, FastAPI, HTTPException, Request, status
+from fastapi import Depends, FastAPI, HTTPException, Path, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from console.guard import current_principal, note_command
-from console.publisher import RecordPublisher
+from console.intake import DurableIntake
 from console.roles import Principal
 from dispatch.store import CommandRow
 from goldentime import topics
 from goldentime.clock import Clock
 from goldentime.contracts.core import Latitude, Longitude, RecordId
 from goldentime.contracts.dispatch import Command, CommandAction, CommandResult, UnitStatus
-from goldentime.errors import BrokerError
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
+# An id in the path is a record id (the command carries it): 422 naming it, never a 500.
+PathId = Annotated[
+    str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")
+]
 # The actor of every command is the signed-in user, never a name the client sends.
 Actor = Annotated[Principal, Depends(current_principal)]
 
@@ -85,7 +89,7 @@ def own_unit(actor: Principal, unit_id: str) -> None:
 def add_command_routes(
     app: FastAPI,
     *,
-    publisher: RecordPublisher,
+    intake: DurableIntake,
     sessions: sessionmaker[Session],
     clock: Clock,
     on_sent: Callable[[], None] | None = None,
@@ -103,19 +107,18 @@ def add_command_routes(
             **fields,
         )
         note_command(request, command.id)
-        try:
-            await publisher.publish(topics.COMMANDS, command, key=key)
-        except BrokerError as err:
-            return JSONResponse(
-                status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-                content={"detail": f"command not taken, retry: {err}", "command_id": command.id},
-            )
+        refused = await intake.accept(topics.COMMANDS, command, key=key, id_field="command_id")
+        if refused is not None:
+            return refused
         if on_sent is not None:
             on_sent()
         return CommandAccepted(command_id=command.id)
 
     responses: dict[int | str, dict[str, Any]] = {
-        503: {"description": "The broker did not take the command; retry with the same id."}
+        503: {
+            "description": "The incident database did not take the command (or the console is "
+            "stopping): retry with the same id after Retry-After."
+        }
     }
 
     def post(path: str) -> Callable[[Handler], Handler]:
@@ -128,7 +131,9 @@ def add_command_routes(
         )
 
     @post("/api/incidents/{incident_id}/dispatch")
-    async def dispatch(incident_id: str, body: DispatchBody, request: Request, actor: Actor) -> Any:
+    async def dispatch(
+        incident_id: PathId, body: DispatchBody, request: Request, actor: Actor
+    ) -> Any:
         """Send units (default: the recommended ones) to an incident."""
         return await send(
             request,
@@ -141,7 +146,7 @@ def add_command_routes(
         )
 
     @post("/api/incidents/{incident_id}/close")
-    async def close(incident_id: str, body: NoteBody, request: Request, actor: Actor) -> Any:
+    async def close(incident_id: PathId, body: NoteBody, request: Request, actor: Actor) -> Any:
         """Close an incident; its units start returning."""
         return await send(
             request,
@@ -154,7 +159,7 @@ def add_command_routes(
         )
 
     @post("/api/incidents/{incident_id}/merge")
-    async def merge(incident_id: str, body: MergeBody, request: Request, actor: Actor) -> Any:
+    async def merge(incident_id: PathId, body: MergeBody, request: Request, actor: Actor) -> Any:
         """Fold this incident (calls, events, units) into another one."""
         return await send(
             request,
@@ -167,7 +172,7 @@ def add_command_routes(
         )
 
     @post("/api/calls/{call_id}/unlink")
-    async def unlink(call_id: str, body: NoteBody, request: Request, actor: Actor) -> Any:
+    async def unlink(call_id: PathId, body: NoteBody, request: Request, actor: Actor) -> Any:
         """Take a call (or video/sensor event) out of its incident into a new incident."""
         return await send(
             request,
@@ -180,7 +185,7 @@ def add_command_routes(
         )
 
     @post("/api/units/{unit_id}/status")
-    async def unit_status(unit_id: str, body: StatusBody, request: Request, actor: Actor) -> Any:
+    async def unit_status(unit_id: PathId, body: StatusBody, request: Request, actor: Actor) -> Any:
         """A crew (or dispatcher) reports a unit's status, optionally with its position."""
         own_unit(actor, unit_id)
         return await send(
@@ -196,7 +201,7 @@ def add_command_routes(
         )
 
     @post("/api/units/{unit_id}/position")
-    async def position(unit_id: str, body: PositionBody, request: Request, actor: Actor) -> Any:
+    async def position(unit_id: PathId, body: PositionBody, request: Request, actor: Actor) -> Any:
         """AVL: a unit's current position (from its vehicle terminal)."""
         own_unit(actor, unit_id)
         return await send(
@@ -211,7 +216,7 @@ def add_command_routes(
         )
 
     @post("/api/units/{unit_id}/acknowledge")
-    async def acknowledge(unit_id: str, body: NoteBody, request: Request, actor: Actor) -> Any:
+    async def acknowledge(unit_id: PathId, body: NoteBody, request: Request, actor: Actor) -> Any:
         """A crew acknowledges its assignment."""
         own_unit(actor, unit_id)
         return await send(

@@ -8,6 +8,7 @@ State-changing requests are written to the audit log with the user and the time.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from urllib.parse import quote
 
 import anyio.to_thread
 from fastapi import HTTPException
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Match, Router
@@ -23,6 +25,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from console.auth import CSRF_HEADER, SESSION_COOKIE, AuthConfig, SessionSigner
 from console.roles import DEMO_PRINCIPAL, Principal, allowed_roles, is_public
 from goldentime.clock import Clock
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # console.accounts registers tables: imported after create_schema (app.py)
     from console.accounts import Accounts
@@ -135,7 +139,17 @@ class AccessGuard:
         try:
             await self.app(scope, receive, record_status)
         finally:
-            await anyio.to_thread.run_sync(self._write_audit, scope, principal, status)
+            try:
+                await anyio.to_thread.run_sync(self._write_audit, scope, principal, status)
+            except SQLAlchemyError as err:  # the answer is sent; a database outage is logged
+                log.warning(
+                    "audit not recorded (%s %s %s by %s): %s",
+                    scope.get("method", ""),
+                    scope["path"],
+                    status,
+                    principal.name,
+                    err,
+                )
 
     def _write_audit(self, scope: Scope, principal: Principal, status: int) -> None:
         self.accounts.audit(

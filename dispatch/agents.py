@@ -36,7 +36,7 @@ from dispatch.signals import call_signal, video_signal
 from dispatch.store import record_heartbeat
 from dispatch.structure_alarms import StructureDirectory, load_structures
 from dispatch.units import unit_record
-from goldentime import topics
+from goldentime import outbox, topics
 from goldentime.contracts import Call, DeadLetter, Record, TimelineEntry, decode, encode
 from goldentime.contracts.dispatch import Command
 from goldentime.contracts.routing import RoadClosure
@@ -53,9 +53,11 @@ STORE_RETRY_MAX_S = 10.0
 HEARTBEAT_INTERVAL_S = 2.0
 SWEEP_INTERVAL_S = 5.0
 RECOMMEND_CHUNK = 4  # incidents per recommendation step (about 20 ms of routing)
+DRAIN_TIMEOUT_S = 8.0  # within the supervisor's stop timeout (10 s)
 CLOSURE_SYNC_S = 5.0  # reconcile the network's closures with the database this often
 
 T = TypeVar("T")
+Processed = tuple[str, list[str]]  # topic and ids of consumed records (their outbox rows)
 
 
 def message_key(record: Record) -> str:
@@ -155,23 +157,26 @@ def register(
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, STORE_RETRY_MAX_S)
 
-    async def store_signals(signals: list[Signal]) -> None:
-        await announce(signals, await store(signals))
+    async def store_signals(signals: list[Signal], *, processed: Processed) -> None:
+        await announce(signals, await store(signals, processed=processed))
 
-    async def store(signals: list[Signal]) -> BatchOutcome:
-        """Correlate and store (in the store thread, retried while the database fails)."""
-        if not signals:
-            return BatchOutcome()
-        return await in_store(
-            lambda: ingest(
+    async def store(signals: list[Signal], *, processed: Processed) -> BatchOutcome:
+        """Correlate and store (in the store thread, retried while the database fails); in the
+        same transaction, forget the intake outbox rows of the ``processed`` records (topic,
+        ids): they are part of the record now."""
+        topic, ids = processed
+
+        def work() -> BatchOutcome:
+            return ingest(
                 ctx.writers,
                 signals,
                 now=ctx.clock.now(),
                 catalog=ctx.catalog,
                 locate_gu=ctx.locate_gu,
-            ),
-            f"{len(signals)} signal(s)",
-        )
+                also=partial(outbox.settle, topic=topic, record_ids=ids) if ids else None,
+            )
+
+        return await in_store(work, f"{len(signals)} signal(s)")
 
     async def announce(signals: list[Signal], outcome: BatchOutcome) -> None:
         """Publish what a stored batch changed and wake the recommender for it."""
@@ -223,7 +228,7 @@ def register(
                 except ContractError as err:
                     await dead_letter(record, err.reason, reason_class=reason_class_of(err.reason))
             signals = [call_signal(call) for call in calls]
-            stored = await store(signals)
+            stored = await store(signals, processed=(topics.CALLS.name, [c.id for c in calls]))
 
         async def publish_body() -> None:
             if stored is not None:
@@ -263,7 +268,8 @@ def register(
                     else:
                         signals.append(signal)
                         used.append(video_event)
-                await store_signals(signals)
+                done = [v.id for v in used + ignored]
+                await store_signals(signals, processed=(topics.VIDEO_EVENTS.name, done))
                 record_done(topics.VIDEO_EVENTS.name, used, Outcome.OK)
                 record_done(topics.VIDEO_EVENTS.name, ignored, Outcome.IGNORED)
 
@@ -286,7 +292,9 @@ def register(
 
                     def work(command: Command = command) -> Any:
                         with ctx.writers.begin() as session:
-                            return apply_command(session, command, now=ctx.clock.now())
+                            applied = apply_command(session, command, now=ctx.clock.now())
+                            outbox.settle(session, topics.COMMANDS.name, [command.id])
+                            return applied
 
                     applied = await in_store(work, f"command {command.id}")
                     if not applied.result.ok:
@@ -344,10 +352,14 @@ def register(
                         )
                 if not alarms:
                     return
-                outcome = await in_store(
-                    lambda: alarm_handler.handle(alarms, now=ctx.clock.now()),
-                    f"{len(alarms)} sensor alarm(s)",
-                )
+
+                def work() -> Any:
+                    handled = alarm_handler.handle(alarms, now=ctx.clock.now())
+                    with ctx.sessions.begin() as session:
+                        outbox.settle(session, topics.SENSOR_ALARMS.name, [a.id for a in alarms])
+                    return handled
+
+                outcome = await in_store(work, f"{len(alarms)} sensor alarm(s)")
                 # closures first: every other worker applies them before it routes again
                 await publish(topics.CLOSURES, outcome.closures)
                 await publish(topics.INCIDENTS, outcome.incidents)
@@ -442,7 +454,9 @@ def register(
         assigned = len(calls_consumer.assignment())
 
         def write() -> None:
-            with ctx.sessions.begin() as session:
+            # read-then-write: BEGIN IMMEDIATE on SQLite (a deferred one fails at once with
+            # "database is locked" when another writer committed in between)
+            with ctx.writers.begin() as session:
                 record_heartbeat(
                     session,
                     name=ctx.consumer_name,
@@ -460,6 +474,9 @@ def register(
         await heartbeat()
 
     async def stop_publisher(_sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        # the call batches in hand are finished (stored, published) and committed first
+        if await calls_consumer.drain(timeout_s=DRAIN_TIMEOUT_S):
+            log.info("call intake drained: batches in hand stored, published and committed")
         await ctx.publisher.stop()
 
     started_at = ctx.clock.now()

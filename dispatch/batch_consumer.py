@@ -73,6 +73,8 @@ class BatchConsumer:
         self._topic = topic
         self._options = options
         self._consumer: AIOKafkaConsumer | None = None
+        self._draining = asyncio.Event()
+        self._stopped = asyncio.Event()
 
     def assignment(self) -> set[TopicPartition]:
         """The partitions this worker holds now (empty before the group is joined)."""
@@ -122,7 +124,7 @@ class BatchConsumer:
         in_flight: list[tuple[asyncio.Task[None], dict[TopicPartition, int]]] = []
         try:
             await self._start(consumer)
-            while True:
+            while not self._draining.is_set():
                 try:
                     fetched = await consumer.getmany(
                         timeout_ms=options.fetch_max_wait_ms, max_records=options.max_records
@@ -141,11 +143,28 @@ class BatchConsumer:
                     in_flight.append((task, offsets))
                 while in_flight and (len(in_flight) >= MAX_IN_FLIGHT or in_flight[0][0].done()):
                     await self._settle(consumer, in_flight.pop(0))
+            while in_flight:  # draining: finish the batches in hand and commit them
+                await self._settle(consumer, in_flight.pop(0))
         finally:
             self._consumer = None
             for task, _offsets in in_flight:  # not committed: read again by their next owner
                 task.cancel()
             await asyncio.shield(consumer.stop())
+            self._stopped.set()
+
+    async def drain(self, *, timeout_s: float) -> bool:
+        """Stop fetching, finish and commit the batches in hand, leave the group; True when
+        that happened within ``timeout_s`` (else the uncommitted batches are read again by
+        the partitions' next owner, which changes nothing)."""
+        self._draining.set()
+        if self._consumer is None and not self._stopped.is_set():
+            return True  # never started
+        try:
+            await asyncio.wait_for(self._stopped.wait(), timeout_s)
+        except TimeoutError:
+            log.warning("call intake not drained within %.0fs", timeout_s)
+            return False
+        return True
 
     async def _settle(
         self,

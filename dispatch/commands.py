@@ -23,6 +23,7 @@ from dispatch.store import (
     TimelineRow,
     UnitRow,
     incident_record,
+    larger_skew,
     timeline_record,
 )
 from dispatch.units import unit_record
@@ -212,6 +213,7 @@ def _unlink(c: _Changes) -> str:
         gu=old.gu,
         cell=old.cell,
         last_activity_at=c.command.at,
+        clock_skew_s=call.clock_skew_s if call is not None else None,
     )
     c.session.add(new)
     link.incident_id = new_id
@@ -239,6 +241,7 @@ def _merge(c: _Changes) -> str:
         c.touch_unit(unit)
     source.status, source.merged_into = IncidentStatus.MERGED.value, target.id
     target.last_activity_at = max(target.last_activity_at, source.last_activity_at)
+    target.clock_skew_s = larger_skew(target.clock_skew_s, source.clock_skew_s)
     c.session.flush()
     c.session.expire(source)
     c.session.expire(target)

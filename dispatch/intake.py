@@ -31,6 +31,7 @@ from dispatch.store import (
     TimelineRow,
     UnitRow,
     incident_record_of,
+    larger_skew,
 )
 from goldentime.contracts import Incident, IncidentStatus, IncidentType, TimelineEntry
 from goldentime.db import bulk_insert, one_of
@@ -59,7 +60,7 @@ CALLS = cast(Table, CallRow.__table__)
 SIGNALS = cast(Table, SignalRow.__table__)
 TIMELINE = cast(Table, TimelineRow.__table__)
 UNITS = cast(Table, UnitRow.__table__)
-UPDATED_COLUMNS = ("revision", "updated_at", "last_activity_at")
+UPDATED_COLUMNS = ("revision", "updated_at", "last_activity_at", "clock_skew_s")
 
 
 def lock_cells(session: Session, signals: Sequence[Signal], radius_m: float) -> None:
@@ -97,8 +98,8 @@ _STATUSES = {s.value: s for s in IncidentStatus}
 
 def _candidates(
     session: Session, signals: Sequence[Signal], catalog: Catalog
-) -> tuple[dict[str, OpenIncident], dict[str, int]]:
-    """Open incidents that any of ``signals`` may belong to, and their revisions.
+) -> tuple[dict[str, OpenIncident], dict[str, tuple[int, float | None]]]:
+    """Open incidents that any of ``signals`` may belong to, and their (revision, clock skew).
 
     After an outage the partitions are read at different paces, so this may be thousands of
     incidents per batch: only the columns correlation needs are read, as tuples.
@@ -109,7 +110,15 @@ def _candidates(
     c = INCIDENTS.c
     rows = session.execute(
         select(
-            c.id, c.type, c.status, c.lat, c.lon, c.created_at, c.last_activity_at, c.revision
+            c.id,
+            c.type,
+            c.status,
+            c.lat,
+            c.lon,
+            c.created_at,
+            c.last_activity_at,
+            c.revision,
+            c.clock_skew_s,
         ).where(
             c.status.in_([s.value for s in ACTIVE]),
             c.last_activity_at.between(since, until),  # decide()'s time rule
@@ -118,13 +127,13 @@ def _candidates(
         )
     ).tuples()
     found: dict[str, OpenIncident] = {}
-    revisions: dict[str, int] = {}
-    for id_, type_, status, lat, lon, created_at, last_activity_at, revision in rows:
+    stored: dict[str, tuple[int, float | None]] = {}
+    for id_, type_, status, lat, lon, created_at, last_activity_at, revision, skew in rows:
         found[id_] = OpenIncident(
             id_, _TYPES[type_], _STATUSES[status], lat, lon, created_at, last_activity_at
         )
-        revisions[id_] = revision
-    return found, revisions
+        stored[id_] = (revision, skew)
+    return found, stored
 
 
 def _open(row: dict[str, Any]) -> OpenIncident:
@@ -162,7 +171,14 @@ def _new_incident(
         "on_scene_at": None,
         "closed_at": None,
         "merged_into": None,
+        "clock_skew_s": _skew_of(signal),
     }
+
+
+def _skew_of(signal: Signal) -> float | None:
+    """The sender's clock skew a call carries (``Call.clock_skew_s``), else None."""
+    skew = signal.payload.get("clock_skew_s") if signal.kind == "call" else None
+    return float(skew) if skew is not None else None
 
 
 def _link_values(signal: Signal, incident_id: str, reason: str) -> dict[str, Any]:
@@ -179,6 +195,7 @@ def _link_values(signal: Signal, incident_id: str, reason: str) -> dict[str, Any
     if signal.kind == "call":
         return common | {
             "received_at": signal.at,
+            "clock_skew_s": _skew_of(signal),
             "caller": signal.payload.get("caller"),
             "description": signal.description,
             "source": signal.source,
@@ -206,7 +223,7 @@ def _ingest(
             out.links[signal.id] = known[signal.id]
         else:
             fresh.setdefault(signal.id, signal)  # the same id twice in one batch counts once
-    indexed, revisions = _candidates(session, list(fresh.values()), catalog) if fresh else ({}, {})
+    indexed, stored = _candidates(session, list(fresh.values()), catalog) if fresh else ({}, {})
     # column values of the incidents this batch opens (all) or changes (those it changes)
     rows: dict[str, dict[str, Any]] = {}
     index = CandidateIndex(
@@ -232,13 +249,16 @@ def _ingest(
         else:
             incident_id = decision.incident_id
             if incident_id not in rows:  # an incident stored before: what the update needs
+                revision, skew = stored[incident_id]
                 rows[incident_id] = {
-                    "revision": revisions[incident_id],
+                    "revision": revision,
                     "last_activity_at": indexed[incident_id].last_activity_at,
+                    "clock_skew_s": skew,
                 }
             row = rows[incident_id]
             row["revision"] += 1
             row["updated_at"] = now
+            row["clock_skew_s"] = larger_skew(row["clock_skew_s"], _skew_of(signal))
             if signal.at > row["last_activity_at"]:
                 row["last_activity_at"] = signal.at
                 index.touch(indexed[incident_id], signal.at)
@@ -343,19 +363,28 @@ def ingest(
     catalog: Catalog,
     locate_gu: GuLocator = lambda _lat, _lon: None,
     attempts: int = 5,
+    also: Callable[[Session], None] | None = None,
 ) -> BatchOutcome:
     """Correlate and store ``signals`` in one transaction; idempotent by signal id.
 
-    ``sessions`` must come from :func:`goldentime.db.writer`. Raises StoreError when the
-    database cannot be used (the caller retries: the signals are valid and must not be lost).
+    ``sessions`` must come from :func:`goldentime.db.writer`. ``also`` runs in the same
+    transaction (the intake outbox rows of the records are settled there). Raises StoreError
+    when the database cannot be used (the caller retries: the signals are valid and must not
+    be lost).
     """
     if not signals:
+        if also is not None:
+            with sessions.begin() as session:
+                also(session)
         return BatchOutcome()
     last: Exception | None = None
     for _attempt in range(attempts):
         try:
             with sessions.begin() as session:
-                return _ingest(session, signals, now=now, catalog=catalog, locate_gu=locate_gu)
+                outcome = _ingest(session, signals, now=now, catalog=catalog, locate_gu=locate_gu)
+                if also is not None:
+                    also(session)
+                return outcome
         except (IntegrityError, OperationalError) as err:
             # A concurrent writer stored some of these signals first, or a lock timed out:
             # run the whole batch again; the stored ones now count as duplicates.

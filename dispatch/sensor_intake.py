@@ -92,6 +92,7 @@ class AlarmHandler:
                 out.unknown.append(alarm.id)
             else:
                 fresh.append((alarm, structure))
+                seen.add(alarm.id)  # twice in one batch (a redelivery beside the original): once
         criticals = [alarm_signal(a, s) for a, s in fresh if is_critical(a)]
         links: dict[str, str] = {}
         if criticals:

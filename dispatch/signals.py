@@ -14,7 +14,7 @@ def call_signal(call: Call) -> Signal:
     return Signal(
         id=call.id,
         kind="call",
-        at=call.received_at,
+        at=call.event_time,
         lat=call.lat,
         lon=call.lon,
         type=call.type,

@@ -47,6 +47,8 @@ class IncidentRow(Base):
     on_scene_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     merged_into: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    # the clock skew of largest size among its calls (a sender's clock was wrong), or None
+    clock_skew_s: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     calls: Mapped[list[CallRow]] = relationship(
         back_populates="incident", order_by="CallRow.received_at", lazy="selectin"
@@ -67,7 +69,10 @@ class CallRow(Base):
 
     id: Mapped[str] = mapped_column(String(80), primary_key=True)
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    # what orders and correlates the call: the sender's answer time, or the server's receipt
+    # time when the sender's clock was off (clock_skew_s set; the claim is in the payload)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    clock_skew_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     type: Mapped[str] = mapped_column(String(40))
@@ -205,7 +210,17 @@ def incident_record_of(
         on_scene_at=values["on_scene_at"],
         closed_at=values["closed_at"],
         merged_into=values["merged_into"],
+        clock_skew_s=values["clock_skew_s"],
     )
+
+
+def larger_skew(current: float | None, other: float | None) -> float | None:
+    """The clock skew of larger size (None: no skew)."""
+    if other is None:
+        return current
+    if current is None or abs(other) > abs(current):
+        return other
+    return current
 
 
 def timeline_record(row: TimelineRow) -> TimelineEntry:

@@ -191,6 +191,7 @@ class DeadLetterReader:
 
     def __init__(self, bootstrap: str, *, prefix: str) -> None:
         self._prefix = f"{prefix}{BAD_KEY_MARK}"
+        self._bootstrap = bootstrap
         try:
             self._consumer = KafkaConsumer(
                 bootstrap_servers=bootstrap,
@@ -233,6 +234,19 @@ class DeadLetterReader:
             return
         if letter.key is not None and letter.key.startswith(self._prefix):
             self.letters[letter.id] = letter
+
+    def restart(self) -> None:
+        """After an embedded broker restart: read the new (empty at first) dead-letter topic
+        from its beginning; the letters read so far are kept."""
+        self._consumer.close()
+        self._consumer = KafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            client_id="goldentime-chaos-check",
+        )
+        self._consumer.assign(self._parts)
+        self._consumer.seek_to_beginning(*self._parts)
 
     def close(self) -> None:
         self._consumer.close()

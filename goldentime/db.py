@@ -155,6 +155,7 @@ SCHEMA_MODULES: tuple[str, ...] = (
     "alerts.store",
     "console.store",
     "exchange.store",
+    "goldentime.outbox",
 )
 
 

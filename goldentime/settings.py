@@ -159,6 +159,55 @@ class Settings(BaseSettings):
         description="YAML file overriding incident-type rules and run cards (docs/dispatch.md).",
         **_env("RUN_CARDS_FILE"),
     )
+    call_clock_ahead_max_s: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="A call whose `received_at` is further ahead of the console's clock than "
+        "this is flagged (sender clock wrong) and placed by the console's receipt time.",
+        **_env("CALL_CLOCK_AHEAD_MAX_S"),
+    )
+    call_clock_behind_max_s: float = Field(
+        default=900.0,
+        ge=0,
+        le=86400,
+        description="A call whose `received_at` is further behind the console's clock than "
+        "this (posted long after it was answered, or a wrong clock or time zone) is flagged "
+        "and placed by the console's receipt time.",
+        **_env("CALL_CLOCK_BEHIND_MAX_S"),
+    )
+    intake_lock_wait_s: float = Field(
+        default=2.0,
+        ge=0.1,
+        le=60.0,
+        description="How long an intake request waits for a locked database before it answers "
+        "503 with Retry-After (nothing is accepted that is not in the intake outbox).",
+        **_env("INTAKE_LOCK_WAIT_S"),
+    )
+    intake_publish_wait_s: float = Field(
+        default=2.0,
+        ge=0.1,
+        le=60.0,
+        description="How long an intake request waits for the broker after the record is in "
+        "the outbox; past it the answer is 202 all the same and the outbox relay sends it.",
+        **_env("INTAKE_PUBLISH_WAIT_S"),
+    )
+    intake_redeliver_after_s: float = Field(
+        default=30.0,
+        ge=1.0,
+        le=3600.0,
+        description="An accepted record still unprocessed this long after it was sent is sent "
+        "again by the outbox relay (the delay doubles per attempt, up to 32 times). A record "
+        "whose first send failed goes on the relay's next pass; all go when the console starts.",
+        **_env("INTAKE_REDELIVER_AFTER_S"),
+    )
+    intake_relay_interval_s: float = Field(
+        default=2.0,
+        ge=0.1,
+        le=600.0,
+        description="How often the outbox relay looks for accepted records to send again.",
+        **_env("INTAKE_RELAY_INTERVAL_S"),
+    )
     # --- processes ----------------------------------------------------------------------------
     console_host: str = Field(
         default="127.0.0.1",
@@ -185,6 +234,15 @@ class Settings(BaseSettings):
         le=64,
         description="Dispatch worker processes started by `up`.",
         **_env("DISPATCH_WORKERS"),
+    )
+    startup_timeout_s: float = Field(
+        default=180.0,
+        ge=5.0,
+        le=3600.0,
+        description="How long `up` waits for the console to answer and a dispatch worker to "
+        "hold the call partitions before it gives up (it goes on as soon as they do; a busy "
+        "2-core machine took over 60 s).",
+        **_env("STARTUP_TIMEOUT_S"),
     )
     metrics_port: int | None = Field(
         default=None,

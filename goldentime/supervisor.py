@@ -167,13 +167,48 @@ class Supervisor:
                 f"restarting in {delay:.0f}s"
             )
 
+    def respawn_all(self, *, between: Callable[[], None] | None = None) -> list[str]:
+        """SIGKILL every long-running child, run ``between``, start them all again at once
+        (not counted as crashes); returns their names. For when the embedded broker came back
+        empty: a client that lived through it could commit offsets of the old topics into the
+        new ones, so none may be running while the broker restarts (``between``)."""
+        chosen = [
+            (name, child)
+            for name, child in self._children.items()
+            if child.spec.restart and not child.finished
+        ]
+        for _name, child in chosen:
+            proc = child.proc
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+            if child.pump is not None:
+                child.pump.join(timeout=1.0)
+        if between is not None:
+            between()
+        for _name, child in chosen:
+            child.next_start = 0.0
+            self._spawn(child)
+        return [name for name, _child in chosen]
+
+    def kill_all(self) -> None:
+        """SIGKILL every child now (a second Ctrl-C: the operator wants out)."""
+        for child in self._children.values():
+            if child.proc is not None and child.proc.poll() is None:
+                child.proc.kill()
+
     def stop_all(self, *, timeout_s: float = 10.0) -> None:
-        """SIGTERM every child in reverse start order, then SIGKILL what is left."""
+        """SIGTERM every child in reverse start order, then SIGKILL what is left.
+
+        A child paused with SIGSTOP (a hung process, a drill) gets SIGCONT after the SIGTERM,
+        so it stops in order too (a dispatch worker finishes and commits its batch in hand).
+        """
         alive = [c for c in reversed(list(self._children.values())) if c.proc is not None]
         for child in alive:
             child.next_start = 0.0
             if child.proc is not None and child.proc.poll() is None:
                 child.proc.send_signal(signal.SIGTERM)
+                child.proc.send_signal(signal.SIGCONT)
         deadline = time.monotonic() + timeout_s
         for child in alive:
             proc = child.proc

@@ -25,7 +25,6 @@ from goldentime.procutil import free_port, port_open
 from goldentime.settings import Settings, child_environment
 from goldentime.supervisor import ChildSpec, Supervisor, python_argv
 
-CONSOLE_READY_TIMEOUT_S = 60.0
 Echo = Callable[[str], None]
 
 
@@ -103,7 +102,7 @@ class LocalSystem:
         return self
 
     def _wait_for_console(self, stop: threading.Event) -> None:
-        deadline = time.monotonic() + CONSOLE_READY_TIMEOUT_S
+        deadline = time.monotonic() + self.settings.startup_timeout_s
         while time.monotonic() < deadline and not stop.is_set():
             self.supervisor.poll()
             try:
@@ -116,7 +115,8 @@ class LocalSystem:
         if not stop.is_set():
             raise SupervisorError(
                 f"console at {self.url} not ready (console up, dispatch worker holding the "
-                f"call partitions) within {CONSOLE_READY_TIMEOUT_S:.0f}s; see "
+                f"call partitions) within {self.settings.startup_timeout_s:.0f}s "
+                f"(GOLDENTIME_STARTUP_TIMEOUT_S); see "
                 f"{self.settings.data_dir / 'logs'}"
             )
 
@@ -124,14 +124,34 @@ class LocalSystem:
         """One round of supervision: restart crashed children, revive the broker."""
         self.supervisor.poll()
         if self.broker is not None and not self.broker.running():
-            self.echo("[supervisor] embedded broker died; restarting it (topics are recreated)")
-            self.broker.start()
-            self._ensure_topics()
+            # It comes back empty (memory storage). Its clients are killed while it is down,
+            # so none can commit offsets of the old topics into the new ones (records would
+            # be skipped), and restarted on the new broker; the console's outbox relay sends
+            # everything accepted and not yet processed again at its start.
+            self.echo(
+                "[supervisor] embedded broker died; restarting it empty, then every broker "
+                "client (accepted records are sent again from the intake outbox)"
+            )
+            broker = self.broker
+
+            def restart_broker() -> None:
+                broker.start()
+                self._ensure_topics()
+
+            self.supervisor.respawn_all(between=restart_broker)
 
     def stop(self) -> None:
+        """Children first (the console drains, workers finish and commit their batches in
+        hand, while the broker still runs), then the broker."""
         self.supervisor.stop_all()
         if self.broker is not None:
             self.broker.stop()
+
+    def force_stop(self) -> None:
+        """SIGKILL every child and the broker now (the operator's second Ctrl-C)."""
+        self.supervisor.kill_all()
+        if self.broker is not None:
+            self.broker.kill()
 
     def __enter__(self) -> LocalSystem:
         return self.start()
@@ -203,15 +223,6 @@ def run(
     With ``partner_demo``, a second centre (경기, see :mod:`exchange.demo`) runs beside this one.
     """
     stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
-
-        def _on_signal(signum: int, _frame: FrameType | None) -> None:
-            echo(f"[supervisor] {signal.Signals(signum).name}: stopping")
-            stop.set()
-
-        signal.signal(signal.SIGINT, _on_signal)
-        signal.signal(signal.SIGTERM, _on_signal)
-
     partner: LocalSystem | None = None
     if partner_demo:
         from exchange.demo import partner_pair
@@ -226,6 +237,22 @@ def run(
         )
         partner = LocalSystem(partner_settings, workers=1, echo=lambda line: echo(f"[경기] {line}"))
     system = LocalSystem(settings, port=port, workers=workers, echo=echo)
+    if threading.current_thread() is threading.main_thread():
+
+        def _on_signal(signum: int, _frame: FrameType | None) -> None:
+            name = signal.Signals(signum).name
+            if stop.is_set():
+                echo(f"[supervisor] {name} again: forcing the stop (SIGKILL)")
+                system.force_stop()
+                if partner is not None:
+                    partner.force_stop()
+                return
+            echo(f"[supervisor] {name}: stopping in order (again to force)")
+            stop.set()
+
+        signal.signal(signal.SIGINT, _on_signal)
+        signal.signal(signal.SIGTERM, _on_signal)
+
     fake_ports: list[int] = []
     if demo:
         from alerts.demo import demo_environment

@@ -21,6 +21,8 @@ from typing import Any, cast
 import faust
 import orjson
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from goldentime import topics
 from goldentime.clock import Clock, SystemClock
@@ -32,6 +34,7 @@ from goldentime.contracts.sensors import (
     SensorReading,
 )
 from goldentime.errors import ContractError
+from goldentime.outbox import OutboxEntry, outbox_engine, store_entries
 from goldentime.settings import Settings
 from sensors.ingest import ReadingValidator
 from sensors.registry import SensorRegistry, load_registry
@@ -53,11 +56,19 @@ class SensorsContext:
     clock: Clock
     consumer_name: str = "sensors.rules"
     on_batch: Callable[[int], None] | None = None  # readings per batch (benchmarks)
+    outbox: Engine | None = None  # alarms are accepted into the intake outbox first
 
 
 def build_context(
-    settings: Settings, *, clock: Clock | None = None, registry: SensorRegistry | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    registry: SensorRegistry | None = None,
+    durable_alarms: bool = True,
 ) -> SensorsContext:
+    """``durable_alarms``: write each raised alarm to the intake outbox of the incident
+    database before it is published (the console's relay sends it again until dispatch has
+    handled it)."""
     clock = clock or SystemClock()
     registry = registry or load_registry(settings.seoul_data_dir)
     return SensorsContext(
@@ -65,6 +76,11 @@ def build_context(
         engine=RulesEngine(registry),
         validator=ReadingValidator(registry, clock=clock),
         clock=clock,
+        outbox=(
+            outbox_engine(settings.effective_database_url, lock_wait_s=settings.intake_lock_wait_s)
+            if durable_alarms
+            else None
+        ),
     )
 
 
@@ -128,6 +144,19 @@ def register(
     deadletter_topic = topic(topics.DEADLETTER.name)
 
     async def publish_alarms(alarms: Sequence[SensorAlarm]) -> None:
+        if alarms and ctx.outbox is not None:
+            now = ctx.clock.now()
+            entries = [
+                OutboxEntry(SENSOR_ALARMS.name, a.id, a.structure_id.encode(), encode(a), now)
+                for a in alarms
+            ]
+            try:
+                await asyncio.get_running_loop().run_in_executor(
+                    None, store_entries, ctx.outbox, entries
+                )
+            except SQLAlchemyError as err:  # the broker's acknowledgement is all there is now
+                log.error("%d alarm(s) not in the intake outbox (database away): %s",
+                          len(alarms), err)  # fmt: skip
         for alarm in alarms:
             await alarms_topic.send(key=alarm.structure_id.encode(), value=encode(alarm))
             if not alarm.fault:

@@ -69,15 +69,32 @@ const GT = {
     source.onerror = () => { if (conn) { conn.classList.add("down"); conn.title = "reconnecting 재연결 중"; } };
     return source;
   },
+  // The one way the pages build DOM: children are text nodes (never parsed as HTML), event
+  // handlers are listeners (no inline on* attributes: the CSP refuses them), `style` is an object
+  // set through CSSOM (no style attributes), and href/src take http(s) or same-origin URLs only.
   el(tag, attrs, ...children) {
     const node = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
       if (k === "class") node.className = v;
       else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-      else if (v !== null && v !== undefined && v !== false) node.setAttribute(k, v === true ? "" : v);
+      else if (k === "style") Object.assign(node.style, v);
+      else if (v === null || v === undefined || v === false) continue;
+      else if (k === "href" || k === "src") { const url = GT.safeUrl(v); if (url) node.setAttribute(k, url); }
+      else node.setAttribute(k, v === true ? "" : v);
     }
     for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : String(c));
     return node;
+  },
+  // A URL from data (a camera's snapshot, a relay's live view) if it is http(s), else null.
+  safeUrl(value) {
+    try {
+      const url = new URL(String(value), location.href);
+      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+    } catch (e) { return null; }
+  },
+  // Map tooltip content as text: Leaflet parses a string as HTML, so never give it one.
+  tip(text) {
+    return () => GT.el("span", {}, String(text));
   },
   fill(node, ...children) {
     node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
@@ -93,5 +110,5 @@ const GT = {
 // A caller's position as the phone network gave it: a circle of `radius` metres.
 GT.fixCircle = function fixCircle(lat, lon, radius, source) {
   return L.circle([lat, lon], { radius, color: "#6cb6ff", weight: 1.5, dashArray: "4 4", fillColor: "#6cb6ff", fillOpacity: 0.12, interactive: true, className: "caller-fix" })
-    .bindTooltip(`신고자 위치 Caller location ± ${Math.round(radius)} m${source ? " · " + (LOCATION_SOURCES[source] || source) : ""}`);
+    .bindTooltip(GT.tip(`신고자 위치 Caller location ± ${Math.round(radius)} m${source ? " · " + (LOCATION_SOURCES[source] || source) : ""}`));
 };

@@ -18,7 +18,7 @@ async function refreshCoverage() {
     const missing = c.gu_missing?.length ? ` · ${c.gu_missing.join(", ")} 제외 excluded (${c.note})` : "";
     coverageLayer.clearLayers();
     L.geoJSON(c.holes, { style: { color: "#ff5a4f", weight: 1, fillOpacity: 0.25 } })
-      .bindTooltip(`공백 hole · ${Math.round(c.covered_share * 1000) / 10}% covered by ${c.units} engines${missing}`)
+      .bindTooltip(GT.tip(`공백 hole · ${Math.round(c.covered_share * 1000) / 10}% covered by ${c.units} engines${missing}`))
       .addTo(coverageLayer);
     if (c.gu_missing?.length) GT.gapsLayer(network, { colour: "#ff8c1a", prefix: "커버리지 미산정 Not assessed: " }).addTo(coverageLayer);
   } catch (e) { console.warn("coverage", e); }
@@ -28,6 +28,17 @@ map.on("overlayremove", (e) => { if (e.layer === coverageLayer) { clearInterval(
 const ACTIVE = new Set(["open", "dispatched", "on_scene"]);
 
 function ageSeconds(inc) { return (Date.now() - Date.parse(inc.created_at)) / 1000; }
+
+// A sender's clock skew (claimed minus received) as "+9:00:00" / "-4:59:30".
+function skewText(seconds) {
+  const s = Math.round(Math.abs(seconds));
+  const hms = `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+  return `${seconds < 0 ? "-" : "+"}${hms}`;
+}
+const SKEW_HELP = "발신 시계 오차: 접수 시각으로 정렬 · Sender clock wrong: placed by the time the console received it";
+function skewBadge(seconds) {
+  return GT.el("span", { class: "skew", title: `${SKEW_HELP} (${skewText(seconds)})` }, `⏱ 시계 오차 clock ${skewText(seconds)}`);
+}
 
 function goldenTime(inc) {
   // 7 minutes from the call to the first unit on scene.
@@ -108,7 +119,7 @@ const rowObserver = new IntersectionObserver((entries) => {
 function dropRow(tr) { rowObserver.unobserve(tr); visibleRows.delete(tr); }
 function rowSignature(inc) {
   return [inc.revision, inc.status, inc.priority, inc.id === state.selected, inc.call_ids.length,
-    (inc.event_ids || []).length, inc.gu, inc.place?.dong, inc.lat, inc.lon, QueueFilter.centres.length].join("|");
+    (inc.event_ids || []).length, inc.gu, inc.place?.dong, inc.lat, inc.lon, inc.clock_skew_s, QueueFilter.centres.length].join("|");
 }
 
 function queueRow(inc) {
@@ -123,7 +134,8 @@ function queueRow(inc) {
     onclick: () => select(inc.id), onkeydown: queueKeys,
   },
     GT.el("td", { class: `prio p${inc.priority}` }, String(inc.priority)),
-    GT.el("td", { title: inc.id }, GT.typeLabel(inc.type), partnerBadge(inc), GT.el("div", { class: "muted small where" }, whereLine(inc))),
+    GT.el("td", { title: inc.id }, GT.typeLabel(inc.type), partnerBadge(inc), GT.el("div", { class: "muted small where" }, whereLine(inc)),
+      inc.clock_skew_s != null ? skewBadge(inc.clock_skew_s) : null),
     GT.el("td", {}, GT.statusLabel(inc.status)),
     GT.el("td", { class: "age" }, GT.mmss(ageSeconds(inc))),
     GT.el("td", { class: `gt ${gt.cls}` }, gt.text),
@@ -172,7 +184,7 @@ function unitRow(u) {
   return GT.el("tr", { "data-unit": u.id },
     GT.el("td", {}, u.name),
     GT.el("td", { class: "muted" }, u.station_name),
-    GT.el("td", {}, GT.el("span", { class: "dot", style: `background:${UNIT_COLOURS[u.status] || "#888"}` }), " ", GT.statusLabel(u.status)),
+    GT.el("td", {}, GT.el("span", { class: "dot", style: { background: UNIT_COLOURS[u.status] || "#888" } }), " ", GT.statusLabel(u.status)),
     GT.el("td", {}, u.incident_id ? GT.el("a", { href: "#", onclick: (e) => { e.preventDefault(); select(u.incident_id); } }, u.incident_id) : "—"));
 }
 
@@ -205,7 +217,7 @@ function renderIncidentMarkers() {
   }
   for (const inc of shown.values()) {
     let m = incidentMarkers.get(inc.id);
-    const sig = `${inc.status}|${inc.id === state.selected}|${inc.type}|${inc.lat},${inc.lon}`;
+    const sig = `${inc.status}|${inc.id === state.selected}|${inc.type}|${inc.lat},${inc.lon}|${inc.clock_skew_s}`;
     if (m && m.gtSig === sig) continue;
     const style = { radius: inc.id === state.selected ? 11 : 8, color: "#fff", weight: 2, fillColor: INCIDENT_COLOURS[inc.status], fillOpacity: 0.9 };
     if (!m) {
@@ -216,7 +228,7 @@ function renderIncidentMarkers() {
     }
     m.setLatLng([inc.lat, inc.lon]);
     m.setStyle(style);
-    m.setTooltipContent(`${GT.typeLabel(inc.type)} · ${GT.statusLabel(inc.status)}${inc.place?.label ? " · " + inc.place.label : ""}`);
+    m.setTooltipContent(GT.tip(`${GT.typeLabel(inc.type)} · ${GT.statusLabel(inc.status)}${inc.place?.label ? " · " + inc.place.label : ""}${inc.clock_skew_s != null ? " · ⏱ " + skewText(inc.clock_skew_s) : ""}`));
     m.gtSig = sig;
   }
 }
@@ -227,7 +239,7 @@ function renderUnitMarker(u) {
   const style = { radius: 5, color: "#0b0f14", weight: 1, fillColor: UNIT_COLOURS[u.status] || "#888", fillOpacity: 1 };
   if (!m) { m = L.circleMarker([u.lat, u.lon], { ...style, renderer: markerRenderer }).bindTooltip("").addTo(unitLayer); unitMarkers.set(u.id, m); }
   m.setLatLng([u.lat, u.lon]); m.setStyle(style);
-  m.setTooltipContent(`${u.name} (${u.station_name}) · ${GT.statusLabel(u.status)}`);
+  m.setTooltipContent(GT.tip(`${u.name} (${u.station_name}) · ${GT.statusLabel(u.status)}`));
 }
 
 function queueKeys(e) {
@@ -294,7 +306,7 @@ function renderRoutes(detail) {
   for (const u of rec.units || []) {
     if (!u.route) continue;
     L.geoJSON(u.route, { style: { color: u.within_golden_time ? "#4aa3ff" : "#ff5a4f", weight: 4, opacity: 0.85 } })
-      .bindTooltip(`${u.name}: ${GT.mmss(u.eta_s)}`).addTo(routeLayer);
+      .bindTooltip(GT.tip(`${u.name}: ${GT.mmss(u.eta_s)}`)).addTo(routeLayer);
   }
 }
 
@@ -402,7 +414,7 @@ function renderPanel(d) {
     GT.el("td", {}, `${(u.distance_m / 1000).toFixed(1)} km`),
     GT.el("td", { class: u.within_golden_time ? "gt-ok" : "gt-breach" }, u.within_golden_time ? "✓ 7분 내 within" : "✗ 초과 beyond")));
   const assigned = (d.units || []).map((u) => GT.el("li", {},
-    GT.el("span", { class: "dot", style: `background:${UNIT_COLOURS[u.status]}` }), " ", `${u.name} — ${GT.statusLabel(u.status)}`));
+    GT.el("span", { class: "dot", style: { background: UNIT_COLOURS[u.status] || "#888" } }), " ", `${u.name} — ${GT.statusLabel(u.status)}`));
   const panel = document.getElementById("panel");
   GT.fill(panel,
     GT.el("h2", {}, `${GT.typeLabel(d.type)} `, GT.el("span", { class: "muted small" }, d.id)),
@@ -411,6 +423,7 @@ function renderPanel(d) {
       d.location_uncertainty_m ? ` · ± ${Math.round(d.location_uncertainty_m)} m (${LOCATION_SOURCES[d.location_source] || d.location_source || "?"})` : "",
       (() => { const a = QueueFilter.areaOf(d.lat, d.lon); return a ? ` · 관할 ${a.name}` : ""; })()),
     d.description ? GT.el("p", { class: "desc" }, d.description) : null,
+    d.clock_skew_s != null ? GT.el("p", { class: "skew" }, `⏱ ${SKEW_HELP} (${skewText(d.clock_skew_s)})`) : null,
     GT.el("div", { class: "actions" },
       GT.el("button", { type: "button", id: "dispatch-recommended", onclick: dispatchRecommended, disabled: !rec || !(rec.units || []).length || !ACTIVE.has(d.status) }, "추천 출동 Dispatch recommended (D)"),
       GT.el("button", { type: "button", class: "secondary", id: "dispatch-selected", onclick: () => {
@@ -434,7 +447,8 @@ function renderPanel(d) {
     section("출동 차량 Assigned units", assigned.length ? GT.el("ul", {}, assigned) : GT.el("p", { class: "muted" }, "없음 none")),
     section(`신고 Calls (${d.calls.length})`, GT.el("ul", { class: "calls" }, d.calls.map((c) => GT.el("li", {},
       GT.el("b", {}, new Date(c.received_at).toLocaleTimeString("ko-KR")), ` ${GT.typeLabel(c.type)} ${c.caller ? "· " + c.caller : ""}`,
-      c.description ? GT.el("div", {}, c.description) : null,
+      c.clock_skew_s != null ? GT.el("div", { class: "skew" }, `⏱ 발신 시각 claimed ${new Date(c.claimed_at).toLocaleString("ko-KR")} (${skewText(c.clock_skew_s)})`) : null,
+      c.description ? GT.el("div", { class: "call-desc" }, c.description) : null,
       GT.el("div", { class: "muted small" }, `연결 사유 Link: ${c.link_reason}`),
       d.calls.length > 1 ? GT.el("button", { type: "button", class: "small secondary", onclick: () => command(`/api/calls/${encodeURIComponent(c.id)}/unlink`, { note: "dispatcher" }, "분리 Unlink") }, "분리 Unlink") : null)))),
     d.events.length ? section(`영상·센서 Events (${d.events.length})`, GT.el("ul", {}, d.events.map((e) => GT.el("li", {},

@@ -24,9 +24,9 @@ async function loadScene(incidentId) {
       sceneList("소화전 Hydrants", s.hydrants, (h) => `${h.id} ${where(h)}${h.no_engine_access ? " · 진입 불가 no engine access" : ""}`),
       sceneList("소화전 사용불가 Unusable hydrants", s.hydrants_unusable, (h) => `${h.id} ${where(h)}`),
       sceneList("소방용수·설비 Fire devices", s.devices, (h) => `${h.id} ${where(h)}${h.no_engine_access ? " · 진입 불가" : ""}`));
-    for (const h of s.hydrants || []) L.circleMarker([h.lat, h.lon], { radius: 6, color: "#fff", weight: 1, fillColor: "#4aa3ff", fillOpacity: 1 }).bindTooltip(`소화전 Hydrant ${h.id}`).addTo(layer);
-    for (const h of s.devices || []) L.circleMarker([h.lat, h.lon], { radius: 5, color: "#fff", weight: 1, fillColor: "#2f7fd6", fillOpacity: 1 }).bindTooltip(`용수 Device ${h.id}`).addTo(layer);
-    for (const h of s.hazards || []) if (h.lat != null) L.circleMarker([h.lat, h.lon], { radius: 7, color: "#000", weight: 1, fillColor: "#ffb020", fillOpacity: 1 }).bindTooltip(`⚠ ${h.name || h.kind || "hazard"}`).addTo(layer);
+    for (const h of s.hydrants || []) L.circleMarker([h.lat, h.lon], { radius: 6, color: "#fff", weight: 1, fillColor: "#4aa3ff", fillOpacity: 1 }).bindTooltip(GT.tip(`소화전 Hydrant ${h.id}`)).addTo(layer);
+    for (const h of s.devices || []) L.circleMarker([h.lat, h.lon], { radius: 5, color: "#fff", weight: 1, fillColor: "#2f7fd6", fillOpacity: 1 }).bindTooltip(GT.tip(`용수 Device ${h.id}`)).addTo(layer);
+    for (const h of s.hazards || []) if (h.lat != null) L.circleMarker([h.lat, h.lon], { radius: 7, color: "#000", weight: 1, fillColor: "#ffb020", fillOpacity: 1 }).bindTooltip(GT.tip(`⚠ ${h.name || h.kind || "hazard"}`)).addTo(layer);
   } catch (e) { GT.fill(box, GT.el("p", { class: "error" }, `현장 정보 오류 Scene error: ${e}`)); }
 }
 
@@ -41,7 +41,7 @@ async function refresh() {
   st.style.borderColor = UNIT_COLOURS[crew.unit.status] || "#888";
   for (const b of document.querySelectorAll(".statusbuttons button[data-status]")) b.setAttribute("aria-pressed", String(b.dataset.status === crew.unit.status));
   layer.clearLayers();
-  L.circleMarker([crew.unit.lat, crew.unit.lon], { radius: 8, color: "#fff", weight: 2, fillColor: UNIT_COLOURS[crew.unit.status], fillOpacity: 1 }).bindTooltip(crew.unit.name).addTo(layer);
+  L.circleMarker([crew.unit.lat, crew.unit.lon], { radius: 8, color: "#fff", weight: 2, fillColor: UNIT_COLOURS[crew.unit.status], fillOpacity: 1 }).bindTooltip(GT.tip(crew.unit.name)).addTo(layer);
   const box = document.getElementById("assignment");
   if (!crew.unit.incident_id) {
     crew.incident = null; crew.sceneFor = null;
@@ -61,7 +61,7 @@ async function refresh() {
     d.description ? GT.el("p", { class: "desc" }, d.description) : null,
     mine ? GT.el("p", { id: "route-eta", class: mine.within_golden_time ? "gt-ok" : "gt-breach" }, `예상 도착 ETA ${GT.mmss(mine.eta_s)} · ${(mine.distance_m / 1000).toFixed(1)} km`) : GT.el("p", { class: "muted" }, "경로 없음 · No computed route"),
     GT.el("p", { class: "muted small" }, `사건 Incident ${d.id} · 신고 ${d.calls.length}건 calls`));
-  L.circleMarker([d.lat, d.lon], { radius: 11, color: "#fff", weight: 2, fillColor: "#ff3b30", fillOpacity: 1 }).bindTooltip("현장 Scene").addTo(layer);
+  L.circleMarker([d.lat, d.lon], { radius: 11, color: "#fff", weight: 2, fillColor: "#ff3b30", fillOpacity: 1 }).bindTooltip(GT.tip("현장 Scene")).addTo(layer);
   if (d.location_uncertainty_m > 0) GT.fixCircle(d.lat, d.lon, d.location_uncertainty_m, d.location_source).addTo(layer);
   if (mine && mine.route) {
     const route = L.geoJSON(mine.route, { style: { color: "#4aa3ff", weight: 6, opacity: 0.9 }, className: "crew-route" }).addTo(layer);

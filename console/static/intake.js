@@ -93,7 +93,7 @@ const Intake = {
     if (source === "click" && !this.form.location_source.value) this.form.location_source.value = "call_taker";
     const at = L.latLng(lat, lon);
     if (this.marker) this.marker.setLatLng(at); else this.marker = L.marker(at, { title: "신고 위치 Call location" }).addTo(this.map);
-    this.marker.bindTooltip(label || "신고 위치 Call location");
+    this.marker.bindTooltip(GT.tip(label || "신고 위치 Call location"));
     this.drawFix();
     if (zoom) this.map.setView(at, Math.max(this.map.getZoom(), zoom));
   },

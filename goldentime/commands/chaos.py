@@ -11,10 +11,12 @@ import click
 import httpx
 
 from goldentime.chaos import ChaosError, ChaosOptions, ChaosResult, Target, run_chaos
+from goldentime.fault_drill import parse_faults
 from goldentime.settings import Settings, load_settings
 
 SLOT_BASE = datetime(1900, 1, 1, tzinfo=UTC)
 SLOTS = 4000
+DRILL_SPAN_S = 60.0  # with --faults the replay is spread over about this long
 
 
 def remote_start(*, events: int, now: float) -> datetime:
@@ -47,6 +49,8 @@ def _print_human(result: ChaosResult) -> None:
     click.echo(f"inputs: {out['inputs']}")
     click.echo(f"dead-letter reasons: {out['check']['dead_letter_reasons']}")
     click.echo(f"durations (s): {out['durations_s']}")
+    for fault in out["faults"]:
+        click.echo(f"fault: {fault}")
     for worker in out["workers"]:
         click.echo(f"worker: {worker}")
     for note in out["notes"]:
@@ -58,15 +62,31 @@ def _print_human(result: ChaosResult) -> None:
 @click.option("--events", type=click.IntRange(100, 1_000_000), default=5000, show_default=True)
 @click.option(
     "--kill-every",
-    type=click.FloatRange(0.5, 3600),
-    default=None,
-    help="SIGKILL a random dispatch worker every N seconds (local system only).",
+    type=click.FloatRange(0, 3600),
+    default=3.0,
+    show_default=True,
+    help="SIGKILL a random dispatch worker every N seconds (local system only; 0: never). "
+    "Paused while a --faults fault is being drilled.",
+)
+@click.option(
+    "--faults",
+    default="",
+    help="Faults to drill in turn, comma-separated: worker,broker,database,console (local "
+    "system only). Each is timed until a probe call posted to the console is in an incident.",
+)
+@click.option(
+    "--db-outage",
+    type=click.FloatRange(1, 600),
+    default=20.0,
+    show_default=True,
+    help="Seconds the database fault keeps the database unavailable.",
 )
 @click.option("--workers", type=click.IntRange(1, 16), default=2, show_default=True)
 @click.option("--seed", type=int, default=119, show_default=True)
 @click.option(
-    "--rate", type=click.FloatRange(10, 100_000), default=250.0, show_default=True,
-    help="Records sent per second.",
+    "--rate", type=click.FloatRange(10, 100_000), default=None,
+    help="Records sent per second [default: 250; with --faults, spread over about 60 s of "
+    "drill: events/60, at least 10].",
 )  # fmt: skip
 @click.option("--timeout", type=click.FloatRange(5, 7200), default=300.0, show_default=True)
 @click.option("--bootstrap", default=None, help="Kafka bootstrap of an existing deployment.")
@@ -75,25 +95,33 @@ def _print_human(result: ChaosResult) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def chaos(
     events: int,
-    kill_every: float | None,
+    kill_every: float,
+    faults: str,
+    db_outage: float,
     workers: int,
     seed: int,
-    rate: float,
+    rate: float | None,
     timeout: float,
     bootstrap: str | None,
     database_url: str | None,
     console_url: str | None,
     as_json: bool,
 ) -> None:
-    """Replay mixed events while killing dispatch workers; count lost/duplicated/dead letters.
+    """Replay mixed events while killing dispatch workers (and drilling --faults); count
+    lost/duplicated/dead letters.
 
     Without --bootstrap a fresh local system (embedded broker, SQLite in a temporary data
     directory) is started and stopped. Exits 1 when the record is not consistent.
     """
     if (bootstrap is None) != (database_url is None):
         raise ChaosError("--bootstrap and --database-url go together (the checker reads both)")
-    options = ChaosOptions(events=events, kill_every_s=kill_every, rate=rate, seed=seed,
-                           timeout_s=timeout)  # fmt: skip
+    if 0 < kill_every < 0.5:
+        raise click.BadParameter("0 (never) or at least 0.5 seconds", param_hint="--kill-every")
+    kinds = parse_faults(faults)
+    if rate is None:
+        rate = max(10.0, events / DRILL_SPAN_S) if kinds else 250.0
+    options = ChaosOptions(events=events, kill_every_s=kill_every or None, rate=rate, seed=seed,
+                           timeout_s=timeout, faults=kinds, db_outage_s=db_outage)  # fmt: skip
     echo = (lambda _line: None) if as_json else click.echo
     if bootstrap is not None and database_url is not None:
         options.prefix = f"chaos{int(time.time())}"
@@ -123,7 +151,8 @@ def _run_local(options: ChaosOptions, *, workers: int, echo: Any) -> ChaosResult
     from goldentime.chaos import start_local_system
 
     with tempfile.TemporaryDirectory(prefix="goldentime-chaos-") as tmp:
-        settings: Settings = load_settings(data_dir=Path(tmp), console_port=0)
+        # demo auth: the drill's probe calls post to the throw-away console without a token
+        settings: Settings = load_settings(data_dir=Path(tmp), console_port=0, auth="demo")
         system = start_local_system(settings, workers=workers)
         try:
             echo(f"local system: {workers} dispatch worker(s), broker {system.bootstrap}")

@@ -78,20 +78,16 @@ def worker(role: str) -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port to listen on.")
 def console(port: int | None) -> None:
     """Run the web console (needs KAFKA_BOOTSTRAP_SERVERS)."""
-    import uvicorn
-
     from console.app import create_app
+    from console.serve import serve
     from goldentime.logs import setup
 
     settings = load_settings()
     setup(settings.log_level, fmt=settings.log_format)
-    app = create_app(settings, warm_basemap=True)
-    uvicorn.run(
-        app,
+    serve(
+        create_app(settings, warm_basemap=True),
         host=settings.console_host,
         port=settings.console_port if port is None else port,
-        log_config=None,
-        access_log=False,
     )
 
 

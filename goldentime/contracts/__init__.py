@@ -19,6 +19,7 @@ from goldentime.contracts.core import (
     decode,
     encode,
     json_schemas,
+    sender_clock_skew_s,
     utcnow,
     validate,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "decode",
     "encode",
     "json_schemas",
+    "sender_clock_skew_s",
     "utcnow",
     "validate",
 ]

@@ -120,21 +120,42 @@ class LocationSource(StrEnum):
 MAX_LOCATION_UNCERTAINTY_M = 50_000.0
 
 
+def sender_clock_skew_s(
+    claimed: datetime, accepted: datetime, *, ahead_max_s: float, behind_max_s: float
+) -> float | None:
+    """``claimed - accepted`` in seconds when a sender's clock is off, else None.
+
+    ``claimed`` is the sender's answer time, ``accepted`` the intake's own clock. A claim
+    more than ``ahead_max_s`` in the future, or more than ``behind_max_s`` in the past (a
+    call may be posted a few minutes after it was answered), is a wrong clock or time zone.
+    """
+    skew = (claimed - accepted).total_seconds()
+    return skew if skew > ahead_max_s or skew < -behind_max_s else None
+
+
 class Call(Record):
     """A 119 call as taken by a call-taker or a telephony adapter (topic ``calls``).
 
-    ``location_uncertainty_m`` and ``location_source`` (optional, added compatibly: older
-    records simply lack them) say how sure the position is: the radius of the circle the
-    caller is in (about 95 %), as AML or a carrier's emergency location delivers it.
-    Version 2 added them; a version-1 record is read as a call without them.
+    Version 2 added how sure the position is: ``location_uncertainty_m`` (the radius of the
+    circle the caller is in, about 95 %, as AML or a carrier's emergency location delivers it)
+    and ``location_source``. Version 3 adds the intake's receipt time and the sender's clock
+    skew: a call whose sender clock was off (``clock_skew_s`` set) is ordered and correlated by
+    ``accepted_at``, the server's receipt time; ``received_at`` keeps what the sender claimed.
+    Older records are read as calls without the later fields.
     """
 
-    SCHEMA_VERSION: ClassVar[int] = 2
+    SCHEMA_VERSION: ClassVar[int] = 3
     schema_version: int = Field(
-        default=2, ge=1, le=2, description="Version of this contract (2: caller location fields)."
+        default=3,
+        ge=1,
+        le=3,
+        description="Version of this contract (2: `location_uncertainty_m`, `location_source`; "
+        "3: `accepted_at`, `clock_skew_s`).",
     )
-
-    received_at: AwareDatetime = Field(description="When the call was answered (event time).")
+    received_at: AwareDatetime = Field(
+        description="When the call was answered, by the sender's clock (event time unless "
+        "`clock_skew_s` is set)."
+    )
     lat: Latitude
     lon: Longitude
     type: IncidentType = Field(description="What the caller reports.")
@@ -152,15 +173,49 @@ class Call(Record):
     location_source: LocationSource | None = Field(
         default=None, description="Who gave the position (aml, network, caller, call_taker)."
     )
+    accepted_at: AwareDatetime | None = Field(
+        default=None,
+        description="When Golden Time's intake took the call, by the server's clock (set by "
+        "the intake).",
+    )
+    clock_skew_s: float | None = Field(
+        default=None,
+        allow_inf_nan=False,
+        description="`received_at` minus `accepted_at` in seconds, set only when beyond the "
+        "intake's tolerance: the sender's clock is wrong, the call is flagged and ordered by "
+        "`accepted_at`.",
+    )
+
+    @model_validator(mode="after")
+    def _skew_of_receipt(self) -> Call:
+        if (self.accepted_at is not None or self.clock_skew_s is not None) and (
+            self.schema_version < 3
+        ):
+            raise ValueError("accepted_at and clock_skew_s need schema_version 3")
+        if self.clock_skew_s is None:
+            return self
+        if self.accepted_at is None:
+            raise ValueError("clock_skew_s needs accepted_at")
+        if abs((self.received_at - self.accepted_at).total_seconds() - self.clock_skew_s) > 1e-3:
+            raise ValueError("clock_skew_s must be received_at minus accepted_at")
+        return self
 
     @property
     def event_time(self) -> datetime:
+        """What orders and correlates the call: the server's receipt time when the sender's
+        clock was off, else the answer time the sender gave."""
+        if self.clock_skew_s is not None and self.accepted_at is not None:
+            return self.accepted_at
         return self.received_at
 
 
 class Incident(Record):
     """Current state of one incident (topic ``incidents``, compacted by id)."""
 
+    SCHEMA_VERSION: ClassVar[int] = 2
+    schema_version: int = Field(
+        default=2, ge=1, le=2, description="Version of this contract (2: `clock_skew_s`)."
+    )
     type: IncidentType
     status: IncidentStatus
     lat: Latitude
@@ -183,6 +238,12 @@ class Incident(Record):
     on_scene_at: AwareDatetime | None = None
     closed_at: AwareDatetime | None = None
     merged_into: RecordId | None = None
+    clock_skew_s: float | None = Field(
+        default=None,
+        allow_inf_nan=False,
+        description="The clock skew of largest size among its calls (see `Call.clock_skew_s`): "
+        "a sender's clock was wrong; that call is placed by the server's receipt time.",
+    )
 
     @model_validator(mode="after")
     def _reported(self) -> Incident:

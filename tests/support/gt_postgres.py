@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -40,6 +41,64 @@ def _as_postgres(argv: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
 
 
+@dataclass
+class PostgresServer:
+    """A throw-away server that a test may stop and start again (a database outage)."""
+
+    bin_dir: Path
+    root: Path
+    port: int
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/goldentime"
+
+    def _run(self, argv: list[str]) -> None:
+        subprocess.run(_as_postgres(argv), check=True, capture_output=True, text=True, timeout=120)
+
+    def start(self) -> None:
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off"
+        self._run(
+            [str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-o", options, "-w", "start",
+             "-l", str(self.root / "server.log")]
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        self._run([str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"])
+
+
+@contextmanager
+def postgres_server() -> Iterator[PostgresServer]:
+    """A fresh server with a ``goldentime`` database, stopped and removed after the block."""
+    bin_dir = _bin_dir()
+    assert bin_dir is not None, unavailable_reason()
+    root = Path(tempfile.mkdtemp(prefix="gt-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+    server = PostgresServer(bin_dir, root, _free_port())
+    server._run([str(bin_dir / "initdb"), "-D", str(server.data), "-U", "postgres", "-A", "trust"])
+    server.start()
+    try:
+        server._run(
+            [str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(server.port), "-U",
+             "postgres", "goldentime"]
+        )  # fmt: skip
+        yield server
+    finally:
+        subprocess.run(
+            _as_postgres(
+                [str(bin_dir / "pg_ctl"), "-D", str(server.data), "-m", "fast", "-w", "stop"]
+            ),
+            capture_output=True,
+            timeout=60,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
 @contextmanager
 def temporary_postgres() -> Iterator[str]:
     """Yield the SQLAlchemy URL of a fresh database on a server that lives for the block."""
@@ -47,49 +106,5 @@ def temporary_postgres() -> Iterator[str]:
     if url:
         yield url
         return
-    bin_dir = _bin_dir()
-    assert bin_dir is not None, unavailable_reason()
-    root = Path(tempfile.mkdtemp(prefix="gt-pg-"))
-    data = root / "data"
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres", "postgres")
-    port = _free_port()
-    run = lambda argv: subprocess.run(  # noqa: E731
-        _as_postgres(argv), check=True, capture_output=True, text=True, timeout=120
-    )
-    run([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"])
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off"
-    run(
-        [
-            str(bin_dir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            options,
-            "-w",
-            "start",
-            "-l",
-            str(root / "server.log"),
-        ]
-    )
-    try:
-        run(
-            [
-                str(bin_dir / "createdb"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "-U",
-                "postgres",
-                "goldentime",
-            ]
-        )
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/goldentime"
-    finally:
-        subprocess.run(
-            _as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
-            capture_output=True,
-            timeout=60,
-        )
-        shutil.rmtree(root, ignore_errors=True)
+    with postgres_server() as server:
+        yield server.url

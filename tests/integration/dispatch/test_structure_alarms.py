@@ -41,6 +41,9 @@ pytestmark = pytest.mark.integration
 WEST_OF_SAJIK_TUNNEL = (37.5700, 126.9560)  # crews from Jongno drive through 사직터널
 # At 잠수교(남단), 반포동: the first-due crews come from 서빙고 over the Jamsu bridge.
 JAMSU_SOUTH_END = (37.5085, 126.9990)
+# Upper bounds on waits for the system to act (each passes as soon as it holds). Beside two CPU
+# hogs the first recommendation took over 20 s: these are not speed checks (bench/ measures).
+SETTLE_S = 90.0
 WORKER_CODE = (
     "from goldentime.settings import load_settings; from sensors.worker import run; "
     "run(load_settings())"
@@ -146,7 +149,7 @@ def command_ok(client: httpx.Client, path: str) -> None:
     cid = r.json()["command_id"]
     result = wait_until(
         lambda: (x := client.get(f"/api/commands/{cid}")).status_code == 200 and x.json(),
-        timeout_s=15,
+        timeout_s=SETTLE_S,
     )
     assert result and result["ok"], result
 
@@ -189,11 +192,11 @@ def test_critical_alarm_closes_reroutes_and_clears(
                 (r := client.get(f"/api/calls/{call_id}")).status_code == 200
                 and r.json()["incident_id"]
             ),
-            timeout_s=15,
+            timeout_s=SETTLE_S,
         )
         assert wait_until(
             lambda: client.get(f"/api/incidents/{incident_id}").json()["recommendation"],
-            timeout_s=20,
+            timeout_s=SETTLE_S,
         )
         command_ok(client, f"/api/incidents/{incident_id}/dispatch")
         routed = wait_until(
@@ -201,7 +204,7 @@ def test_critical_alarm_closes_reroutes_and_clears(
                 u for u in client.get("/api/units").json()
                 if u["incident_id"] == incident_id and u["route"]
             ],
-            timeout_s=15,
+            timeout_s=SETTLE_S,
         )  # fmt: skip
         assert routed, "dispatched units carry no route"
         links = set(watched.edges)
@@ -218,7 +221,7 @@ def test_critical_alarm_closes_reroutes_and_clears(
                  if u["id"] == unit["id"] and u["route"] and u["route"]["revision"] > 1),
                 None,
             ),
-            timeout_s=30,
+            timeout_s=SETTLE_S,
         )  # fmt: skip
         assert rerouted, f"{unit['id']} was not re-routed around {structure.name}"
         assert not {tuple(e) for e in rerouted["route"]["edges"]} & closed_edges
@@ -281,7 +284,7 @@ def test_critical_alarm_closes_reroutes_and_clears(
                       value=marker.model_dump_json().encode())  # fmt: skip
         producer.flush(timeout=10)
         producer.close()
-        assert wait_until(lambda: _has_alarm(db, marker.id), timeout_s=15), (
+        assert wait_until(lambda: _has_alarm(db, marker.id), timeout_s=SETTLE_S), (
             "the marker alarm was not handled"
         )
         with db() as session:
@@ -303,7 +306,7 @@ def test_critical_alarm_closes_reroutes_and_clears(
                 row = session.get(StructureClosureRow, episode.id)
                 return row is not None and row.reopened_at is not None
 
-        assert wait_until(reopened, timeout_s=30), "the closure was not reopened"
+        assert wait_until(reopened, timeout_s=SETTLE_S), "the closure was not reopened"
         detail = client.get(f"/api/incidents/{alarm_incident}").json()
         cleared = [t["detail"] for t in detail["timeline"] if t["kind"] == "road_reopened"]
         assert cleared and "cleared after" in cleared[0] and "min below" in cleared[0]
@@ -351,7 +354,7 @@ def test_sensor_fault_raises_no_incident(
         with db() as session:
             return any(r.level == "watch" for r in alarm_rows(session, structure.structure_id))
 
-    assert wait_until(watch_handled, timeout_s=20)
+    assert wait_until(watch_handled, timeout_s=SETTLE_S)
     assert structure_incidents(db, structure.structure_id) == set()
     with db() as session:
         rows = alarm_rows(session, structure.structure_id)

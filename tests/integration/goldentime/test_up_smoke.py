@@ -12,37 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from gt_processes import alive, descendants
 from gt_testing import wait_until
 
 from goldentime.procutil import free_port
 
 pytestmark = pytest.mark.integration
-
-
-def descendants(pid: int) -> set[int]:
-    """Every live process below ``pid`` (children, grandchildren, ...)."""
-    parent_of: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            parent_of[int(entry.name)] = int(fields[1])
-    found: set[int] = set()
-    frontier = {pid}
-    while frontier:
-        frontier = {child for child, parent in parent_of.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_up_starts_everything_and_sigterm_leaves_no_process(tmp_path: Path) -> None:
@@ -69,7 +44,7 @@ def test_up_starts_everything_and_sigterm_leaves_no_process(tmp_path: Path) -> N
     reader.start()
     try:
         url = f"http://127.0.0.1:{port}"
-        assert wait_until(lambda: f"{url}\n" in lines, timeout_s=60), "".join(lines)
+        assert wait_until(lambda: f"{url}\n" in lines, timeout_s=240), "".join(lines)
         assert httpx.get(f"{url}/api/health").json()["status"] == "ok"
         cli = subprocess.run(
             [

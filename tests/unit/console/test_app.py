@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from goldentime.clock import ManualClock
 from goldentime.contracts import IncidentType, Record
 from goldentime.db import make_engine, session_factory, writer
 from goldentime.errors import BrokerError
+from goldentime.outbox import OutboxRow
 from goldentime.settings import load_settings
 from goldentime.topics import TopicSpec
 
@@ -83,12 +85,74 @@ def test_invalid_call_is_422_with_field_and_nothing_published(env) -> None:  # t
     assert publisher.calls == []
 
 
-def test_broker_down_is_503_so_the_caller_retries(env) -> None:  # type: ignore[no-untyped-def]
-    client, publisher, _ = env
+def outbox_ids(sessions) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    with sessions() as session:
+        return [(r.topic, r.record_id) for r in session.query(OutboxRow).all()]
+
+
+def test_broker_down_still_accepts_durably(env) -> None:  # type: ignore[no-untyped-def]
+    client, publisher, sessions = env
     publisher.fail = True
     r = client.post("/api/calls", json={"id": "c-9", "lat": 37.57, "lon": 126.98, "type": "fire"})
-    assert r.status_code == 503
-    assert r.json()["call_id"] == "c-9"
+    assert r.status_code == 202
+    assert outbox_ids(sessions) == [("calls", "c-9")], "accepted means: in the outbox"
+    again = client.post(
+        "/api/calls", json={"id": "c-9", "lat": 37.57, "lon": 126.98, "type": "fire"}
+    )
+    assert again.status_code == 202 and outbox_ids(sessions) == [("calls", "c-9")]
+
+
+def test_database_locked_is_503_with_retry_after_and_nothing_accepted(  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    publisher = FakePublisher()
+    url = f"sqlite:///{tmp_path / 'gt.db'}"
+    engine = make_engine(url)
+    settings = load_settings(data_dir=tmp_path, intake_lock_wait_s=0.2)
+    app = create_app(
+        settings,
+        publisher=publisher,
+        engine=engine,
+        clock=ManualClock(NOW),
+        auth=AuthConfig(mode="demo", secret_key="test-secret"),
+    )
+    with TestClient(app) as client:
+        locker = sqlite3.connect(tmp_path / "gt.db", isolation_level=None)
+        locker.execute("BEGIN EXCLUSIVE")
+        try:
+            r = client.post(
+                "/api/calls", json={"id": "c-7", "lat": 37.57, "lon": 126.98, "type": "fire"}
+            )
+        finally:
+            locker.execute("ROLLBACK")
+            locker.close()
+        assert r.status_code == 503
+        assert r.headers["Retry-After"] == "2"
+        assert r.json()["call_id"] == "c-7"
+        assert outbox_ids(session_factory(engine)) == [], "nothing accepted"
+        assert (
+            client.post(
+                "/api/calls", json={"id": "c-7", "lat": 37.57, "lon": 126.98, "type": "fire"}
+            ).status_code
+            == 202
+        )
+
+
+def test_stopping_console_answers_503_with_retry_after(env) -> None:  # type: ignore[no-untyped-def]
+    client, publisher, sessions = env
+    client.app.state.intake.draining = True
+    r = client.post("/api/calls", json={"id": "c-8", "lat": 37.57, "lon": 126.98, "type": "fire"})
+    assert r.status_code == 503 and r.headers["Retry-After"] == "2"
+    assert publisher.calls == [] and outbox_ids(sessions) == []
+    assert client.get("/api/health").status_code == 200, "reads go on while stopping"
+
+
+def test_health_reports_intake_durability(env) -> None:  # type: ignore[no-untyped-def]
+    client, _, _ = env
+    body = client.get("/api/health").json()
+    # a fake publisher means no relay: accepted records wait for a console with a broker
+    assert body["intake_durable"] is False
+    assert body["intake_pending"] == 0
 
 
 def test_incidents_api_reads_the_record(env) -> None:  # type: ignore[no-untyped-def]

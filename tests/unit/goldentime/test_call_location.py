@@ -22,7 +22,7 @@ def test_location_fields_round_trip() -> None:
     call = decode(Call, call_json(location_uncertainty_m=850.0, location_source="network"))
     assert call.location_uncertainty_m == 850.0
     assert call.location_source is LocationSource.NETWORK
-    assert call.schema_version == 2
+    assert call.schema_version == Call.SCHEMA_VERSION
     assert decode(Call, encode(call)) == call
 
 
@@ -39,7 +39,7 @@ def test_the_fields_are_optional_and_a_version_1_record_still_reads() -> None:
         ({"location_uncertainty_m": 50_001}, "location_uncertainty_m"),
         ({"location_uncertainty_m": "near"}, "location_uncertainty_m"),
         ({"location_source": "gps"}, "location_source"),
-        ({"schema_version": 3}, "schema_version"),
+        ({"schema_version": 4}, "schema_version"),
     ],
 )
 def test_bad_location_names_the_field(extra: dict[str, object], field: str) -> None:

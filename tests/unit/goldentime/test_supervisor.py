@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -85,3 +86,41 @@ def test_child_that_ignores_sigterm_is_killed(tmp_path: Path) -> None:
     sup.stop_all(timeout_s=0.5)
     assert not alive(pid)
     assert any("did not stop in time" in line for line in lines)
+
+
+def test_paused_child_stops_in_order_with_sigcont(tmp_path: Path) -> None:
+    """A child paused with SIGSTOP (a hung process) still gets to run its SIGTERM handler."""
+    marker, ready = tmp_path / "stopped-in-order", tmp_path / "handler-installed"
+    script = (
+        "import signal, sys, time\n"
+        f"def stop(*_):\n    open({str(marker)!r}, 'w').write('ok'); sys.exit(0)\n"
+        "signal.signal(signal.SIGTERM, stop)\n"
+        f"open({str(ready)!r}, 'w').write('ok')\n"
+        "while True: time.sleep(0.1)\n"
+    )
+    sup = Supervisor(log_dir=tmp_path, echo=lambda _line: None)
+    sup.add(ChildSpec("worker", [sys.executable, "-c", script]))
+    sup.start_all()
+    pid = sup.pids()["worker"]
+    assert wait_for(ready.exists)
+    os.kill(pid, signal.SIGSTOP)
+    sup.stop_all(timeout_s=5)
+    assert marker.read_text() == "ok", "SIGTERM handled, not killed after the timeout"
+    assert not alive(pid)
+
+
+def test_respawn_all_restarts_long_running_children_around_a_step(tmp_path: Path) -> None:
+    sup = Supervisor(log_dir=tmp_path, echo=lambda _line: None)
+    sup.add(ChildSpec("worker", SLEEPER))
+    sup.add(ChildSpec("demo", SLEEPER, restart=False))
+    sup.start_all()
+    before = sup.pids()
+    seen: list[dict[str, int]] = []
+    names = sup.respawn_all(between=lambda: seen.append(sup.pids()))
+    assert names == ["worker"]
+    assert "worker" not in seen[0], "nothing of it runs during the step"
+    after = sup.pids()
+    assert after["worker"] != before["worker"] and not alive(before["worker"])
+    assert after["demo"] == before["demo"], "one-shot children are left alone"
+    assert sup.restarts("worker") == 0, "not counted as a crash"
+    sup.stop_all(timeout_s=5)

@@ -86,6 +86,31 @@ def test_kafka_publisher_sends_keyed_contract_json(camera: Camera, clock: Manual
     assert event.event_type is VideoEventType.OFFLINE and event.detail == "connection refused"
 
 
+def test_kafka_publisher_accepts_into_the_intake_outbox_first(
+    camera: Camera, clock: ManualClock, tmp_path: Path
+) -> None:
+    """A detection is in the incident database before it is sent: a broker restart (the
+    embedded one keeps nothing) cannot lose it; dispatch settles the row when it handles it."""
+    from sqlalchemy import select
+
+    from goldentime.db import create_schema, make_engine
+    from goldentime.outbox import OUTBOX
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'gt.db'}")
+    create_schema(engine)
+    producer = FakeProducer()
+    publisher = KafkaPublisher(producer, outbox=engine)
+    pipeline = CameraPipeline(camera, publisher=publisher, clock=clock)
+    for step in range(12):
+        pipeline.no_frame(reason="connection refused", now=float(step))
+    topic, _key, value = producer.sent[0]
+    with engine.connect() as conn:
+        rows = conn.execute(select(OUTBOX.c.topic, OUTBOX.c.record_id, OUTBOX.c.value)).all()
+    assert [(r.topic, r.record_id, r.value) for r in rows] == [
+        (topic, decode(VideoEvent, value).id, value)
+    ]
+
+
 class ScriptedSource:
     """Frames, garbage and failures on demand, for the worker."""
 
