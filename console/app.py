@@ -32,6 +32,13 @@ from console.auth import (
     load_or_create_secret,
 )
 from console.basemap import add_basemap_roads_route
+from console.caller_media_routes import (
+    MediaConfig,
+    SmsSender,
+    add_caller_media_routes,
+    parse_ice_servers,
+)
+from console.caller_media_sms import sms_sender
 from console.commands import add_command_routes
 from console.coverage import CoverageService, add_coverage_route
 from console.guard import AccessGuard
@@ -138,6 +145,7 @@ def create_app(
     alerts_settings: AlertsConfig | None = None,
     metrics: ConsoleMetrics | None = None,
     sensor_publisher: SensorPublisher | None = None,
+    caller_sms: SmsSender | None = None,
 ) -> FastAPI:
     """The console app. Without ``publisher`` it publishes to Kafka from ``settings``.
 
@@ -355,6 +363,22 @@ def create_app(
     )
     add_metrics(app, console_metrics)
     add_scene_route(app, sessions=sessions, scene=SceneMap())
+    add_caller_media_routes(
+        app,
+        sessions=sessions,
+        writes=session_factory(writer(engine)),
+        publisher=publisher,
+        clock=clock,
+        config=MediaConfig(
+            base_url=alerts_settings.base_url(settings),
+            ttl_s=settings.caller_media_link_ttl_s,
+            call_accuracy_m=settings.caller_media_call_accuracy_m,
+            ice_servers=parse_ice_servers(settings.webrtc_ice_servers),
+        ),
+        sms=caller_sms if caller_sms is not None else sms_sender(alerts_settings),
+        audit=accounts.audit,
+        static_dir=STATIC_DIR,
+    )
     add_basemap_roads_route(
         app, graphml=settings.seoul_data_dir / "roads" / "seoul_central_drive.graphml"
     )

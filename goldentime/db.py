@@ -150,7 +150,12 @@ def engine_for(settings: Settings) -> Engine:
 
 # Modules that declare tables on Base; imported by name so the shell does not depend on them.
 # A change to their tables needs a migration (goldentime/migrations; a test compares them).
-SCHEMA_MODULES: tuple[str, ...] = ("dispatch.store", "alerts.store", "console.store")
+SCHEMA_MODULES: tuple[str, ...] = (
+    "dispatch.store",
+    "alerts.store",
+    "console.store",
+    "console.caller_media_store",
+)
 
 
 def load_schema_modules() -> None:

@@ -39,6 +39,7 @@ class CommandAction(StrEnum):
     UNLINK = "unlink"  # take call_id (or event_id) out of its incident into a new one
     MERGE = "merge"  # fold incident_id into into_incident_id
     CLOSE = "close"  # close incident_id; its units return
+    RELOCATE = "relocate"  # a better location for incident_id (e.g. the caller's phone GPS)
 
 
 class Command(Record):
@@ -66,6 +67,7 @@ class Command(Record):
             CommandAction.UNLINK: ("call_id",),
             CommandAction.MERGE: ("incident_id", "into_incident_id"),
             CommandAction.CLOSE: ("incident_id",),
+            CommandAction.RELOCATE: ("incident_id", "lat", "lon"),
         }
         missing = [f for f in need[self.action] if not getattr(self, f)]
         if missing:
