@@ -180,8 +180,8 @@ def add_caller_media_routes(
 ) -> SignalHub:
     hub = hub or SignalHub()
 
-    def audit_caller(row: MediaLinkRow | None, request: Request, code: int) -> None:
-        who = f"caller:{row.id}" if row else "caller:?"
+    def audit_caller(link_id: str | None, request: Request, code: int) -> None:
+        who = f"caller:{link_id}" if link_id else "caller:?"
         audit(
             at=clock.now(),
             principal=Principal(name=who, roles=frozenset(), via="token"),
@@ -411,13 +411,14 @@ def add_caller_media_routes(
     def caller_page(token: str, request: Request) -> Response:
         now = clock.now()
         cookie = request.cookies.get(CALLER_COOKIE)
-        row: MediaLinkRow | None = None
+        link_id: str | None = None
         try:
             with sessions() as session:
                 row = find_link(session, token)
+                link_id = row.id
                 check_openable(row, cookie, now=now)
         except LinkRefusedError as refused:
-            audit_caller(row, request, REFUSALS[refused.reason][2])
+            audit_caller(link_id, request, REFUSALS[refused.reason][2])
             return refusal_page(refused.reason)
         page = (static_dir / "caller.html").read_text(encoding="utf-8")
         return _caller_headers(HTMLResponse(page))
@@ -426,20 +427,19 @@ def add_caller_media_routes(
     def caller_claim(body: ClaimBody, request: Request) -> Response:
         now = clock.now()
         cookie = request.cookies.get(CALLER_COOKIE)
-        row: MediaLinkRow | None = None
+        link_id: str | None = None
         try:
             with writes() as session, session.begin():
-                row = find_link(session, body.token)
+                link_id = find_link(session, body.token).id
                 value, fresh = claim(session, body.token, cookie, now=now)
-                session.expunge(row)
         except LinkRefusedError as refused:
-            audit_caller(row, request, REFUSALS[refused.reason][2])
+            audit_caller(link_id, request, REFUSALS[refused.reason][2])
             korean, english, code = REFUSALS[refused.reason]
             return JSONResponse(
                 {"refused": refused.reason, "ko": korean, "en": english}, status_code=code
             )
         if fresh:
-            audit_caller(row, request, 200)
+            audit_caller(link_id, request, 200)
         response = JSONResponse({"ok": True, "ice_servers": config.ice_servers})
         response.set_cookie(
             CALLER_COOKIE,
@@ -526,7 +526,7 @@ def add_caller_media_routes(
             return store_snapshot(row, incident_id, data, kind, "caller", f"caller:{row.id}")
 
         saved = await anyio.to_thread.run_sync(save)
-        await anyio.to_thread.run_sync(audit_caller, row, request, 201)
+        await anyio.to_thread.run_sync(audit_caller, row.id, request, 201)
         return saved
 
     @app.post("/m/api/end", include_in_schema=False)
@@ -537,7 +537,7 @@ def add_caller_media_routes(
             if stored is not None and stored.ended_at is None:
                 stored.ended_at = clock.now()
         hub.end(row.id)
-        audit_caller(row, request, 200)
+        audit_caller(row.id, request, 200)
         return {"ok": True}
 
     return hub
