@@ -30,9 +30,9 @@ from goldentime.errors import GoldenTimeError
 TOKEN_BYTES = 32
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 CALLER_SESSION_MAX = timedelta(hours=2)  # a claimed session outlives the link's few minutes
-LIVE_WITHIN_S = 10.0  # the caller page polls every ~0.5 s: silent this long means gone
+LIVE_WITHIN_S = 10.0  # the caller page polls every 0.25 s: silent this long means gone
 MAX_VIEWERS = 8
-VIEWER_IDLE_S = 60.0
+VIEWER_IDLE_S = 10.0  # a viewer that stopped asking for its offer this long ago is gone
 
 Refusal = Literal["unknown", "expired", "used", "ended"]
 MediaState = Literal["waiting", "live", "ended"]
@@ -166,6 +166,7 @@ class Viewer:
     id: str
     user: str
     created: float
+    seen: float = 0.0  # when the viewer last asked for its offer
     offer: str | None = None
     answer: str | None = None
     answer_sent: bool = False
@@ -209,9 +210,12 @@ class SignalHub:
             live = self._session(link_id)
             now = self._now()
             live.last_seen, live.camera = now, camera
-            for gone in [v.id for v in live.viewers.values() if now - v.created > VIEWER_IDLE_S]:
-                if live.viewers[gone].answer is None:
-                    del live.viewers[gone]
+            for gone in [
+                v.id
+                for v in live.viewers.values()
+                if v.answer is None and now - max(v.seen, v.created) > VIEWER_IDLE_S
+            ]:
+                del live.viewers[gone]
             wanting = [{"viewer_id": v.id} for v in live.viewers.values() if v.offer is None]
             answers = []
             for v in live.viewers.values():
@@ -226,7 +230,8 @@ class SignalHub:
             if len(live.viewers) >= MAX_VIEWERS:
                 oldest = min(live.viewers.values(), key=lambda v: v.created)
                 del live.viewers[oldest.id]
-            viewer = Viewer(id=f"v-{secrets.token_hex(8)}", user=user, created=self._now())
+            now = self._now()
+            viewer = Viewer(id=f"v-{secrets.token_hex(8)}", user=user, created=now, seen=now)
             live.viewers[viewer.id] = viewer
             return viewer.id
 
@@ -246,6 +251,7 @@ class SignalHub:
             viewer = self._viewer(link_id, viewer_id)
             if viewer.user != user:
                 raise SignalError(f"viewer {viewer_id} belongs to another user")
+            viewer.seen = self._now()
             return viewer.offer
 
     def answer(self, link_id: str, viewer_id: str, sdp: str, *, user: str) -> None:

@@ -3,7 +3,7 @@
 "use strict";
 const caller = { lang: "ko", stream: null, ice: [], peers: new Map(), ended: false, lastFix: 0, pending: null };
 const $ = (id) => document.getElementById(id);
-const POLL_MS = 400;
+const POLL_MS = 250;
 const FIX_EVERY_MS = 3000;
 
 function say(ko, en) {

@@ -59,7 +59,9 @@ const GTMedia = {
     this.sessions = sessions;
     for (const s of sessions) {
       const v = this.viewers.get(s.call_id);
-      if (s.state === "live" && (!v || v.failed)) this.watch(s.call_id);
+      // Watch as soon as a link exists: the caller's first poll then finds this page
+      // waiting and sends its offer at once.
+      if (s.state !== "ended" && (!v || v.failed)) this.watch(s.call_id);
       if (s.state === "ended" && v) { v.pc?.close(); v.ended = true; }
     }
     this.render();
@@ -77,9 +79,9 @@ const GTMedia = {
     if (!start.ok) { v.failed = true; return; }
     v.viewerId = start.data.viewer_id;
     let offer = null;
-    for (let i = 0; i < 100 && !offer && this.viewers.get(callId) === v; i++) {
+    for (let i = 0; i < 200 && !offer && this.viewers.get(callId) === v; i++) {
       try { offer = (await GT.get(`${base}/${v.viewerId}`)).offer; } catch (e) { break; }
-      if (!offer) await new Promise((r) => setTimeout(r, 250));
+      if (!offer) await new Promise((r) => setTimeout(r, 200));
     }
     if (!offer) { v.failed = true; return; }
     const pc = new RTCPeerConnection({ iceServers: start.data.ice_servers || [] });
