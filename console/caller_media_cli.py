@@ -81,6 +81,7 @@ class CallCommand(click.Group):
         return super().invoke(ctx)
 
 
+post_call.epilog = "Also: goldentime call media-link CALL_ID (caller video and location link)."
 call = CallCommand(
     name="call",
     help=f"{post_call.help}\n\nSubcommand: `call media-link CALL_ID` (caller video link).",

@@ -8,6 +8,7 @@ a second opening of the link is refused.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,8 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from playwright.sync_api import Browser, BrowserType, Page, expect
 
+from goldentime.cli import cli as cli_main
 from goldentime.up import LocalSystem
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -168,6 +171,17 @@ def test_caller_video_and_position_reach_the_panel(
     expect(board.locator("#media-box .media-session")).to_have_attribute(
         "data-state", "ended", timeout=LIVE_TIMEOUT_MS
     )
+    # The CLI does what the POST does (a new link for the same call).
+    cli = CliRunner().invoke(
+        cli_main,
+        ["call", "media-link", call_id, "--url", base, "--json", "--token", token],
+    )
+    assert cli.exit_code == 0, cli.output
+    again = json.loads(cli.output)
+    assert set(again) == {"url", "expires_at", "sms_status"}
+    assert again["url"] != body["url"] and again["url"].startswith(f"{base}/m/")
+    assert api.get(f"/api/calls/{call_id}/media").json()["state"] == "waiting"
+
     for context in (phone, other):
         context.close()
     board.close()
