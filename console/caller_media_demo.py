@@ -28,7 +28,7 @@ FAKE_MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-str
 
 
 def say(text: str) -> None:
-    print(f"[caller-media] {text}", flush=True)
+    print(text, flush=True)  # the supervisor prefixes [caller-media]
 
 
 def wait_ready(client: httpx.Client, stop: threading.Event, *, timeout_s: float) -> bool:
@@ -43,7 +43,8 @@ def wait_ready(client: httpx.Client, stop: threading.Event, *, timeout_s: float)
     return False
 
 
-def take_call_and_link(client: httpx.Client, stop: threading.Event) -> str | None:
+def take_call_and_link(client: httpx.Client, stop: threading.Event) -> tuple[str, str] | None:
+    """A new demo call and its media link: ``(call id, link URL)``."""
     call_id = f"demo-caller-{uuid.uuid4().hex[:8]}"
     body = {**CALL, "id": call_id, "description": "데모: 발신자 영상 신고 (caller video demo)"}
     if client.post("/api/calls", json=body).status_code != 202:
@@ -59,10 +60,20 @@ def take_call_and_link(client: httpx.Client, stop: threading.Event) -> str | Non
         return None
     data: dict[str, Any] = link.json()
     say(f"call {call_id}: link sent by SMS ({data['sms_status']}), opening it as the caller")
-    return str(data["url"])
+    return call_id, str(data["url"])
 
 
-def run_caller(url: str, stop: threading.Event) -> None:
+def incident_active(client: httpx.Client, call_id: str) -> bool:
+    try:
+        incident_id = client.get(f"/api/calls/{call_id}").json()["incident_id"]
+        status = client.get(f"/api/incidents/{incident_id}").json()["status"]
+    except (httpx.HTTPError, ValueError, KeyError):
+        return True  # unknown: keep streaming
+    return status in {"open", "dispatched", "on_scene"}
+
+
+def run_caller(client: httpx.Client, stop: threading.Event) -> None:
+    """Stream to the demo call's incident; when the demo crews close it, call again."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -78,10 +89,17 @@ def run_caller(url: str, stop: threading.Event) -> None:
             locale="ko-KR",
         )
         page = context.new_page()
-        page.goto(url)
-        say("caller page open: fake camera streaming, GPS ±15 m; see the incident panel")
         while not stop.is_set():
-            page.wait_for_timeout(1000)  # keeps Playwright's event loop turning
+            taken = take_call_and_link(client, stop)
+            if taken is None:
+                break
+            call_id, url = taken
+            page.goto(url)
+            say("caller page open: fake camera streaming, GPS ±15 m; see the incident panel")
+            while not stop.is_set() and incident_active(client, call_id):
+                page.wait_for_timeout(3000)  # keeps Playwright's event loop turning
+            if not stop.is_set():
+                say(f"the incident of {call_id} was closed by the demo crews: calling again")
         browser.close()
 
 
@@ -104,10 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         if not wait_ready(client, stop, timeout_s=300):
             say("the console did not become ready; no demo caller video")
             return 0
-        url = take_call_and_link(client, stop)
-    if url is None:
-        return 0
-    run_caller(url, stop)
+        run_caller(client, stop)
     return 0
 
 
