@@ -85,9 +85,12 @@ function startLocation() {
     $("where").textContent = caller.lang === "ko" ? "위치를 알 수 없습니다 (권한을 확인하세요)." : "Location unavailable (check the permission).";
     console.warn("geolocation", err);
   }, { enableHighAccuracy: true, maximumAge: 2000, timeout: 20000 });
-  // watchPosition fires only on change: a standing caller still reports every few seconds.
-  caller.fixTimer = setInterval(() => { if (caller.pending) sendFix(caller.pending); }, FIX_EVERY_MS);
-  navigator.geolocation.getCurrentPosition((p) => { caller.pending = p; }, () => {}, { enableHighAccuracy: true });
+  // watchPosition fires only on change: a standing caller is asked for a fresh fix every few
+  // seconds too (a fix held back by the throttle is sent then).
+  caller.fixTimer = setInterval(() => {
+    if (caller.pending) sendFix(caller.pending);
+    navigator.geolocation.getCurrentPosition(sendFix, () => {}, { enableHighAccuracy: true, maximumAge: 1000, timeout: 10000 });
+  }, FIX_EVERY_MS);
 }
 
 async function startCamera() {
