@@ -42,7 +42,7 @@ from console.caller_media_store import MediaLinkRow, MediaLocationRow, MediaSnap
 from console.guard import current_principal
 from console.publisher import RecordPublisher
 from console.roles import COMMANDERS, Principal, Role
-from dispatch.store import CallRow, UnitRow
+from dispatch.store import CallRow, IncidentRow, UnitRow
 from goldentime import topics
 from goldentime.clock import Clock
 from goldentime.contracts.core import Latitude, Longitude
@@ -68,6 +68,7 @@ REFUSALS = {
     ),
     "ended": ("영상 신고가 종료되었습니다.", "This video report has ended.", 410),
 }
+ACTIVE_STATUSES = frozenset({"open", "dispatched", "on_scene"})
 SmsSender = Callable[[str, str, int], str]  # (to, body, validity_s) -> status
 
 
@@ -276,6 +277,10 @@ def add_caller_media_routes(
             call = session.get(CallRow, call_id)
             if call is None:
                 raise HTTPException(404, f"call {call_id} not stored yet")
+            incident = session.get(IncidentRow, call.incident_id)
+            if incident is None or incident.status not in ACTIVE_STATUSES:
+                state = incident.status if incident else "missing"
+                raise HTTPException(409, f"incident {call.incident_id} is {state}: no media link")
             phone = body.phone or (
                 call.caller if call.caller and PHONE.match(call.caller) else None
             )

@@ -211,3 +211,14 @@ def test_caller_photos_and_console_snapshots_stay_with_the_incident(
     assert caller.post("/m/api/end").status_code == 200
     assert caller.post("/m/api/poll", json={}).status_code == 401
     assert dispatcher.get(f"/api/calls/{CALL}/media").json()["state"] == "ended"
+
+
+def test_no_link_for_a_closed_incident_or_an_unknown_call(console: SecuredConsole) -> None:
+    dispatcher = console.sign_in("disp")
+    assert dispatcher.post("/api/calls/call-none/media-link", json={}).status_code == 404
+    bad = dispatcher.post(f"/api/calls/{CALL}/media-link", json={"phone": "call me"})
+    assert bad.status_code == 422 and "phone" in bad.text
+    with console.app.state.test_sessions.begin() as session:
+        session.get(IncidentRow, INCIDENT).status = "closed"
+    refused = dispatcher.post(f"/api/calls/{CALL}/media-link", json={})
+    assert refused.status_code == 409 and "closed" in refused.text
