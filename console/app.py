@@ -374,6 +374,7 @@ def create_app(
             ttl_s=settings.caller_media_link_ttl_s,
             call_accuracy_m=settings.caller_media_call_accuracy_m,
             ice_servers=parse_ice_servers(settings.webrtc_ice_servers),
+            retention_days=settings.caller_media_recording_retention_days,
         ),
         sms=caller_sms if caller_sms is not None else sms_sender(alerts_settings),
         audit=accounts.audit,

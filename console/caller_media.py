@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -176,6 +176,7 @@ class Viewer:
 class LiveSession:
     last_seen: float = 0.0
     camera: bool = False
+    recording: bool = False
     viewers: dict[str, Viewer] = field(default_factory=dict)
 
 
@@ -204,8 +205,13 @@ class SignalHub:
             found = self._sessions.get(link_id)
             return bool(found and found.camera and self._now() - found.last_seen < LIVE_WITHIN_S)
 
-    def caller_poll(self, link_id: str, *, camera: bool) -> dict[str, list[dict[str, str]]]:
-        """The caller page's heartbeat: viewers waiting for an offer, answers to apply."""
+    def set_recording(self, link_id: str, on: bool) -> None:
+        with self._lock:
+            self._session(link_id).recording = on
+
+    def caller_poll(self, link_id: str, *, camera: bool) -> dict[str, Any]:
+        """The caller page's heartbeat: viewers waiting for an offer, answers to apply,
+        whether to record."""
         with self._lock:
             live = self._session(link_id)
             now = self._now()
@@ -222,7 +228,7 @@ class SignalHub:
                 if v.answer is not None and not v.answer_sent:
                     answers.append({"viewer_id": v.id, "sdp": v.answer})
                     v.answer_sent = True
-            return {"viewers": wanting, "answers": answers}
+            return {"viewers": wanting, "answers": answers, "recording": live.recording}
 
     def watch(self, link_id: str, *, user: str) -> str:
         with self._lock:

@@ -15,7 +15,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,7 +23,7 @@ import anyio.to_thread
 from fastapi import Body, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from console.caller_media import (
@@ -38,7 +38,12 @@ from console.caller_media import (
     latest_link,
     media_state,
 )
-from console.caller_media_store import MediaLinkRow, MediaLocationRow, MediaSnapshotRow
+from console.caller_media_store import (
+    MediaLinkRow,
+    MediaLocationRow,
+    MediaRecordingRow,
+    MediaSnapshotRow,
+)
 from console.guard import current_principal
 from console.publisher import RecordPublisher
 from console.roles import COMMANDERS, Principal, Role
@@ -51,6 +56,8 @@ from goldentime.errors import BrokerError, ConfigError, GoldenTimeError
 
 CALLER_COOKIE = "gt_caller"
 MAX_IMAGE_BYTES = 3_000_000
+MAX_RECORDING_CHUNK_BYTES = 5_000_000
+PURGE_EVERY_S = 3600.0
 MAX_SDP_CHARS = 20_000
 IMAGE_TYPES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG"}
 PHONE = re.compile(r"^\+?[0-9][0-9 -]{6,20}$")
@@ -78,6 +85,7 @@ class MediaConfig:
     ttl_s: int
     call_accuracy_m: float
     ice_servers: list[dict[str, Any]]
+    retention_days: int = 30
 
 
 def parse_ice_servers(text: str) -> list[dict[str, Any]]:
@@ -180,6 +188,22 @@ def add_caller_media_routes(
     hub: SignalHub | None = None,
 ) -> SignalHub:
     hub = hub or SignalHub()
+    purged_at = [float("-inf")]
+
+    def purge_recordings(*, force: bool = False) -> int:
+        """Delete recordings older than the retention period (at most once an hour; the
+        panel's polling runs it, and it runs once when the console starts)."""
+        now_mono = clock.monotonic()
+        if not force and now_mono - purged_at[0] < PURGE_EVERY_S:
+            return 0
+        purged_at[0] = now_mono
+        cutoff = clock.now() - timedelta(days=config.retention_days)
+        with writes() as session, session.begin():
+            result = session.execute(delete(MediaRecordingRow).where(MediaRecordingRow.at < cutoff))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    purge_recordings()
+    app.state.caller_media_purge = purge_recordings
 
     def audit_caller(link_id: str | None, request: Request, code: int) -> None:
         who = f"caller:{link_id}" if link_id else "caller:?"
@@ -238,9 +262,11 @@ def add_caller_media_routes(
             .where(MediaSnapshotRow.link_id == row.id)
             .order_by(MediaSnapshotRow.at)
         ).all()
+        chunks = session.scalar(select(func.count()).where(MediaRecordingRow.link_id == row.id))
         return {
             "call_id": call_id,
             "link_id": row.id,
+            "recording_chunks": int(chunks or 0),
             "state": media_state(row, now=now, live=hub.is_live(row.id)),
             "expires_at": row.expires_at.isoformat(),
             "recording": row.recording,
@@ -316,6 +342,7 @@ def add_caller_media_routes(
     def get_media(call_id: str, request: Request) -> dict[str, Any]:
         """State of the caller's stream, last position (with accuracy) and snapshots."""
         row, _incident = viewable_link(request, call_id)
+        purge_recordings()
         with sessions() as session:
             return media_body(session, row, call_id)
 
@@ -323,6 +350,7 @@ def add_caller_media_routes(
     def incident_media(incident_id: str, request: Request) -> list[dict[str, Any]]:
         """Caller media of every call of an incident (the panel polls this)."""
         principal = current_principal(request)
+        purge_recordings()
         with sessions() as session:
             may_view(session, principal, incident_id)
             call_ids = session.scalars(
@@ -409,7 +437,26 @@ def add_caller_media_routes(
             stored = session.get(MediaLinkRow, row.id)
             if stored is not None:
                 stored.recording = body.on
+        hub.set_recording(row.id, body.on)
         return {"recording": body.on}
+
+    @app.get("/api/calls/{call_id}/media/recording", tags=["caller media"])
+    def get_recording(call_id: str, request: Request) -> Response:
+        """The recorded stream (WebM pieces in order), while within the retention period."""
+        row, _incident = viewable_link(request, call_id)
+        with sessions() as session:
+            pieces = session.execute(
+                select(MediaRecordingRow.data, MediaRecordingRow.content_type)
+                .where(MediaRecordingRow.link_id == row.id)
+                .order_by(MediaRecordingRow.seq)
+            ).all()
+        if not pieces:
+            raise HTTPException(404, f"nothing recorded for call {call_id}")
+        return Response(
+            b"".join(p.data for p in pieces),
+            media_type="video/webm",
+            headers={"Cache-Control": "private, no-store"},
+        )
 
     # ---- the caller side (public) ----------------------------------------------------------
     @app.get("/m/{token}", include_in_schema=False)
@@ -435,7 +482,8 @@ def add_caller_media_routes(
         link_id: str | None = None
         try:
             with writes() as session, session.begin():
-                link_id = find_link(session, body.token).id
+                found = find_link(session, body.token)
+                link_id, recording = found.id, found.recording
                 value, fresh = claim(session, body.token, cookie, now=now)
         except LinkRefusedError as refused:
             audit_caller(link_id, request, REFUSALS[refused.reason][2])
@@ -445,6 +493,7 @@ def add_caller_media_routes(
             )
         if fresh:
             audit_caller(link_id, request, 200)
+        hub.set_recording(found.id, recording)
         response = JSONResponse({"ok": True, "ice_servers": config.ice_servers})
         response.set_cookie(
             CALLER_COOKIE,
@@ -533,6 +582,35 @@ def add_caller_media_routes(
         saved = await anyio.to_thread.run_sync(save)
         await anyio.to_thread.run_sync(audit_caller, row.id, request, 201)
         return saved
+
+    @app.post("/m/api/recording", include_in_schema=False, status_code=201)
+    async def caller_recording(
+        request: Request, data: Annotated[bytes, Body(media_type="video/webm")]
+    ) -> dict[str, Any]:
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind != "video/webm":
+            raise HTTPException(415, "content-type must be video/webm")
+        if not data or len(data) > MAX_RECORDING_CHUNK_BYTES:
+            raise HTTPException(413, f"a piece must be 1..{MAX_RECORDING_CHUNK_BYTES} bytes")
+        row = await anyio.to_thread.run_sync(caller_row, request)
+        if not row.recording:
+            raise HTTPException(409, "recording is off (a supervisor turns it on)")
+
+        def save() -> int:
+            with writes() as session, session.begin():
+                incident_id = incident_of_call(session, row.call_id)
+                piece = MediaRecordingRow(
+                    link_id=row.id,
+                    incident_id=incident_id,
+                    at=clock.now(),
+                    content_type=kind,
+                    data=data,
+                )
+                session.add(piece)
+                session.flush()
+                return piece.seq
+
+        return {"seq": await anyio.to_thread.run_sync(save)}
 
     @app.post("/m/api/end", include_in_schema=False)
     def caller_end(request: Request) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Tables of caller media: one-time links sent by SMS, caller positions, snapshots.
+"""Tables of caller media: one-time links sent by SMS, positions, snapshots, recordings.
 
 Only the SHA-256 digest of a link's token is stored, like API tokens: a database reader
 cannot open a caller's link. Declared on :class:`goldentime.db.Base` (migration 0008).
@@ -61,5 +61,19 @@ class MediaSnapshotRow(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     source: Mapped[str] = mapped_column(String(20))  # caller | console
     taken_by: Mapped[str] = mapped_column(String(80))
+    content_type: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class MediaRecordingRow(Base):
+    """A piece (a few seconds of WebM) of a caller's stream, recorded with a supervisor's
+    permission; deleted after ``caller_media_recording_retention_days``."""
+
+    __tablename__ = "caller_media_recordings"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    link_id: Mapped[str] = mapped_column(ForeignKey("caller_media_links.id"), index=True)
+    incident_id: Mapped[str] = mapped_column(String(80), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     content_type: Mapped[str] = mapped_column(String(40))
     data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -54,7 +54,15 @@ PUBLIC_PATHS = frozenset({"/api/health", "/login", "/alerts"})
 # Caller media (``/m/...``): the link page and the caller's API, authorised by the link's
 # token and then the caller session cookie (console.caller_media_routes), not by a user.
 CALLER_POSTS = frozenset(
-    {"/m/api/claim", "/m/api/poll", "/m/api/offer", "/m/api/location", "/m/api/photo", "/m/api/end"}
+    {
+        "/m/api/claim",
+        "/m/api/poll",
+        "/m/api/offer",
+        "/m/api/location",
+        "/m/api/photo",
+        "/m/api/recording",
+        "/m/api/end",
+    }
 )
 PUBLIC_POSTS = frozenset({"/login", "/hooks/twilio/status"}) | CALLER_POSTS
 PUBLIC_PREFIXES = ("/static/", "/alerts/", "/m/")
@@ -99,6 +107,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/calls/{call_id}/media/snapshots"): UNIT_REPORTERS,
     ("GET", "/api/calls/{call_id}/media/snapshots/{snapshot_id}"): UNIT_REPORTERS,
     ("POST", "/api/calls/{call_id}/media/recording"): SUPERVISORS,
+    ("GET", "/api/calls/{call_id}/media/recording"): COMMANDERS,
     # Public warnings: drafting, approval (by another supervisor) and cancelling.
     ("GET", "/supervisor/alerts"): SUPERVISORS,
     ("GET", "/api/alerts"): SUPERVISORS,

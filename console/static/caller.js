@@ -59,6 +59,7 @@ async function poll() {
   try {
     const res = await api("/m/api/poll", { camera: Boolean(caller.stream) });
     if (res.status === 401) { stop("영상 신고가 종료되었습니다.", "The video report has ended."); return; }
+    if (res.ok && caller.stream) syncRecording(Boolean(res.data.recording));
     if (res.ok && caller.stream) {
       for (const v of res.data.viewers || []) if (!caller.peers.has(v.viewer_id)) offerTo(v.viewer_id).catch(console.warn);
       for (const a of res.data.answers || []) {
@@ -68,6 +69,23 @@ async function poll() {
     }
   } catch (e) { console.warn("poll", e); }
   setTimeout(poll, POLL_MS);
+}
+
+// Recording only when a supervisor allowed it: WebM pieces of 4 s uploaded as they come.
+function syncRecording(on) {
+  if (on && !caller.recorder && typeof MediaRecorder !== "undefined") {
+    const type = MediaRecorder.isTypeSupported("video/webm;codecs=vp8") ? "video/webm;codecs=vp8" : "video/webm";
+    caller.recorder = new MediaRecorder(caller.stream, { mimeType: type });
+    caller.recorder.addEventListener("dataavailable", (e) => {
+      if (e.data && e.data.size) api("/m/api/recording", e.data, "video/webm").catch(console.warn);
+    });
+    caller.recorder.start(4000);
+    $("note").textContent = caller.lang === "ko" ? "상황실이 영상을 녹화하고 있습니다." : "The control centre is recording the video.";
+  } else if (!on && caller.recorder) {
+    caller.recorder.stop();
+    caller.recorder = null;
+    applyLanguage();
+  }
 }
 
 function sendFix(pos) {
@@ -126,6 +144,7 @@ function photoFromCamera() {
 
 function stop(ko, en) {
   caller.ended = true;
+  if (caller.recorder) { caller.recorder.stop(); caller.recorder = null; }
   for (const pc of caller.peers.values()) pc.close();
   caller.peers.clear();
   if (caller.stream) for (const t of caller.stream.getTracks()) t.stop();

@@ -157,6 +157,7 @@ const GTMedia = {
           : "위치 없음 · no position yet"),
         GT.el("div", { class: "actions" },
           GT.el("button", { type: "button", class: "small", disabled: s.state !== "live", onclick: () => this.snapshot(s.call_id) }, "📸 스냅샷 Snapshot"),
+          s.recording_chunks ? GT.el("a", { href: `/api/calls/${encodeURIComponent(s.call_id)}/media/recording`, target: "_blank", rel: "noopener", class: "recording-link" }, `🎞 녹화 Recording (${s.recording_chunks})`) : null,
           supervisor ? GT.el("button", { type: "button", class: "small secondary", onclick: () => this.recording(s.call_id, !s.recording) }, s.recording ? "녹화 끄기 Recording off" : "녹화 허용 Allow recording") : null),
         s.snapshots.length ? GT.el("div", { class: "media-snapshots" }, s.snapshots.map((p) =>
           GT.el("a", { href: p.url, target: "_blank", rel: "noopener" }, GT.el("img", { src: p.url, alt: `${p.source} ${p.at}`, class: "snapshot", loading: "lazy" })))) : null);

@@ -1,4 +1,4 @@
-"""caller media: one-time links, caller positions, snapshots
+"""caller media: one-time links, caller positions, snapshots, recordings
 
 Revision ID: 0008
 Revises: 0003
@@ -80,9 +80,29 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_caller_media_snapshots_link_id"), ["link_id"], unique=False
         )
+    op.create_table(
+        "caller_media_recordings",
+        sa.Column("seq", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("link_id", sa.String(length=40), nullable=False),
+        sa.Column("incident_id", sa.String(length=80), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("content_type", sa.String(length=40), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(["link_id"], ["caller_media_links.id"]),
+        sa.PrimaryKeyConstraint("seq"),
+    )
+    with op.batch_alter_table("caller_media_recordings", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_caller_media_recordings_at"), ["at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_caller_media_recordings_incident_id"), ["incident_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_caller_media_recordings_link_id"), ["link_id"], unique=False
+        )
 
 
 def downgrade() -> None:
+    op.drop_table("caller_media_recordings")
     op.drop_table("caller_media_snapshots")
     op.drop_table("caller_media_locations")
     op.drop_table("caller_media_links")

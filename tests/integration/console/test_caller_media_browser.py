@@ -154,6 +154,19 @@ def test_caller_video_and_position_reach_the_panel(
     assert image.headers["content-type"] == "image/jpeg"
     assert image.content.startswith(b"\xff\xd8\xff")
 
+    # A supervisor allows recording: the caller's phone records and uploads WebM pieces.
+    accounts.add_user("media.supervisor", roles=["supervisor"], password=PASSWORD, now=now)
+    boss = {"Authorization": f"Bearer {accounts.issue_token('media.supervisor', now=now)}"}
+    recording = f"/api/calls/{call_id}/media/recording"
+    assert api.post(recording, json={"on": True}, headers=boss).status_code == 200
+    deadline = time.monotonic() + LIVE_TIMEOUT_MS / 1000
+    while api.get(f"/api/calls/{call_id}/media").json()["recording_chunks"] < 1:
+        assert time.monotonic() < deadline, "no recorded piece arrived"
+        time.sleep(0.5)
+    recorded = api.get(recording)
+    assert recorded.status_code == 200 and recorded.content.startswith(b"\x1a\x45\xdf\xa3")
+    assert api.post(recording, json={"on": False}, headers=boss).status_code == 200
+
     # The link again, from another device: refused, and the live session is untouched.
     other = media_browser.new_context(permissions=["camera", "geolocation"])
     second = other.new_page()

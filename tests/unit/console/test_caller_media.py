@@ -222,3 +222,34 @@ def test_no_link_for_a_closed_incident_or_an_unknown_call(console: SecuredConsol
         session.get(IncidentRow, INCIDENT).status = "closed"
     refused = dispatcher.post(f"/api/calls/{CALL}/media-link", json={})
     assert refused.status_code == 409 and "closed" in refused.text
+
+
+def test_recording_only_when_a_supervisor_allows_it_and_kept_for_the_retention_period(
+    console: SecuredConsole,
+) -> None:
+    token = new_link(console)
+    caller = phone(console)
+    assert caller.post("/m/api/claim", json={"token": token}).status_code == 200
+    assert caller.post("/m/api/poll", json={"camera": True}).json()["recording"] is False
+    piece = b"\x1a\x45\xdf\xa3" + b"w" * 64
+    webm = {"content-type": "video/webm"}
+    off = caller.post("/m/api/recording", content=piece, headers=webm)
+    assert off.status_code == 409 and "supervisor" in off.text
+    supervisor = console.sign_in("super")
+    path = f"/api/calls/{CALL}/media/recording"
+    assert supervisor.get(path).status_code == 404
+    assert supervisor.post(path, json={"on": True}).status_code == 200
+    assert caller.post("/m/api/poll", json={"camera": True}).json()["recording"] is True
+    for _ in range(2):
+        assert caller.post("/m/api/recording", content=piece, headers=webm).status_code == 201
+    assert caller.post("/m/api/recording", content=piece, headers={}).status_code == 415
+    media = supervisor.get(f"/api/calls/{CALL}/media").json()
+    assert media["recording"] is True and media["recording_chunks"] == 2
+    assert supervisor.get(path).content == piece * 2
+    assert console.sign_in("crew1").get(path).status_code == 403
+
+    # 30 days later (the default retention) and an hour for the sweep: deleted.
+    console.clock.advance(30 * 86400 + 3600)
+    sweep = console.app.state.caller_media_purge
+    assert sweep(force=True) == 2
+    assert supervisor.get(path).status_code == 404
