@@ -34,6 +34,13 @@ from console.auth import (
     load_or_create_secret,
 )
 from console.basemap import Basemap, add_basemap_routes
+from console.caller_media_routes import (
+    MediaConfig,
+    SmsSender,
+    add_caller_media_routes,
+    parse_ice_servers,
+)
+from console.caller_media_sms import sms_sender
 from console.commands import add_command_routes
 from console.coverage import CoverageService, add_coverage_route
 from console.exchange_mount import mount_exchange
@@ -175,6 +182,7 @@ def create_app(
     sensor_publisher: SensorPublisher | None = None,
     basemap: Basemap | None = None,
     warm_basemap: bool = False,
+    caller_sms: SmsSender | None = None,
 ) -> FastAPI:
     """The console app. Without ``publisher`` it publishes to Kafka from ``settings``.
 
@@ -437,6 +445,23 @@ def create_app(
     add_scene_route(app, sessions=sessions, scene=SceneMap())
     add_places_route(app, incident_places)
     add_basemap_routes(app, basemap)
+    add_caller_media_routes(
+        app,
+        sessions=sessions,
+        writes=session_factory(writer(engine)),
+        publisher=publisher,
+        clock=clock,
+        config=MediaConfig(
+            base_url=alerts_settings.base_url(settings),
+            ttl_s=settings.caller_media_link_ttl_s,
+            call_accuracy_m=settings.caller_media_call_accuracy_m,
+            ice_servers=parse_ice_servers(settings.webrtc_ice_servers),
+            retention_days=settings.caller_media_recording_retention_days,
+        ),
+        sms=caller_sms if caller_sms is not None else sms_sender(alerts_settings),
+        audit=accounts.audit,
+        static_dir=STATIC_DIR,
+    )
 
     @app.exception_handler(SQLAlchemyError)
     async def database_error(_request: Any, err: SQLAlchemyError) -> JSONResponse:

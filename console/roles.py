@@ -52,8 +52,21 @@ DEMO_PRINCIPAL = Principal(name="demo", roles=ALL_ROLES, via="demo")
 # except the sign-in form and the Twilio status webhook (which verifies X-Twilio-Signature).
 # /api/exchange/ws: partner centres, admitted by their own token in the endpoint (deny by default).
 PUBLIC_PATHS = frozenset({"/api/health", "/login", "/alerts", "/api/exchange/ws"})
-PUBLIC_POSTS = frozenset({"/login", "/hooks/twilio/status"})
-PUBLIC_PREFIXES = ("/static/", "/alerts/")
+# Caller media (``/m/...``): the link page and the caller's API, authorised by the link's
+# token and then the caller session cookie (console.caller_media_routes), not by a user.
+CALLER_POSTS = frozenset(
+    {
+        "/m/api/claim",
+        "/m/api/poll",
+        "/m/api/offer",
+        "/m/api/location",
+        "/m/api/photo",
+        "/m/api/recording",
+        "/m/api/end",
+    }
+)
+PUBLIC_POSTS = frozenset({"/login", "/hooks/twilio/status"}) | CALLER_POSTS
+PUBLIC_PREFIXES = ("/static/", "/alerts/", "/m/")
 
 # (method, route path template) -> roles allowed. Everything else is denied.
 ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
@@ -88,6 +101,18 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/units/{unit_id}/status"): UNIT_REPORTERS,
     ("POST", "/api/units/{unit_id}/position"): UNIT_REPORTERS,
     ("POST", "/api/units/{unit_id}/acknowledge"): UNIT_REPORTERS,
+    # Caller media: dispatchers send the link; viewing is checked per incident in the handler
+    # (crews only for an incident their unit is assigned to); recording is a supervisor's call.
+    ("POST", "/api/calls/{call_id}/media-link"): COMMANDERS,
+    ("GET", "/api/calls/{call_id}/media"): UNIT_REPORTERS,
+    ("GET", "/api/incidents/{incident_id}/media"): UNIT_REPORTERS,
+    ("POST", "/api/calls/{call_id}/media/watch"): UNIT_REPORTERS,
+    ("GET", "/api/calls/{call_id}/media/watch/{viewer_id}"): UNIT_REPORTERS,
+    ("POST", "/api/calls/{call_id}/media/watch/{viewer_id}/answer"): UNIT_REPORTERS,
+    ("POST", "/api/calls/{call_id}/media/snapshots"): UNIT_REPORTERS,
+    ("GET", "/api/calls/{call_id}/media/snapshots/{snapshot_id}"): UNIT_REPORTERS,
+    ("POST", "/api/calls/{call_id}/media/recording"): SUPERVISORS,
+    ("GET", "/api/calls/{call_id}/media/recording"): COMMANDERS,
     # Public warnings: drafting, approval (by another supervisor) and cancelling.
     ("GET", "/supervisor/alerts"): SUPERVISORS,
     ("GET", "/api/alerts"): SUPERVISORS,

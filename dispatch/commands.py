@@ -1,4 +1,4 @@
-"""Commands: dispatch, crew acknowledgements and statuses, AVL, unlink, merge, close, note.
+"""Commands: dispatch, crew acknowledgements, statuses, AVL, unlink, merge, close, note, relocate.
 
 Each command is applied once (its id is the primary key of the ``commands`` table, which is
 also the audit trail: who decided what, when, and what became of it). A command that cannot be
@@ -270,6 +270,22 @@ def _note(c: _Changes) -> str:
     return "noted"
 
 
+def _relocate(c: _Changes) -> str:
+    """A better location for an active incident (the note says where it came from)."""
+    assert c.command.lat is not None and c.command.lon is not None
+    incident = c.incident(c.command.incident_id)
+    old = (incident.lat, incident.lon)
+    incident.lat, incident.lon = c.command.lat, c.command.lon
+    c.touch_incident(incident)
+    c.log(
+        incident.id,
+        "relocated",
+        f"location {old[0]:.5f},{old[1]:.5f} -> {incident.lat:.5f},{incident.lon:.5f} "
+        f"{c.command.note}".strip(),
+    )
+    return "relocated"
+
+
 HANDLERS = {
     CommandAction.DISPATCH: _dispatch,
     CommandAction.ACKNOWLEDGE: _acknowledge,
@@ -279,6 +295,7 @@ HANDLERS = {
     CommandAction.MERGE: _merge,
     CommandAction.CLOSE: _close,
     CommandAction.NOTE: _note,
+    CommandAction.RELOCATE: _relocate,
 }
 
 

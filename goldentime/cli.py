@@ -30,7 +30,7 @@ PLUGIN_COMMANDS: dict[str, str] = {
     "chaos": "goldentime.commands.chaos:chaos",
     "topics": "goldentime.commands.topics:topics",
     "user": "console.cli:user",
-    "call": "goldentime.commands.intake:call",
+    "call": "console.caller_media_cli:call",
     "demo": "goldentime.commands.intake:demo",
     "report": "dispatch.cli:report",
     "simulate": "simulation.cli:simulate",

@@ -156,6 +156,7 @@ SCHEMA_MODULES: tuple[str, ...] = (
     "console.store",
     "exchange.store",
     "goldentime.outbox",
+    "console.caller_media_store",
 )
 
 

@@ -387,6 +387,37 @@ class Settings(BaseSettings):
         description="Longitude of the same place.",
         **_env("EXCHANGE_UNLOCATED_LON"),
     )
+    # --- caller media (video and location from the caller's phone) ---------------------------
+    caller_media_link_ttl_s: int = Field(
+        default=600,
+        ge=60,
+        le=3600,
+        description="How long a caller media link (sent by SMS) may be opened, in seconds.",
+        **_env("CALLER_MEDIA_LINK_TTL_S"),
+    )
+    caller_media_call_accuracy_m: float = Field(
+        default=300.0,
+        gt=0,
+        le=50_000,
+        description="Accuracy assumed for a call's own location (cell sector, address): a "
+        "caller GPS fix more accurate than this moves the incident.",
+        **_env("CALLER_MEDIA_CALL_ACCURACY_M"),
+    )
+    caller_media_recording_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Days a supervisor-enabled caller recording is kept with its incident.",
+        **_env("CALLER_MEDIA_RECORDING_RETENTION_DAYS"),
+    )
+    webrtc_ice_servers: str = Field(
+        default="[]",
+        max_length=4000,
+        description='WebRTC ICE servers as JSON, e.g. [{"urls": "turn:turn.example:3478", '
+        '"username": "u", "credential": "p"}] (production TURN). Empty list: host candidates '
+        "only, enough on one network or loopback.",
+        **_env("WEBRTC_ICE_SERVERS"),
+    )
     # --- demo ---------------------------------------------------------------------------------
     demo_speed: float = Field(
         default=60.0,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -186,6 +187,9 @@ def _start_demo_children(
     )
     sup.add(ChildSpec("sensors", python_argv("sensors", "worker")))
     sup.add(ChildSpec("demo", python_argv("demo", "--url", system.url), restart=False))
+    # A caller streaming a fake phone camera to one incident (console.caller_media_demo).
+    caller_argv = [sys.executable, "-m", "console.caller_media_demo", "--url", system.url]
+    sup.add(ChildSpec("caller-media", caller_argv, restart=False))
     sup.add(
         ChildSpec(
             "replay-jamsu",
@@ -200,11 +204,12 @@ def _start_demo_children(
             restart=False,
         )
     )
-    for name in ("alert-fakes", "sensors", "demo", "replay-jamsu", "replay-sajik"):
+    for name in ("alert-fakes", "sensors", "demo", "caller-media", "replay-jamsu", "replay-sajik"):
         sup.start(name)
     echo(
         "[supervisor] demo: calls, a fire video, a Han river flood at Jamsu bridge and a "
-        "fire in 사직터널 (road closure and re-routing); Twilio and Mastodon are loopback fakes"
+        "fire in 사직터널 (road closure and re-routing), a caller's phone video (fake camera, "
+        "when chromium is installed); Twilio and Mastodon are loopback fakes"
     )
 
 

@@ -253,6 +253,7 @@ function queueKeys(e) {
 async function select(id) {
   if (id !== state.selected) state.panelStatus = "";
   state.selected = id;
+  GTMedia.follow(id);
   scheduleRender();
   await loadDetail();
   const inc = state.incidents.get(id);
@@ -435,6 +436,7 @@ function renderPanel(d) {
         if (note !== null) command(`/api/incidents/${encodeURIComponent(d.id)}/close`, { note }, "종결 Close");
       } }, "종결 Close")),
     GT.el("output", { id: "panelstatus", role: "status" }, state.panelStatus || ""),
+    GTMedia.section(),
     section("추천 Recommendation",
       rec ? GT.el("p", { class: rec.golden_time_breach ? "gt-breach" : "gt-ok" },
         rec.first_eta_s != null ? `첫 도착 First ETA ${GT.mmss(rec.first_eta_s)}` : "ETA —",
@@ -450,6 +452,7 @@ function renderPanel(d) {
       c.clock_skew_s != null ? GT.el("div", { class: "skew" }, `⏱ 발신 시각 claimed ${new Date(c.claimed_at).toLocaleString("ko-KR")} (${skewText(c.clock_skew_s)})`) : null,
       c.description ? GT.el("div", { class: "call-desc" }, c.description) : null,
       GT.el("div", { class: "muted small" }, `연결 사유 Link: ${c.link_reason}`),
+      GTMedia.linkButton(c),
       d.calls.length > 1 ? GT.el("button", { type: "button", class: "small secondary", onclick: () => command(`/api/calls/${encodeURIComponent(c.id)}/unlink`, { note: "dispatcher" }, "분리 Unlink") }, "분리 Unlink") : null)))),
     d.events.length ? section(`영상·센서 Events (${d.events.length})`, GT.el("ul", {}, d.events.map((e) => GT.el("li", {},
       `${e.kind} ${GT.typeLabel(e.type)} ${new Date(e.at).toLocaleTimeString("ko-KR")}`, GT.el("div", { class: "muted small" }, e.link_reason),

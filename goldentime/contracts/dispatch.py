@@ -40,6 +40,7 @@ class CommandAction(StrEnum):
     MERGE = "merge"  # fold incident_id into into_incident_id
     CLOSE = "close"  # close incident_id; its units return
     NOTE = "note"  # add ``note`` to incident_id's timeline (e.g. a message from a partner centre)
+    RELOCATE = "relocate"  # a better location for incident_id (e.g. the caller's phone GPS)
 
 
 class Command(Record):
@@ -68,6 +69,7 @@ class Command(Record):
             CommandAction.MERGE: ("incident_id", "into_incident_id"),
             CommandAction.CLOSE: ("incident_id",),
             CommandAction.NOTE: ("incident_id", "note"),
+            CommandAction.RELOCATE: ("incident_id", "lat", "lon"),
         }
         missing = [f for f in need[self.action] if not getattr(self, f)]
         if missing:

@@ -10,7 +10,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocketDisconnect
 
 from console.guard import PAGES, flat_routes
-from console.roles import ROUTE_ROLES, Role, allowed_roles, is_public
+from console.roles import CALLER_POSTS, ROUTE_ROLES, Role, allowed_roles, is_public
 
 from .conftest import ROLE_USERS, SecuredConsole
 
@@ -67,11 +67,17 @@ def test_role_matrix(secured: SecuredConsole, role: Role | None) -> None:
         if path == "/hooks/twilio/status":  # public, but its own check: the signature
             assert response.status_code in {403, 404}, (role, response.status_code)
             assert "signature" in response.text or "not configured" in response.text
+        elif path in CALLER_POSTS:  # public, but its own check: the caller session cookie
+            assert response.status_code in {401, 415, 422}, (role, path, response.status_code)
+            assert response.status_code != 401 or "caller session" in response.text
         elif is_public(method, path):
             assert response.status_code not in DENIED, (role, method, path)
         elif role is None:
             expected = {303} if path in PAGES else {401}
             assert response.status_code in expected, (method, path, response.status_code)
+        elif role is Role.CREW and "/media" in path and role in allowed_roles(method, path):
+            assert response.status_code in {403, 404, 422}, (path, response.status_code)
+            assert response.status_code != 403 or "is not on incident" in response.text
         elif role in allowed_roles(method, path):
             assert response.status_code not in DENIED, (role, method, path, response.text)
         else:
