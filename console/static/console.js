@@ -350,7 +350,7 @@ function exchangeSummary(d, ex) {
     } }, "거절 Decline") : null));
   const picker = GT.el("select", { id: "aid-partner", "aria-label": "응원 요청 기관 partner centre" },
     partners.map((p) => GT.el("option", { value: p.id }, `${p.name}${p.connected ? "" : " (연결 끊김 offline)"}`)));
-  const count = GT.el("input", { id: "aid-units", type: "number", min: "1", max: "20", value: "1", "aria-label": "대수 units", style: "width:4rem" });
+  const count = GT.el("input", { id: "aid-units", type: "number", min: "1", max: "20", value: "1", "aria-label": "대수 units", style: { width: "4rem" } });
   return GT.el("div", {},
     rows.length ? GT.el("ul", {}, rows) : GT.el("p", { class: "muted" }, "요청 없음 · no requests"),
     partners.length ? GT.el("div", { class: "actions" }, picker, count,
