@@ -4,12 +4,12 @@ nothing; a Golden Time EIDO round-trips its type and position."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from gt_testing import run_coroutine
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,9 +42,11 @@ def test_nena_sample_imports_and_re_exports_with_its_ids(
 ) -> None:
     service = service_over(record, schema)
     sample = _sample()
-    first = asyncio.run(service.take(sample, partner_id="state.pa.us", partner_name="PA"))
+    first = run_coroutine(lambda: service.take(sample, partner_id="state.pa.us", partner_name="PA"))
     assert first.created and not first.located
-    again = asyncio.run(service.take(_sample(), partner_id="state.pa.us", partner_name="PA"))
+    again = run_coroutine(
+        lambda: service.take(_sample(), partner_id="state.pa.us", partner_name="PA")
+    )
     assert (again.incident_id, again.created) == (first.incident_id, False)
     with record() as session:
         assert session.scalar(select(func.count()).select_from(IncidentRow)) == 1
@@ -79,12 +81,14 @@ def test_a_golden_time_eido_round_trips_type_and_position(
         caller="010-1234-5678",
         description="계곡 고립자 구조 요청",
     )
-    asyncio.run(sender._publish(topics.CALLS, call, ""))
+    run_coroutine(lambda: sender._publish(topics.CALLS, call, ""))
     with session_factory(sender_engine)() as session:
         incident_id = session.scalars(select(IncidentRow.id)).one()
     document = sender.export(incident_id)
     receiver = service_over(record, schema)
-    taken = asyncio.run(receiver.take(document, partner_id="gyeonggi.119.kr", partner_name="경기"))
+    taken = run_coroutine(
+        lambda: receiver.take(document, partner_id="gyeonggi.119.kr", partner_name="경기")
+    )
     assert taken.created and taken.located
     with record() as session:
         row = session.get(IncidentRow, taken.incident_id)
@@ -104,7 +108,7 @@ def test_an_invalid_eido_is_refused_and_nothing_is_stored(
     broken = _sample()
     del broken["agencyComponent"]
     with pytest.raises(EidoRefusedError, match=r"\$: required: 'agencyComponent'"):
-        asyncio.run(service.take(broken, partner_id="state.pa.us", partner_name="PA"))
+        run_coroutine(lambda: service.take(broken, partner_id="state.pa.us", partner_name="PA"))
     with record() as session:
         assert session.scalar(select(func.count()).select_from(CallRow)) == 0
 
@@ -113,10 +117,14 @@ def test_an_exchanged_message_becomes_one_timeline_line(
     record: sessionmaker[Session], schema: EidoSchema
 ) -> None:
     service = service_over(record, schema)
-    taken = asyncio.run(service.take(_sample(), partner_id="state.pa.us", partner_name="PA"))
+    taken = run_coroutine(
+        lambda: service.take(_sample(), partner_id="state.pa.us", partner_name="PA")
+    )
     for _ in range(2):  # the same message noted twice is one line
-        asyncio.run(
-            service.note(taken.incident_id, "EIDO 수신", partner_id="state.pa.us", key="in:tx-1")
+        run_coroutine(
+            lambda: service.note(
+                taken.incident_id, "EIDO 수신", partner_id="state.pa.us", key="in:tx-1"
+            )
         )
     with record() as session:
         notes = list(
@@ -134,11 +142,13 @@ def test_our_own_incident_coming_back_is_not_taken_in_again(
 ) -> None:
     service = service_over(record, schema)
     call = Call(id="own-1", received_at=NOW, lat=37.5665, lon=126.978, type="fire")
-    asyncio.run(service._publish(topics.CALLS, call, ""))
+    run_coroutine(lambda: service._publish(topics.CALLS, call, ""))
     with record() as session:
         incident_id = session.scalars(select(IncidentRow.id)).one()
     echoed = service.export(incident_id)  # as a partner's copy would carry it back
-    taken = asyncio.run(service.take(echoed, partner_id="gyeonggi.119.kr", partner_name="경기"))
+    taken = run_coroutine(
+        lambda: service.take(echoed, partner_id="gyeonggi.119.kr", partner_name="경기")
+    )
     assert (taken.incident_id, taken.created) == (incident_id, False)
     with record() as session:
         assert session.scalar(select(func.count()).select_from(CallRow)) == 1

@@ -4,10 +4,10 @@ outbox until the partner acknowledges them; an answer to one of ours is kept wit
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
+from gt_testing import run_coroutine
 from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -46,7 +46,7 @@ def _request_from_seoul(tmp_path: Path, schema: EidoSchema) -> dict[str, object]
     seoul = record_at(tmp_path / "seoul.db")
     service = service_over(seoul, schema)
     call = Call(id="s-1", received_at=NOW, lat=37.5665, lon=126.978, type="rescue")
-    asyncio.run(service._publish(topics.CALLS, call, ""))
+    run_coroutine(lambda: service._publish(topics.CALLS, call, ""))
     with seoul() as session:
         incident_id = session.scalars(select(IncidentRow.id)).one()
         eido = export_incident(session, incident_id, centre=Centre("seoul.119.kr", "서울"))
@@ -74,8 +74,10 @@ def test_a_request_is_accepted_with_units_and_eta_once_units_are_sent(
     body = _request_from_seoul(tmp_path, schema)
     record = record_at(tmp_path / "gg.db")
     desk = _desk(record, schema)
-    incident_id = asyncio.run(desk.received(SEOUL, body))
-    assert asyncio.run(desk.received(SEOUL, body)) == incident_id  # re-sent: same incident
+    incident_id = run_coroutine(lambda: desk.received(SEOUL, body))
+    assert (
+        run_coroutine(lambda: desk.received(SEOUL, body)) == incident_id
+    )  # re-sent: same incident
     assert desk.answer_dispatched() == 0  # no units yet: still pending, nothing sent
     assert _outbox(record) == []
     settings = load_settings()
@@ -112,7 +114,7 @@ def test_a_request_may_be_declined_with_the_reason(tmp_path: Path, schema: EidoS
     body = _request_from_seoul(tmp_path, schema)
     record = record_at(tmp_path / "gg.db")
     desk = _desk(record, schema)
-    asyncio.run(desk.received(SEOUL, body))
+    run_coroutine(lambda: desk.received(SEOUL, body))
     key = desk.list()[0]["id"]
     desk.decline(str(key), reason="가용 구조대 없음")
     with pytest.raises(ValueError, match="not a pending received request"):

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from gt_testing import run_coroutine
 from sqlalchemy import Engine, select
 
 from goldentime.clock import ManualClock
@@ -50,7 +51,7 @@ def test_concurrent_accepts_are_all_stored_and_a_retry_is_kept_once(tmp_path: Pa
         await asyncio.gather(*(writer.accept([entry(f"c-{n:03d}")]) for n in range(200)))
         await writer.accept([entry("c-000")])  # a client's retry with the same id
 
-    asyncio.run(burst())
+    run_coroutine(lambda: burst())
     writer.close()
     assert len(rows(engine)) == 200
     with session_factory(engine)() as session:
@@ -60,7 +61,7 @@ def test_concurrent_accepts_are_all_stored_and_a_retry_is_kept_once(tmp_path: Pa
 def test_settle_forgets_only_the_processed_records_of_that_topic(tmp_path: Path) -> None:
     engine = database(tmp_path)
     writer = OutboxWriter(engine, own_engine=False)
-    asyncio.run(writer.accept([entry("a"), entry("b"), entry("a", topic="commands")]))
+    run_coroutine(lambda: writer.accept([entry("a"), entry("b"), entry("a", topic="commands")]))
     writer.close()
     with session_factory(engine).begin() as session:
         settle(session, "calls", ["a", "unknown"])
@@ -80,20 +81,22 @@ def test_relay_sends_everything_at_start_then_only_overdue_rows_with_backoff(
 ) -> None:
     engine = database(tmp_path)
     writer = OutboxWriter(engine, own_engine=False)
-    asyncio.run(writer.accept([entry("old"), entry("new")]))
+    run_coroutine(lambda: writer.accept([entry("old"), entry("new")]))
     writer.close()
     clock = ManualClock(NOW)
     sent = Sent()
     relay = OutboxRelay(engine, sent, clock=clock, redeliver_after_s=10, interval_s=1)
 
-    assert asyncio.run(relay.relay_once(everything=True)) == 2, "a start sends all"
-    assert asyncio.run(relay.relay_once(everything=False)) == 0, "just sent: not overdue"
+    assert run_coroutine(lambda: relay.relay_once(everything=True)) == 2, "a start sends all"
+    assert run_coroutine(lambda: relay.relay_once(everything=False)) == 0, "just sent: not overdue"
     with session_factory(engine).begin() as session:
         settle(session, "calls", ["new"])  # the consumer processed it
     clock.advance(15)
-    assert asyncio.run(relay.relay_once(everything=False)) == 0, "2nd attempt waits 2 x 10 s"
+    assert run_coroutine(lambda: relay.relay_once(everything=False)) == 0, (
+        "2nd attempt waits 2 x 10 s"
+    )
     clock.advance(10)
-    assert asyncio.run(relay.relay_once(everything=False)) == 1
+    assert run_coroutine(lambda: relay.relay_once(everything=False)) == 1
     assert [t for t, _v in sent.messages] == ["calls", "calls", "calls"]
     assert rows(engine) == [("calls", "old", 3)]
 
@@ -103,7 +106,7 @@ def test_relay_forgets_rows_of_records_already_stored(tmp_path: Path) -> None:
     the relay then finds the record stored and drops the row instead of sending it again."""
     engine = database(tmp_path)
     writer = OutboxWriter(engine, own_engine=False)
-    asyncio.run(writer.accept([entry("stored"), entry("waiting")]))
+    run_coroutine(lambda: writer.accept([entry("stored"), entry("waiting")]))
     writer.close()
     sent = Sent()
     relay = OutboxRelay(
@@ -114,6 +117,6 @@ def test_relay_forgets_rows_of_records_already_stored(tmp_path: Path) -> None:
         interval_s=1,
         stored=lambda _conn, topic, ids: {i for i in ids if i == "stored"},
     )
-    assert asyncio.run(relay.relay_once(everything=True)) == 1
+    assert run_coroutine(lambda: relay.relay_once(everything=True)) == 1
     assert sent.messages == [("calls", b'{"id": "waiting"}')]
     assert rows(engine) == [("calls", "waiting", 2)]
