@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 
 import anyio.to_thread
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from console.basemap_build import (
     LEVELS,
@@ -172,7 +172,7 @@ class Basemap:
             log.exception("basemap warm-up failed; it is retried on the first request")
 
 
-class GeoJSONResponse(Response):
+class GeoJSONResponse(JSONResponse):
     """GeoJSON (RFC 7946): the media type the OpenAPI document declares for the map layers."""
 
     media_type = GEOJSON

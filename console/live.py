@@ -72,12 +72,15 @@ class ChangeFeed:
         self._subscribers: set[asyncio.Queue[Change]] = set()
         self._boost_until = 0.0
         self._wake: asyncio.Event | None = None
+        self._wake_loop: asyncio.AbstractEventLoop | None = None
 
     def expect_change(self, *, for_s: float = BOOST_FOR_S) -> None:
         """A command was just sent: poll at ``BOOST_INTERVAL_S`` for ``for_s`` seconds."""
         self._boost_until = time.monotonic() + for_s
-        if self._wake is not None:
-            self._wake.set()
+        wake = self._wake
+        if wake is not None and self._wake_loop is not None and not self._wake_loop.is_closed():
+            # Safe from any thread or loop: the event belongs to the loop the feed runs on.
+            self._wake_loop.call_soon_threadsafe(wake.set)
 
     def poll_once(self) -> list[Change]:
         """Changes since the previous call (the first call only sets the starting point)."""
@@ -176,7 +179,8 @@ class ChangeFeed:
 
     async def run(self) -> None:
         """Poll until cancelled; a database error is logged and retried, never fatal."""
-        self._wake = asyncio.Event()
+        wake = self._wake = asyncio.Event()  # this run's own: bound to this loop
+        self._wake_loop = asyncio.get_running_loop()
         while True:
             if self._subscribers or self._cursor is None:
                 try:
@@ -187,10 +191,10 @@ class ChangeFeed:
                 if changes:
                     self.publish(changes)
             boosted = time.monotonic() < self._boost_until
-            self._wake.clear()
+            wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
-                    self._wake.wait(), BOOST_INTERVAL_S if boosted else self._interval_s
+                    wake.wait(), BOOST_INTERVAL_S if boosted else self._interval_s
                 )
 
     async def stream(self) -> AsyncIterator[str]:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from eido import SCHEMA_DIR as EIDO_SCHEMA_DIR
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import (
@@ -82,7 +83,7 @@ def console_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any,
     engine = make_engine(f"sqlite:///{tmp / 'gt.db'}")
     now = datetime.now(UTC)
     app = create_app(
-        load_settings(data_dir=tmp),
+        load_settings(data_dir=tmp, eido_schema_dir=EIDO_SCHEMA_DIR),
         publisher=RecordingPublisher(),
         engine=engine,
         clock=SystemClock(),
