@@ -132,9 +132,9 @@ def test_caller_text_is_text_and_the_csp_holds(
     expect(panel).to_contain_text(ATTACK[:40])
     unit_row = page.locator(f'#unitrows tr[data-unit="{unit_id}"]')
     expect(unit_row).to_contain_text(ATTACK, timeout=LIVE_TIMEOUT_MS)
-    page.evaluate(f"unitMarkers.get({unit_id!r}).openTooltip()")
+    page.evaluate(f"void unitMarkers.get({unit_id!r}).openTooltip()")
     expect(page.locator(".leaflet-tooltip")).to_contain_text(ATTACK)
-    page.evaluate(f"incidentMarkers.get({ids['attack']!r}).openTooltip()")
+    page.evaluate(f"void incidentMarkers.get({ids['attack']!r}).openTooltip()")
     expect(page.locator(".leaflet-tooltip").last).to_contain_text("구조 Rescue")
     assert page.locator('img[src="x"]').count() == 0, "caller text became an element"
 
