@@ -218,21 +218,44 @@ def test_a_request_for_service_is_a_call_there_within_2_s_and_the_answer_returns
     assert wait_until(lambda: any("응답 수신" in n for n in _notes(seoul, incident)))
 
 
+def _accepted_request(seoul: LocalSystem, gyeonggi: LocalSystem, call_id: str) -> tuple[str, str]:
+    """Seoul asks 경기 for units and 경기 answers accepted: (Seoul incident, 경기 incident)."""
+    incident = _call(seoul, call_id, kind="rescue", lat=37.5172, lon=127.0473)
+    _linked(seoul, gyeonggi)
+    request_id = _ask(seoul, incident, 1)
+
+    def received() -> dict[str, Any] | None:
+        found = [r for r in _requests(gyeonggi) if r["request_id"] == request_id]
+        return found[0] if found and found[0]["incident_id"] else None
+
+    row = wait_until(received, timeout_s=15)
+    assert row, "the request never arrived"
+    _dispatch_one(gyeonggi, row["incident_id"])
+    assert wait_until(
+        lambda: any(
+            r["request_id"] == request_id and r["status"] == "accepted" for r in _requests(seoul)
+        ),
+        timeout_s=30,
+    ), "the answer never came back"
+    return incident, str(row["incident_id"])
+
+
 @pytest.mark.browser
 def test_the_boards_show_the_partner_and_the_requests(
     centres: tuple[LocalSystem, LocalSystem], page: Page
 ) -> None:
+    # Browser tests run before the module's other tests (pytest groups the browser
+    # parametrisation), so this one makes its own request rather than relying on theirs.
     seoul, gyeonggi = centres
-    (received,) = [r for r in _requests(gyeonggi) if r["direction"] == "received"]
+    seoul_incident, there = _accepted_request(seoul, gyeonggi, "ex-board-1")
     page.goto(f"{gyeonggi.url}/")
-    row = page.locator(f'tr[data-id="{received["incident_id"]}"]')
+    row = page.locator(f'tr[data-id="{there}"]')
     expect(row.locator(".badge.partner")).to_have_text(" ⇄ 서울", timeout=20_000)
     row.click()
     box = page.locator("#exchangebox")
     expect(box).to_contain_text("← 서울 · 공동대응 joint response · accepted", timeout=20_000)
-    (sent,) = [r for r in _requests(seoul) if r["direction"] == "sent"]
     page.goto(f"{seoul.url}/")
-    page.locator(f'tr[data-id="{sent["incident_id"]}"]').click()
+    page.locator(f'tr[data-id="{seoul_incident}"]').click()
     box = page.locator("#exchangebox")
     expect(box).to_contain_text("→ 경기 · 응원 mutual aid · accepted", timeout=20_000)
     page.locator("#aid-units").fill("2")
