@@ -10,7 +10,7 @@ objects are only made for the ranked result. Distances and top-N routes stay laz
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -178,6 +178,9 @@ class VehicleGroup:
         return best, plans
 
 
+_BEYOND_MEMO_MAX = 100_000  # entries per unit batch (about 10 MB at most)
+
+
 @dataclass(frozen=True)
 class UnitBatch:
     """A unit list's groups by vehicle class, per-unit lookups and ranking tie-breakers."""
@@ -190,6 +193,10 @@ class UnitBatch:
     id_rank: IntArray  # per unit: rank of its unit_id among the sorted ids
     group_order: IntArray  # per unit: position when the groups are laid end to end
     by_id: IntArray  # units sorted by (unit_id, group_order): the order of unreached units
+    # Entries of units beyond the cutoff, by (unit, rank, note): they carry no path, so they
+    # are immutable and a repeated query of the same fleet reuses them instead of building
+    # hundreds of objects per call (most of a whole city's units, for one incident).
+    beyond: dict[tuple[int, int, str], UnitEta] = field(default_factory=dict, compare=False)
 
     @classmethod
     def build(
@@ -238,13 +245,18 @@ def rank_etas(
     net: RoadNetwork,
     units: Sequence[UnitPosition],
     batch: UnitBatch,
-    found: tuple[FloatArray, list[GroupTree]],
+    found: tuple[FloatArray, list[GroupTree | None]],
     *,
     cutoff_s: float,
     top_n_routes: int,
     incident: tuple[float, float],
+    failed: Mapping[int, str] | None = None,
 ) -> list[UnitEta]:
-    """Sort by ETA (beyond the cutoff or unreachable last, then by unit id); lazy paths."""
+    """Sort by ETA (beyond the cutoff or unreachable last, then by unit id); lazy paths.
+
+    ``failed``: groups (by index) that could not meet the incident, with the reason their
+    units carry instead of an ETA.
+    """
     etas, trees = found
     reached = etas <= cutoff_s
     first = np.flatnonzero(reached)
@@ -258,8 +270,8 @@ def rank_etas(
         # Positional UnitEta(unit_id, eta_s, vehicle, rank, note, _path_length, _route): half
         # the cost of keywords, which matters for 100+ units per query.
         start, tree = batch.starts[i], trees[batch.group_of[i]]
-        if start is None:  # cannot happen: an unplaced unit has an infinite ETA
-            raise AssertionError(f"unit {unit.unit_id} reached without a start")
+        if start is None or tree is None:  # cannot happen: such a unit has an infinite ETA
+            raise AssertionError(f"unit {unit.unit_id} reached without a start or a search")
         path: _LazyPath | _RoutedPath
         if isinstance(tree.target, Approach):
             path = _RoutedPath(net, unit, incident)
@@ -272,13 +284,18 @@ def rank_etas(
         distance = path.distance
         result.append(UnitEta(unit.unit_id, eta, unit.vehicle, rank, note, distance, route))
     # Beyond the cutoff (most units of a whole city for one incident): by unit id.
-    notes = batch.notes
-    result.extend(
-        [
-            UnitEta(units[i].unit_id, None, units[i].vehicle, rank, notes[i] or beyond)
-            for rank, i in enumerate(rest, start=len(result) + 1)
-        ]
-    )
+    notes, memo = batch.notes, batch.beyond
+    if len(memo) > _BEYOND_MEMO_MAX:
+        memo.clear()
+    group_of = batch.group_of
+    for rank, i in enumerate(rest, start=len(result) + 1):
+        note = (failed.get(group_of[i]) if failed else None) or notes[i] or beyond
+        entry = memo.get((i, rank, note))
+        if entry is None:
+            entry = memo[(i, rank, note)] = UnitEta(
+                units[i].unit_id, None, units[i].vehicle, rank, note
+            )
+        result.append(entry)
     return result
 
 

@@ -86,7 +86,7 @@ class Route:
         }
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class UnitEta:
     """One unit's ETA to an incident. ``eta_s`` is None when beyond the cutoff or unreachable.
 

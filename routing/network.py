@@ -390,10 +390,21 @@ class RoadNetwork:
         lat, lon = check_latlon(incident, what="incident")
         batch = self._unit_batch(units)
         etas = np.full(len(units), np.inf)
-        trees: list[GroupTree] = []
+        trees: list[GroupTree | None] = []
         searched: dict[TreeKey, SearchResult] = {}  # this query's searches, by twin class
-        for group in batch.groups:
-            end = self._endpoint(lat, lon, group.vehicle)
+        # A class that cannot meet the incident (every road near it closed to that class, or a
+        # pocket behind a low underpass) gets no ETA and says why; the other classes still rank.
+        # Only when no class can meet it is the query an error.
+        failed: dict[int, str] = {}
+        for g, group in enumerate(batch.groups):
+            try:
+                end = self._endpoint(lat, lon, group.vehicle)
+            except RoutingError as err:
+                failed[g] = f"no road near the incident open to {group.vehicle} units: {err}"
+                trees.append(None)
+                if len(failed) == len(batch.groups):
+                    raise
+                continue
             ws = self.compiled.weights(group.vehicle, "time")
             key = (lat, lon, self._twin(group.vehicle), True, float(cutoff_s))
             if isinstance(end, Approach):  # incident off the graph (강동구 on Seoul): its entries
@@ -414,7 +425,8 @@ class RoadNetwork:
             plan = ("approach",) if arrivals is None else ("tree", tree, ws, arrivals)
             trees.append(GroupTree(end, plan, plans))
         return rank_etas(self, units, batch, (etas, trees), cutoff_s=cutoff_s,
-                         top_n_routes=top_n_routes, incident=(lat, lon))  # fmt: skip
+                         top_n_routes=top_n_routes, incident=(lat, lon),
+                         failed=failed)  # fmt: skip
 
     def _outside_s(self, unit: Approach, incident: Approach, vehicle: str) -> float:
         """Seconds of the straight estimated leg between two points off the graph."""

@@ -22,8 +22,9 @@ import pytest
 from click.testing import CliRunner
 
 from goldentime.cli import cli
-from routing import RoadNetwork, load_network
+from routing import RoadNetwork, UnitPosition, load_network
 from routing.approach import Approach
+from routing.errors import RoutingError
 from routing.loading import approach_rules_for, named_network_path
 from routing.units import load_fire_units
 from routing.vehicles import VehicleDimensions
@@ -134,6 +135,32 @@ def test_gangdong_points_get_approach_leg_etas(seoul: RoadNetwork) -> None:
     assert all(isinstance(seoul.endpoint((u.lat, u.lon)), Approach) for u in stations)
     to_center = seoul.etas((37.5663, 126.9779), stations, cutoff_s=3600)
     assert all(e.eta_s is not None for e in to_center)
+
+
+# A street in a pocket behind limited links (37.5287, 127.0989, 광진구): every road within the
+# snap distance is stranded for the big classes, while vans drive in.
+POCKET = (37.52865891416331, 127.09892800713047)
+
+
+def test_a_class_that_cannot_meet_the_incident_does_not_sink_the_others(
+    seoul: RoadNetwork,
+) -> None:
+    stations = load_fire_units(inside=seoul)
+    units = [
+        UnitPosition(f"{u.unit_id}-{vehicle}", u.lat, u.lon, vehicle)
+        for u in stations
+        for vehicle in ("engine", "ambulance")
+    ]
+    etas = seoul.etas(POCKET, units, cutoff_s=3600)
+    engines = [e for e in etas if e.vehicle == "engine"]
+    ambulances = [e for e in etas if e.vehicle == "ambulance"]
+    assert engines and all(e.eta_s is None for e in engines)
+    assert all("no road near the incident open to engine units" in (e.note or "") for e in engines)
+    assert any(e.eta_s is not None for e in ambulances), "the vans still rank"
+    assert etas[0].vehicle == "ambulance" and etas[0].eta_s is not None
+    # No class at all: still an error (an incident far from any road).
+    with pytest.raises(RoutingError):
+        seoul.etas((37.75, 126.60), units, cutoff_s=3600)
 
 
 def test_compiled_directory_and_info(tmp_path: Path) -> None:
