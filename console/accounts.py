@@ -61,8 +61,23 @@ def token_digest(token: str) -> str:
 class Accounts:
     """Create, verify and look up users and tokens."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        hasher: PasswordHasher | None = None,
+        audit_sessions: sessionmaker[Session] | None = None,
+    ) -> None:
+        """``hasher``: how new passwords are hashed (argon2id with the library's defaults unless
+        given; tests pass a cheap one). Verification reads the parameters from each stored hash.
+
+        ``audit_sessions``: where audit rows are written, if not ``sessions``: the console gives
+        an engine that gives up quickly on a locked database, so that an outage does not hold
+        a thread per request for the whole lock wait (the entry goes to the log instead).
+        """
         self._sessions = sessions
+        self._hasher = _HASHER if hasher is None else hasher
+        self._audit_sessions = sessions if audit_sessions is None else audit_sessions
 
     def add_user(
         self,
@@ -93,7 +108,7 @@ class Accounts:
                 row = UserRow(name=name, created_at=now)
                 session.add(row)
             row.roles = ",".join(sorted(r.value for r in role_set))
-            row.password_hash = _HASHER.hash(password)
+            row.password_hash = self._hasher.hash(password)
             row.unit_id = unit_id
             row.disabled = False
             return _account(row)
@@ -113,7 +128,7 @@ class Accounts:
             row = session.get(UserRow, name.strip().lower())
             stored = row.password_hash if row is not None else _DUMMY_HASH
             try:
-                _HASHER.verify(stored, password)
+                self._hasher.verify(stored, password)
             except (VerificationError, InvalidHashError):
                 return None
             if row is None or row.disabled:
@@ -152,7 +167,7 @@ class Accounts:
         status: int,
         command_id: str | None,
     ) -> None:
-        with self._sessions.begin() as session:
+        with self._audit_sessions.begin() as session:
             session.add(
                 AuditRow(
                     at=at,

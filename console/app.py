@@ -212,7 +212,10 @@ def create_app(
         relay_send=relay_publisher.publish if relay_publisher is not None else None,
     )
     auth = auth or auth_config_from_env()
-    accounts = Accounts(session_factory(writer(engine)))  # read-then-write: BEGIN IMMEDIATE
+    accounts = Accounts(  # read-then-write: BEGIN IMMEDIATE
+        session_factory(writer(engine)),
+        audit_sessions=session_factory(writer(intake.write_engine)),
+    )
     if auth.demo:
         seed_demo_users(accounts, now=clock.now())
     secret = auth.secret_key or load_or_create_secret(settings.data_dir / SECRET_FILE_NAME)

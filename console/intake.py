@@ -115,6 +115,8 @@ class DurableIntake:
                 lock_wait_s=settings.intake_lock_wait_s,
             )
         )
+        # Writes that must not hang on a locked database (the outbox; the console's audit rows).
+        self.write_engine = write_engine
         self._writer = OutboxWriter(write_engine, own_engine=not self._in_memory)
         self._engine = engine
         self._relay = (

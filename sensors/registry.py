@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import ast
 import csv
+import functools
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from xml.etree import ElementTree
 
@@ -290,10 +292,24 @@ def load_graph_bridges(path: Path) -> list[Structure]:
     return structures
 
 
-def _graphml_tunnel_edges(path: Path) -> dict[str, list[tuple[int, int, int, str]]]:
-    """Tunnel edges by tunnel name: (u, v, key, wkt) for every edge whose name includes it."""
+TunnelEdges = Mapping[str, tuple[tuple[int, int, int, str], ...]]
+
+
+def _graphml_tunnel_edges(path: Path) -> TunnelEdges:
+    """Tunnel edges by tunnel name: (u, v, key, wkt) for every edge whose name includes it.
+
+    Parsing the GraphML takes about a second; the console and the sensors worker both read
+    the registry at start, so the answer is kept per file version (path, size, mtime).
+    """
     if not path.is_file():
         raise RegistryError(f"{path}: no such file")
+    stat = path.stat()
+    return _parse_tunnel_edges(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4)
+def _parse_tunnel_edges(path_text: str, _size: int, _mtime_ns: int) -> TunnelEdges:
+    path = Path(path_text)
     found: dict[str, list[tuple[int, int, int, str]]] = {n: [] for n in GRAPH_TUNNELS.values()}
     keys: dict[str, str] = {}
     try:
@@ -317,7 +333,7 @@ def _graphml_tunnel_edges(path: Path) -> dict[str, list[tuple[int, int, int, str
                 elem.clear()
     except (ElementTree.ParseError, ValueError) as err:
         raise RegistryError(f"{path}: cannot read GraphML: {err}") from err
-    return found
+    return MappingProxyType({name: tuple(edges) for name, edges in found.items()})
 
 
 def load_graph_tunnels(path: Path) -> list[Structure]:

@@ -98,13 +98,17 @@ def secured_system(
 @pytest.fixture(scope="session")
 def accounts(secured_system: LocalSystem) -> Any:
     # Imported here, after the system made the schema: console.store registers tables.
+    from argon2 import PasswordHasher
+
     from console.accounts import Accounts
     from console.store import create_tables
     from goldentime.db import engine_for, session_factory, writer
 
     engine = engine_for(secured_system.settings)
     create_tables(engine)
-    return Accounts(session_factory(writer(engine)))
+    # Cheapest argon2id for test users: a sign-in verifies with the stored hash's parameters.
+    fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    return Accounts(session_factory(writer(engine)), hasher=fast)
 
 
 BROWSER_PASSWORD = "browser-test-pw"

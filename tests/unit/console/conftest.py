@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -26,6 +27,9 @@ NOW = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
 PASSWORD = "correct-horse-9"
 # The basemap depends on the shipped data only: built once for every console of the session.
 SHARED_BASEMAP = Basemap(load_settings())
+# Argon2id at its cheapest for test users (the library's defaults take ~0.7 s a hash, four
+# users a console); verification reads the parameters from each hash, so logins are cheap too.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 class RecordingPublisher:
@@ -83,7 +87,7 @@ def make_console(tmp_path: Path, *, mode: str = "required") -> Iterator[SecuredC
         auth=AuthConfig(mode=mode, secret_key="unit-test-secret", session_max_age_s=3600),  # type: ignore[arg-type]
         basemap=SHARED_BASEMAP,
     )
-    accounts = Accounts(session_factory(writer(engine)))
+    accounts = Accounts(session_factory(writer(engine)), hasher=FAST_HASHER)
     for role, name in ROLE_USERS.items():
         unit = "U-1" if role is Role.CREW else None
         accounts.add_user(name, roles=[role], password=PASSWORD, now=NOW, unit_id=unit)
