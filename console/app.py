@@ -58,6 +58,7 @@ from console.sensors_mount import mount_sensor_ingest
 from dispatch import store
 from dispatch import units as units_store
 from dispatch.cells import cell_of
+from dispatch.mci_queries import mci_of
 from dispatch.units import unit_record
 from goldentime import __version__, topics
 from goldentime.broker.clients import batch_publisher
@@ -412,6 +413,7 @@ def create_app(
                 t.model_dump(mode="json") for t in store.get_timeline(session, incident_id)
             ]
             body["recommendation"] = store.latest_recommendation(session, incident_id)
+            body["mci"] = mci_of(session, incident_id)  # None unless a mass-casualty incident
         return body
 
     @app.get("/api/units", tags=["units"])
