@@ -41,12 +41,13 @@ from console.caller_media_routes import (
     parse_ice_servers,
 )
 from console.caller_media_sms import sms_sender
-from console.commands import add_command_routes
+from console.commands import add_command_routes, command_sender
 from console.coverage import CoverageService, add_coverage_route
 from console.exchange_mount import mount_exchange
 from console.guard import AccessGuard
 from console.intake import DrainGuard, DurableIntake
 from console.live import ChangeFeed, running
+from console.mci_routes import add_mci_routes, surge_reader
 from console.metrics import ConsoleMetrics, add_metrics, alert_delivery_recorder
 from console.openapi_doc import document_errors
 from console.pages import DEMO_BANNER, add_page_routes
@@ -220,7 +221,7 @@ def create_app(
     signer = SessionSigner(secret, max_age_s=auth.session_max_age_s)
     limiter = LoginRateLimiter(max_failures=auth.login_max_failures, window_s=auth.login_window_s)
     incident_places = IncidentPlaces(settings.seoul_data_dir)
-    feed = ChangeFeed(sessions, enrich=incident_places.enrich)
+    feed = ChangeFeed(sessions, enrich=incident_places.enrich, surges=surge_reader(clock.now))
     basemap = basemap or Basemap(settings)
     alerts_settings = alerts_settings or alerts_config(settings)
     if alerts is None:
@@ -274,7 +275,8 @@ def create_app(
 
     @app.get("/api/stream", tags=["live"], response_class=StreamingResponse)
     async def stream() -> StreamingResponse:
-        """Server-sent events: ``incident`` and ``unit`` records as they change."""
+        """Server-sent events: ``incident`` and ``unit`` records as they change, and the
+        ``surges`` list (the board's surge banners) when it changes."""
         return StreamingResponse(
             feed.stream(),
             media_type="text/event-stream",
@@ -427,6 +429,12 @@ def create_app(
 
     add_command_routes(
         app, intake=intake, sessions=sessions, clock=clock, on_sent=feed.expect_change
+    )
+    add_mci_routes(
+        app,
+        send=command_sender(intake=intake, clock=clock, on_sent=feed.expect_change),
+        sessions=sessions,
+        clock=clock,
     )
     exchange = mount_exchange(
         app, settings=settings, engine=engine, publisher=publisher, clock=clock, feed=feed

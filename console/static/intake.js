@@ -22,7 +22,8 @@ const Intake = {
     this.input.addEventListener("input", () => this.schedule());
     this.input.addEventListener("keydown", (e) => this.keys(e));
     this.input.addEventListener("blur", () => setTimeout(() => this.close(), 150));
-    map.on("click", (e) => this.setLocation(e.latlng.lat, e.latlng.lng, { source: "click" }));
+    // A click that picks a point for something else (an MCI's staging point) is not a call's place.
+    map.on("click", (e) => { if (!GT.mapPick) this.setLocation(e.latlng.lat, e.latlng.lng, { source: "click" }); });
     for (const name of ["lat", "lon", "location_uncertainty_m"]) this.form[name].addEventListener("change", () => this.drawFix());
     this.form.addEventListener("submit", (e) => this.submit(e));
     const q = new URLSearchParams(location.search);
