@@ -237,8 +237,12 @@ class Simulation:
         self._status(arrive, unit, "on_scene", scene)
         home = (v.lat, v.lon)
         if v.kind == "ambulance" and call.transport:
-            hospital, to_hospital = world.hospital_for(scene)
-            place = (hospital.lat, hospital.lon)
+            if call.hospital is None:
+                hospital, to_hospital = world.hospital_for(scene)
+                place = (hospital.lat, hospital.lon)
+            else:  # a patient of a mass-casualty incident, to the emergency room assigned
+                place = call.hospital
+                to_hospital = world.travel_s(scene, place, vehicle="ambulance")
             self._status(leave, unit, "transporting", scene)
             self._status(leave + to_hospital, unit, "at_hospital", place)
             leave += to_hospital + world.service.handover_s

@@ -83,6 +83,7 @@ def simulate(
     policies: Sequence[str] = (),
     calls_per_day: float | None = None,
     demand: DemandModel | None = None,
+    extra_calls: Sequence[SimCall] = (),
     progress: Progress | None = None,
     workers: int = 1,
 ) -> SimulationReport:
@@ -90,8 +91,9 @@ def simulate(
 
     ``demand``: the demand model (default: the statistics', ``world.demand``, rescaled to
     ``calls_per_day`` 119 calls a day when given); a scenario passes its own (`Surge`).
-    ``workers`` > 1: the policies run in that many forked processes (`simulation.parallel`),
-    with the same figures.
+    ``extra_calls``: calls of the scenario beyond the demand model's (a crowd's incidents, an
+    MCI's patients), merged in time order. ``workers`` > 1: the policies run in that many
+    forked processes (`simulation.parallel`), with the same figures.
     """
     if workers < 1:
         raise SimulationError(f"workers must be >= 1, got {workers}")
@@ -103,6 +105,12 @@ def simulate(
         seed=seed,
         service=world.service,
     )
+    if extra_calls:
+        ids = {c.call_id for c in calls}
+        clash = [c.call_id for c in extra_calls if c.call_id in ids]
+        if clash or len({c.call_id for c in extra_calls}) != len(extra_calls):
+            raise SimulationError(f"extra calls reuse call ids: {clash[:3] or 'among themselves'}")
+        calls = sorted([*calls, *extra_calls], key=lambda c: (c.at_s, c.call_id))
     if progress is not None:
         progress(
             f"{len(calls)} dispatched calls over {hours:g} h (seed {seed}); "
