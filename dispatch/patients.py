@@ -39,6 +39,7 @@ TRANSPORTED = ("red", "yellow", "green")  # START order; black is not transporte
 MAX_CAPACITY = 10_000
 _SHARE_FROM_ERS = 3  # the share limit applies when MORE than this many ERs are within reach
 _NAMED = 3  # skipped nearer ERs named in a reason
+_SPILL = 2.0  # ERs up to this x the horizon take patients before a near ER goes over its share
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +140,12 @@ def distribute(
     ``ers``: each ER with its ETA from the scene in seconds (``math.inf``: unreachable, never
     chosen). ``already``: the incident's patients already sent to each ER (by id): they use
     room and count in the shares. The share limit, ``floor(max_share x all patients)`` (at
-    least 1), applies when more than three ERs are within ``horizon_s``; when every ER with
-    room is at its share the patient goes to the least loaded ER with room (ties: the
-    nearest), and when every ER is full to the least loaded relative to its capacity among
-    those within the horizon: a patient is never left without a destination, and the reason
-    says so. Patients are numbered from ``first_patient`` in the order they leave.
+    least 1), applies when more than three ERs are within ``horizon_s``; ERs up to twice the
+    horizon take patients before a near ER goes over its share; when every ER with room
+    (within twice the horizon) is at its share the patient goes to the least loaded ER with
+    room within the horizon (ties: the nearest; none: the nearest with room), and when every
+    ER is full to the least loaded relative to its capacity within the horizon: a patient is
+    never left without a destination, and the reason says so. Patients are numbered from ``first_patient`` in the order they leave.
     """
     counts = triage_counts(triage)
     already_counts = _check_already(already or {})
@@ -171,7 +173,9 @@ def distribute(
     number = first_patient
     for category in TRANSPORTED:
         for _ in range(counts[category]):
-            chosen, why = _choose(table, near, share_cap, max_share, total)
+            chosen, why = _choose(
+                table, near, share_cap, max_share, total, spill_s=_SPILL * horizon_s
+            )
             chosen.load += 1
             reason = (
                 f"{category}: {chosen.er.name} ETA {chosen.eta_s / 60:.1f} min, "
@@ -222,10 +226,18 @@ def er_load(
 
 
 def _choose(
-    table: list[_Er], near: list[_Er], share_cap: int | None, max_share: float, total: int
+    table: list[_Er],
+    near: list[_Er],
+    share_cap: int | None,
+    max_share: float,
+    total: int,
+    *,
+    spill_s: float,
 ) -> tuple[_Er, str]:
     skipped: list[str] = []
     for entry in table:  # nearest first
+        if share_cap is not None and entry.eta_s > spill_s:
+            break  # a ride this long is worse than one more patient over a near ER's share
         if entry.load >= entry.er.capacity:
             skipped.append(f"{entry.er.name} full ({entry.load}/{entry.er.capacity})")
             continue
@@ -238,12 +250,14 @@ def _choose(
             return entry, "nearest ER with room"
         return entry, "nearest with room; " + _named(skipped)
     with_room = [e for e in table if e.load < e.er.capacity]
-    if with_room:  # every ER with room is at its share: the least loaded, then the nearest
-        pool = [e for e in with_room if e in near] or with_room
-        best = min(pool, key=lambda e: (e.load, e.eta_s, e.er.er_id))
+    near_with_room = [e for e in with_room if e in near]
+    if near_with_room:  # every near ER with room is at its share: the least loaded, nearest
+        best = min(near_with_room, key=lambda e: (e.load, e.eta_s, e.er.er_id))
         return best, (
             f"every ER with room is at its share of {total} patients: least loaded with room"
         )
+    if with_room:  # the near ERs are full: the nearest with room, however far
+        return with_room[0], "every ER within reach is full: nearest with room; " + _named(skipped)
     pool = near or table  # every ER is full: spread the overflow, and say so
     best = min(pool, key=lambda e: ((e.load + 1) / max(e.er.capacity, 1), e.eta_s, e.er.er_id))
     return best, "EVERY ER IS FULL: over capacity, least loaded within reach (call the ER)"

@@ -111,9 +111,24 @@ def test_three_ers_near_no_share_limit() -> None:
 
 
 def test_share_spills_past_the_horizon_before_exceeding() -> None:
-    plan = distribute({"yellow": 10}, ers(100, 200, 300, 400, 2000), max_share=0.2)
+    plan = distribute({"yellow": 10}, ers(100, 200, 300, 400, 1500), max_share=0.2)
     counts = Counter(a.er_id for a in plan)
     assert max(counts.values()) <= 2 and counts["ER4"] == 2
+
+
+def test_no_spill_to_an_er_far_past_the_horizon() -> None:
+    plan = distribute({"yellow": 10}, ers(100, 200, 300, 400, 3600), max_share=0.2)
+    counts = Counter(a.er_id for a in plan)
+    assert "ER4" not in counts and sum(counts.values()) == 10  # an hour away: not used
+    assert any("every ER with room is at its share" in a.reason for a in plan)
+
+
+def test_near_ers_full_the_nearest_with_room_however_far() -> None:
+    table = [(er(i, 1), eta) for i, eta in enumerate((100, 200, 300, 400))]
+    table += [(er(5, 10), 7200.0), (er(6, 10), 3000.0)]
+    plan = distribute({"red": 6}, table)
+    assert [a.er_id for a in plan[4:]] == ["ER6", "ER6"]
+    assert "every ER within reach is full" in plan[5].reason
 
 
 def test_already_assigned_patients_use_room_and_count_in_the_share() -> None:

@@ -171,6 +171,15 @@ def test_a_call_at_the_edge_finds_the_dense_part() -> None:
     assert distance_m(area.lat, area.lon, LAT, LON) < 100
 
 
+def test_a_vague_call_joins_the_dense_part_its_circle_reaches() -> None:
+    dense = [call(i, s=i * 20.0, north=(i % 3) * 10.0) for i in range(6)]
+    # 500 m off: nothing within 300 m of its own position, but its 250 m circle reaches the crowd
+    vague = call(70, s=200, east=-500, u=250.0)
+    area = find_surge(vague, dense, rules=RULES)
+    assert area is not None and len(area.call_ids) == 7
+    assert distance_m(area.lat, area.lon, LAT, LON) < 30
+
+
 def test_two_separate_clusters_are_two_areas() -> None:
     here = crowd(5)
     there = [call(100 + i, s=i * 30.0, north=1500 + i * 10, east=200) for i in range(3)]
