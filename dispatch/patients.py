@@ -145,7 +145,8 @@ def distribute(
     (within twice the horizon) is at its share the patient goes to the least loaded ER with
     room within the horizon (ties: the nearest; none: the nearest with room), and when every
     ER is full to the least loaded relative to its capacity within the horizon: a patient is
-    never left without a destination, and the reason says so. Patients are numbered from ``first_patient`` in the order they leave.
+    never left without a destination, and the reason says so. Patients are numbered from
+    ``first_patient`` in the order they leave.
     """
     counts = triage_counts(triage)
     already_counts = _check_already(already or {})
