@@ -124,7 +124,7 @@ def test_no_spill_to_an_er_far_past_the_horizon() -> None:
 
 
 def test_near_ers_full_the_nearest_with_room_however_far() -> None:
-    table = [(er(i, 1), eta) for i, eta in enumerate((100, 200, 300, 400))]
+    table = [(er(i, 1), float(eta)) for i, eta in enumerate((100, 200, 300, 400))]
     table += [(er(5, 10), 7200.0), (er(6, 10), 3000.0)]
     plan = distribute({"red": 6}, table)
     assert [a.er_id for a in plan[4:]] == ["ER6", "ER6"]
