@@ -469,6 +469,7 @@ function renderPanel(d) {
     section("경과 Timeline", GT.el("ol", { class: "timeline" }, d.timeline.map((t) => GT.el("li", {},
       GT.el("b", {}, new Date(t.at).toLocaleTimeString("ko-KR")), ` ${t.kind} — ${t.detail} `, GT.el("span", { class: "muted small" }, `(${t.actor})`))))),
   );
+  GTMci.restoreFocus();
 }
 
 async function reloadAll() {

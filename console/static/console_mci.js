@@ -26,8 +26,13 @@ const GTMci = {
   surgeLayer: null,
   stagingLayer: null,
   incidentId: null,
-  form: null, // the triage inputs of the open incident: kept across panel re-renders
+  // Controls of the open incident, kept across the panel's re-renders (the panel is rebuilt on
+  // every change of the incident: new calls keep coming during an MCI): typed counts and a
+  // chosen level stay, and so does the keyboard focus (restoreFocus, after the panel is filled).
+  form: null, // { inputs, node }: the START triage counts
   edited: false, // triage counts typed but not yet sent
+  level: null, // { select, touched }: the level a supervisor is about to confirm
+  focused: null,
   status: "",
 
   init({ map, open, onChange, reload }) {
@@ -87,6 +92,7 @@ const GTMci = {
     this.incidentId = incidentId;
     this.form = null;
     this.edited = false;
+    this.level = null;
     this.status = "";
     if (this.stagingLayer) this.stagingLayer.clearLayers();
   },
@@ -94,6 +100,8 @@ const GTMci = {
   // The panel's MCI block, or null when the incident is not an MCI.
   section(d) {
     this.follow(d.id);
+    const active = document.activeElement;
+    this.focused = active && (active === this.level?.select || Object.values(this.form?.inputs || {}).includes(active)) ? active : null;
     const m = d.mci;
     this.drawStaging(m);
     if (!m) return null;
@@ -101,7 +109,7 @@ const GTMci = {
     const estimate = { estimate: m.casualty_estimate, reason: m.casualty_reason };
     const at = (t) => (t ? new Date(t).toLocaleTimeString("ko-KR") : "");
     return GT.el("div", { class: "block mci", id: "mci" },
-      GT.el("h3", {}, "🚨 다수사상자 Mass-casualty incident (MCI)"),
+      GT.el("h3", {}, "다수사상자 Mass-casualty incident (MCI)"),
       GT.el("p", { id: "mci-estimate" }, `신고 Calls ${m.calls} · 추정 사상자 Casualty estimate `, GT.el("b", {}, String(estimate.estimate ?? "—")),
         estimate.reason ? GT.el("div", { class: "muted small" }, estimate.reason) : null),
       GT.el("p", { id: "mci-proposed" }, "제안 Proposed: ",
@@ -122,12 +130,23 @@ const GTMci = {
   },
 
   levelControl(d, m) {
-    const chosen = m.confirmed_level || m.proposed_level || 1;
-    const select = GT.el("select", { id: "mci-level", "aria-label": "대응단계 Response level" },
-      [1, 2, 3].map((n) => GT.el("option", { value: String(n), selected: n === chosen }, RESPONSE_LEVELS[n])));
-    return GT.el("div", { class: "actions" }, select,
-      GT.el("button", { type: "button", id: "mci-confirm", onclick: () => this.command(d.id, "level", { level: Number(select.value) }, "대응단계 확정 Confirm level") },
-        "대응단계 확정 Confirm level"));
+    if (!this.level) {
+      const select = GT.el("select", { id: "mci-level", "aria-label": "대응단계 Response level", onchange: () => { this.level.touched = true; } },
+        [1, 2, 3].map((n) => GT.el("option", { value: String(n) }, RESPONSE_LEVELS[n])));
+      const button = GT.el("button", { type: "button", id: "mci-confirm", onclick: () => {
+        this.level.touched = false;
+        this.command(d.id, "level", { level: Number(select.value) }, "대응단계 확정 Confirm level");
+      } }, "대응단계 확정 Confirm level");
+      this.level = { select, touched: false, node: GT.el("div", { class: "actions" }, select, button) };
+    }
+    if (!this.level.touched) this.level.select.value = String(m.confirmed_level || m.proposed_level || 1);
+    return this.level.node;
+  },
+
+  // The panel was filled again: give the focus back to the control that had it.
+  restoreFocus() {
+    if (this.focused && this.focused.isConnected && document.activeElement !== this.focused) this.focused.focus();
+    this.focused = null;
   },
 
   stagingControl(d, m) {
