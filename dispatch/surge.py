@@ -13,8 +13,12 @@ caller 2 km off (such a call is not even of the area unless its circle says it m
 A cluster is a surge when, in the ``window_s`` ending at the new call, it holds
 
 - ``min_calls`` distinct callers (5 in 10 min within 300 m by default), or
-- ``burst_calls`` distinct callers within ``burst_window_s`` (3 in 5 min): a burst of calls
-  from one spot is itself the signal, so the 3rd to 5th crowd call already makes a surge.
+- ``burst_calls`` distinct callers within ``burst_window_s`` (3 in 5 min) when at least one
+  of them speaks of several people (a number >= 2, "여러 명", "사람들", "인파", "crowd":
+  ``dispatch.casualty_words``): a burst of calls from one spot is itself the signal, so the
+  3rd crowd call already makes a surge, while three passers-by calling about one man who
+  collapsed ("남자가 쓰러졌어요") is not a mass-casualty incident (it still becomes one by the
+  first rule if five callers report it).
 
 Callers are counted once per number (a person who calls back five times is one caller); calls
 without a number count each. Only :data:`SURGE_TYPES` take part: what crowd callers report
@@ -32,6 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from dispatch.casualty_words import stated_casualties
 from goldentime.contracts import IncidentType
 from goldentime.errors import ContractError
 
@@ -57,7 +62,8 @@ class SurgeRules:
     - ``max_uncertainty_m``: a caller's location circle is counted up to this; wider circles
       (a cell-tower fix) are clipped, so a call known only to within 2 km cannot join an area
       2 km away.
-    - ``burst_calls`` within ``burst_window_s``: a faster signal, distinct callers in minutes.
+    - ``burst_calls`` within ``burst_window_s``: a faster signal, distinct callers in minutes;
+      with ``burst_needs_several`` only when one of them speaks of several people.
     """
 
     window_s: float = 600.0
@@ -66,6 +72,7 @@ class SurgeRules:
     max_uncertainty_m: float = 300.0
     burst_calls: int = 3
     burst_window_s: float = 300.0
+    burst_needs_several: bool = True
 
     def __post_init__(self) -> None:
         _check(60.0 <= self.window_s <= 7_200.0, "window_s", "between 60 and 7200 s")
@@ -257,14 +264,17 @@ class _Cluster:
                 f"(surge from {rules.min_calls})"
             )
         timeline = sorted((self.calls[i] for i in members), key=lambda c: c.at)
-        burst = 0
+        burst, several = 0, ""
         for first, start in enumerate(timeline):
             limit = start.at.timestamp() + rules.burst_window_s
             stretch = [c for c in timeline[first:] if c.at.timestamp() <= limit]
-            burst = max(burst, _distinct(stretch))
+            words = _several(stretch) if rules.burst_needs_several else "-"
+            if words and _distinct(stretch) > burst:
+                burst, several = _distinct(stretch), words
         if burst >= rules.burst_calls:
+            spoken = f", '{several}'" if rules.burst_needs_several else ""
             return (
-                f"{burst} callers within {_minutes(rules.burst_window_s)} "
+                f"{burst} callers within {_minutes(rules.burst_window_s)}{spoken} "
                 f"(burst from {rules.burst_calls})"
             )
         return ""
@@ -298,6 +308,15 @@ def _distinct(calls: Sequence[SurgeCall]) -> int:
     numbers = {c.caller.strip() for c in calls if c.caller and c.caller.strip()}
     unknown = sum(1 for c in calls if not (c.caller and c.caller.strip()))
     return len(numbers) + unknown
+
+
+def _several(calls: Sequence[SurgeCall]) -> str:
+    """The words of the first call that speaks of several people ("" when none does)."""
+    for call in calls:
+        stated = stated_casualties(call.description)
+        if stated is not None and stated[0] >= 2:
+            return stated[1]
+    return ""
 
 
 def _uncertainty(call: SurgeCall, cap: float) -> float:

@@ -6,15 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from dispatch.casualty_words import MAX_STATED, stated_casualties
 from dispatch.mci import (
-    MAX_STATED,
     RESPONSE_LEVELS,
     TRIAGE,
     CasualtyEstimate,
     MciRules,
     estimate_casualties,
     propose_level,
-    stated_casualties,
     triage_counts,
 )
 from dispatch.surge import SurgeCall
@@ -49,6 +48,9 @@ def call(n: int, caller: str | None, description: str = "") -> SurgeCall:
         ("두세 명 숨을 못 쉬어요", 3),
         ("두 분이 쓰러지셨어요", 2),
         ("사람들이 깔렸어요", 2),
+        ("인파에 끼어 움직일 수 없어요", 2),
+        ("골목에 사람이 너무 많아 압사될 것 같아요", 2),
+        ("crowd out of control", 2),
         ("20명 이상, 3명은 의식 없음", 20),
         ("1,000명", MAX_STATED),
         ("수백 명", MAX_STATED),
@@ -65,7 +67,16 @@ def test_numbers_of_people_in_words(text: str, count: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "도와주세요", "10분 전에 넘어졌어요", "3층 계단", "5 min ago", "2 cars"]
+    "text",
+    [
+        "",
+        "도와주세요",
+        "10분 전에 넘어졌어요",
+        "3층 계단",
+        "5 min ago",
+        "2 cars",
+        "남자가 쓰러졌어요",
+    ],
 )
 def test_numbers_not_about_people_are_not_counted(text: str) -> None:
     assert stated_casualties(text) is None

@@ -16,6 +16,8 @@ T0 = datetime(2022, 10, 29, 13, 15, tzinfo=UTC)  # 22:15 KST
 LAT, LON = 37.5345, 126.9945  # the alley by the Hamilton hotel, 이태원동
 RULES = SurgeRules()
 EMS = IncidentType.EMS
+CROWD = "골목에서 사람들이 넘어져 깔려 있어요"
+ONE_MAN = "남자가 길에서 쓰러졌어요"
 
 
 def at(north_m: float = 0.0, east_m: float = 0.0) -> tuple[float, float]:
@@ -34,10 +36,11 @@ def call(
     kind: IncidentType = EMS,
     u: float | None = None,
     caller: str | None = "auto",
+    text: str = CROWD,
 ) -> SurgeCall:
     lat, lon = at(north, east)
     number = f"010-0000-{n:04d}" if caller == "auto" else caller
-    return SurgeCall(f"C{n}", T0 + timedelta(seconds=s), lat, lon, kind, u, number)
+    return SurgeCall(f"C{n}", T0 + timedelta(seconds=s), lat, lon, kind, u, number, text)
 
 
 def crowd(count: int, *, every_s: float = 40.0) -> list[SurgeCall]:
@@ -73,6 +76,21 @@ def test_the_third_call_of_a_burst_is_a_surge_and_the_fourth_stays_one() -> None
     fourth = call(9, s=360, north=40, caller=calls[0].caller)
     later = find_surge(fourth, calls, rules=RULES)
     assert later is not None and later.calls_in_window == 4 and later.distinct_callers == 3
+
+
+def test_three_passers_by_about_one_man_are_not_a_surge_until_five_call() -> None:
+    calls = [call(i, s=i * 40.0, north=i * 10.0, text=ONE_MAN) for i in range(5)]
+    assert find_surge(calls[2], calls[:2], rules=RULES) is None
+    assert find_surge(calls[3], calls[:3], rules=RULES) is None
+    area = find_surge(calls[4], calls[:4], rules=RULES)
+    assert area is not None and "surge from 5" in area.trigger
+    # one of three speaking of several people makes the burst
+    mixed = [*calls[:2], call(2, s=80, north=20, text="2명 의식 없음")]
+    area = find_surge(mixed[2], mixed[:2], rules=RULES)
+    assert area is not None and "'2명'" in area.trigger
+    # the rule can be switched off: any three callers in minutes
+    plain = SurgeRules(burst_needs_several=False)
+    assert find_surge(calls[2], calls[:2], rules=plain) is not None
 
 
 def test_three_calls_spread_beyond_the_burst_window_are_not_a_surge() -> None:
