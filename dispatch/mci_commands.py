@@ -28,7 +28,7 @@ from goldentime.contracts.dispatch import UnitStatus
 from goldentime.errors import ContractError
 from routing import RoadNetwork
 from routing.errors import RoutingError
-from routing.model import UnitEta, UnitPosition
+from routing.model import UnitPosition
 
 if TYPE_CHECKING:
     from dispatch.commands import _Changes
@@ -42,7 +42,8 @@ MAX_FLEET_SHARE = 0.5
 TRANSPORTED = ("red", "yellow", "green")
 
 ErEtas = Callable[[tuple[float, float], Sequence[tuple[float, float]]], list[float | None]]
-UnitEtas = Callable[[tuple[float, float], Sequence[UnitPosition]], list[UnitEta]]
+# (unit id, ETA s or None), fastest first
+UnitEtas = Callable[[tuple[float, float], Sequence[UnitPosition]], list[tuple[str, float | None]]]
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,11 @@ def mci_services(
     ) -> list[float | None]:
         return network.etas_from(origin, points, vehicle="ambulance")
 
-    def unit_etas(at: tuple[float, float], units: Sequence[UnitPosition]) -> list[UnitEta]:
-        return network.etas(at, units, cutoff_s=max(LEVEL_SCOPE_S.values()), top_n_routes=0)
+    def unit_etas(
+        at: tuple[float, float], units: Sequence[UnitPosition]
+    ) -> list[tuple[str, float | None]]:
+        ranked = network.etas(at, units, cutoff_s=max(LEVEL_SCOPE_S.values()), top_n_routes=0)
+        return [(e.unit_id, e.eta_s) for e in ranked]
 
     return MciServices(
         ers=er_capacities(hospitals, overrides=overrides), er_etas=er_etas, unit_etas=unit_etas
@@ -144,9 +148,9 @@ def _send_ambulances(c: _Changes, incident: IncidentRow, row: MciRow, level: int
         return f"ambulances not assigned: {err}"
     scope = LEVEL_SCOPE_S[level]
     chosen = [
-        (by_id[e.unit_id], e.eta_s)
-        for e in ranked
-        if e.eta_s is not None and e.eta_s <= scope and e.unit_id in by_id
+        (by_id[unit_id], eta)
+        for unit_id, eta in ranked
+        if eta is not None and eta <= scope and unit_id in by_id
     ][: min(needed, cap)]
     for unit, _eta in chosen:
         unit.status, unit.incident_id = UnitStatus.DISPATCHED.value, incident.id
