@@ -31,10 +31,12 @@ replay gives the same answer).
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+
+import numpy as np
+from numpy.typing import NDArray
 
 from dispatch.casualty_words import stated_casualties
 from goldentime.contracts import IncidentType
@@ -179,36 +181,28 @@ class _Cluster:
         self.lat0, self.lon0 = call.lat, call.lon
         self.kx = _M_PER_DEG_LON_EQ * math.cos(math.radians(call.lat))
         cap = rules.max_uncertainty_m
-        own = _uncertainty(call, cap)
+        xs = (np.array([c.lon for c in calls]) - self.lon0) * self.kx
+        ys = (np.array([c.lat for c in calls]) - self.lat0) * _M_PER_DEG_LAT
+        unc = np.minimum(np.array([c.uncertainty_m or 0.0 for c in calls]), cap)
         # Anything that could share a disc of radius_m with the call, both circles counted.
-        reach = 2.0 * rules.radius_m + own
-        self.calls: list[SurgeCall] = []
-        self.xy: list[tuple[float, float]] = []
-        self.unc: list[float] = []
-        for other in calls:
-            x, y = self.project(other.lat, other.lon)
-            u = _uncertainty(other, cap)
-            if math.hypot(x, y) <= reach + u:
-                self.calls.append(other)
-                self.xy.append((x, y))
-                self.unc.append(u)
-        self.own = self.calls.index(call)
+        reach = 2.0 * rules.radius_m + _uncertainty(call, cap)
+        keep = np.flatnonzero(np.hypot(xs, ys) <= reach + unc)
+        self.calls: list[SurgeCall] = [calls[i] for i in keep]
+        self.xs: NDArray[np.float64] = xs[keep]
+        self.ys: NDArray[np.float64] = ys[keep]
+        self.unc: NDArray[np.float64] = unc[keep]
+        self.own = next(i for i, c in enumerate(self.calls) if c.id == call.id)
         self.centre = (0.0, 0.0)
-
-    def project(self, lat: float, lon: float) -> tuple[float, float]:
-        return (lon - self.lon0) * self.kx, (lat - self.lat0) * _M_PER_DEG_LAT
 
     def unproject(self, x: float, y: float) -> tuple[float, float]:
         return self.lat0 + y / _M_PER_DEG_LAT, self.lon0 + x / self.kx
 
+    def distance(self, i: int) -> float:
+        return math.hypot(float(self.xs[i]) - self.centre[0], float(self.ys[i]) - self.centre[1])
+
     def _within(self, centre: tuple[float, float]) -> list[int]:
-        radius = self.rules.radius_m
-        cx, cy = centre
-        return [
-            i
-            for i, (x, y) in enumerate(self.xy)
-            if math.hypot(x - cx, y - cy) - self.unc[i] <= radius
-        ]
+        gap = np.hypot(self.xs - centre[0], self.ys - centre[1]) - self.unc
+        return [int(i) for i in np.flatnonzero(gap <= self.rules.radius_m)]
 
     def _settle(self, seed: tuple[float, float]) -> list[int]:
         centre = seed
@@ -216,10 +210,7 @@ class _Cluster:
         for _ in range(_MAX_ROUNDS):
             if not members:
                 break
-            centre = (
-                statistics.median(self.xy[i][0] for i in members),
-                statistics.median(self.xy[i][1] for i in members),
-            )
+            centre = (float(np.median(self.xs[members])), float(np.median(self.ys[members])))
             again = self._within(centre)
             if again == members:
                 break
@@ -230,23 +221,21 @@ class _Cluster:
     def _densest(self) -> tuple[float, float]:
         """The candidate position with most calls whose circles reach within the radius of it
         (ties: nearest the call): a medoid-like seed inside the dense part."""
-        radius = self.rules.radius_m
-        order = sorted(range(len(self.xy)), key=lambda i: math.hypot(*self.xy[i]))
-        best, best_score = self.own, -1
-        for i in order[:_MAX_SEEDS]:
-            xi, yi = self.xy[i]
-            score = sum(
-                1
-                for j, (xj, yj) in enumerate(self.xy)
-                if math.hypot(xi - xj, yi - yj) - self.unc[j] <= radius
+        order = np.argsort(np.hypot(self.xs, self.ys), kind="stable")[:_MAX_SEEDS]
+        gaps = (
+            np.hypot(
+                self.xs[order, None] - self.xs[None, :], self.ys[order, None] - self.ys[None, :]
             )
-            if score > best_score:
-                best, best_score = i, score
-        return self.xy[best]
+            - self.unc[None, :]
+        )
+        scores = np.count_nonzero(gaps <= self.rules.radius_m, axis=1)
+        best = int(order[int(np.argmax(scores))])  # the first maximum: the nearest the call
+        return float(self.xs[best]), float(self.ys[best])
 
     def members(self) -> list[int] | None:
         """Indices of the area's calls when the call is one of them and they make a surge."""
-        for seed in (self._densest(), self.xy[self.own]):
+        own = (float(self.xs[self.own]), float(self.ys[self.own]))
+        for seed in (self._densest(), own):
             members = self._settle(seed)
             if self.own in members and self.trigger(members):
                 return members
@@ -264,13 +253,17 @@ class _Cluster:
                 f"(surge from {rules.min_calls})"
             )
         timeline = sorted((self.calls[i] for i in members), key=lambda c: c.at)
+        words = [_several(c) if rules.burst_needs_several else "-" for c in timeline]
         burst, several = 0, ""
         for first, start in enumerate(timeline):
             limit = start.at.timestamp() + rules.burst_window_s
-            stretch = [c for c in timeline[first:] if c.at.timestamp() <= limit]
-            words = _several(stretch) if rules.burst_needs_several else "-"
-            if words and _distinct(stretch) > burst:
-                burst, several = _distinct(stretch), words
+            last = first
+            while last + 1 < len(timeline) and timeline[last + 1].at.timestamp() <= limit:
+                last += 1
+            spoken = next((w for w in words[first : last + 1] if w), "")
+            callers = _distinct(timeline[first : last + 1])
+            if spoken and callers > burst:
+                burst, several = callers, spoken
         if burst >= rules.burst_calls:
             spoken = f", '{several}'" if rules.burst_needs_several else ""
             return (
@@ -286,7 +279,7 @@ def _as_surge(
     cx, cy = cluster.centre
     lat, lon = cluster.unproject(cx, cy)
     chosen = sorted((cluster.calls[i] for i in members), key=lambda c: (c.at, c.id))
-    extent = max(math.hypot(cluster.xy[i][0] - cx, cluster.xy[i][1] - cy) for i in members)
+    extent = max(cluster.distance(i) for i in members)
     return SurgeArea(
         lat=lat,
         lon=lon,
@@ -310,13 +303,10 @@ def _distinct(calls: Sequence[SurgeCall]) -> int:
     return len(numbers) + unknown
 
 
-def _several(calls: Sequence[SurgeCall]) -> str:
-    """The words of the first call that speaks of several people ("" when none does)."""
-    for call in calls:
-        stated = stated_casualties(call.description)
-        if stated is not None and stated[0] >= 2:
-            return stated[1]
-    return ""
+def _several(call: SurgeCall) -> str:
+    """The call's words when it speaks of several people ("" when it does not)."""
+    stated = stated_casualties(call.description)
+    return stated[1] if stated is not None and stated[0] >= 2 else ""
 
 
 def _uncertainty(call: SurgeCall, cap: float) -> float:
