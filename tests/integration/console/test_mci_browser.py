@@ -183,10 +183,18 @@ def test_crowd_crush_surge_banner_mci_level_triage_and_patient_distribution(
         f"대응 {proposed}단계", timeout=LIVE_TIMEOUT_MS
     )
 
+    staging = supervisor.locator("#mci-staging")
     supervisor.locator("#mci-staging-here").click()
-    expect(supervisor.locator("#mci-staging")).not_to_contain_text(
-        "not set", timeout=LIVE_TIMEOUT_MS
-    )
+    expect(staging).not_to_contain_text("not set", timeout=LIVE_TIMEOUT_MS)
+    at_incident = staging.inner_text()
+    # A point on the map instead: the click is the staging point's, not the call form's.
+    supervisor.locator("#mci-staging-pick").click()
+    box = supervisor.locator("#map").bounding_box()
+    assert box is not None
+    supervisor.locator("#map").click(position={"x": box["width"] * 0.7, "y": box["height"] * 0.8})
+    expect(staging).not_to_have_text(at_incident, timeout=LIVE_TIMEOUT_MS)
+    expect(supervisor.locator("input[name=lat]")).to_have_value("")
+    expect(supervisor.locator(".staging-point")).to_have_count(1)
 
     # Counts are typed while calls keep coming: a new call re-renders the panel, and what was
     # typed, and the focus, stay.
@@ -240,6 +248,14 @@ def test_crowd_crush_surge_banner_mci_level_triage_and_patient_distribution(
 
     supervisor.locator("#er-load").scroll_into_view_if_needed()
     supervisor.screenshot(path=str(images / "console-mci.png"))
+    # Closed (its units freed for the tests that share this system): the banner leaves, live.
+    closed = supervisor.request.post(
+        f"{base}/api/incidents/{incident_id}/close",
+        data={"note": "MCI test done"},
+        headers={"X-CSRF-Token": csrf(supervisor)},
+    )
+    assert closed.status == 202, closed.text()
+    expect(banner).to_have_count(0, timeout=LIVE_TIMEOUT_MS)
     assert dispatcher.evaluate("window.__sameDocument") is True, "the board reloaded"
     assert dispatcher.errors == [] and supervisor.errors == []  # type: ignore[attr-defined]
     dispatcher.close()
