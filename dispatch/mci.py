@@ -154,14 +154,18 @@ def propose_level(
     calls_per_10min: int,
     area_ambulances: int,
     rules: MciRules | None = None,
+    triage: Mapping[str, int] | None = None,
 ) -> LevelProposal:
     """The response level to propose (1-3) with its reason, in a supervisor's words.
 
     ``calls_per_10min``: the surge's calls in the last 10 minutes (repeat callers are not
     counted above the estimate's distinct callers); ``area_ambulances``: the free ambulances
-    of the station area. Any one rule of :class:`MciRules` raises the level.
+    of the station area; ``triage``: START counts from the scene, when entered (their sum,
+    black included, replaces the calls' estimate when larger: the scene has counted). Any one
+    rule of :class:`MciRules` raises the level.
     """
     rules = rules if rules is not None else MciRules()
+    counted = sum(triage_counts(triage).values()) if triage is not None else 0
     if not isinstance(estimate, CasualtyEstimate):
         raise ContractError("estimate must be a CasualtyEstimate", field="estimate")
     _need(
@@ -174,14 +178,19 @@ def propose_level(
         "area_ambulances",
         "a count >= 0",
     )
-    casualties = estimate.estimate
+    casualties = max(estimate.estimate, counted)
+    scene = f" ({counted} counted at the scene)" if counted >= estimate.estimate and counted else ""
     rate = min(calls_per_10min, estimate.distinct_callers) if estimate.calls else calls_per_10min
     level3: list[str] = []
     level2: list[str] = []
     if casualties >= rules.level3_casualties:
-        level3.append(f"{casualties} casualties estimated (level 3 from {rules.level3_casualties})")
+        level3.append(
+            f"{casualties} casualties estimated{scene} (level 3 from {rules.level3_casualties})"
+        )
     elif casualties >= rules.level2_casualties:
-        level2.append(f"{casualties} casualties estimated (level 2 from {rules.level2_casualties})")
+        level2.append(
+            f"{casualties} casualties estimated{scene} (level 2 from {rules.level2_casualties})"
+        )
     if rate >= rules.level3_calls_per_10min:
         level3.append(f"{rate} callers in 10 min (level 3 from {rules.level3_calls_per_10min})")
     elif rate >= rules.level2_calls_per_10min:

@@ -130,6 +130,19 @@ def test_level_from_ambulances_of_the_station_area() -> None:
     assert city.level == 3 and RESPONSE_LEVELS[3] in city.reason
 
 
+def test_scene_counts_raise_the_level() -> None:
+    low = estimate(3, 3)
+    counted = {"red": 12, "yellow": 10, "green": 5, "black": 4}
+    proposal = propose_level(low, calls_per_10min=3, area_ambulances=40, triage=counted)
+    assert proposal.level == 3 and "31 casualties estimated (31 counted at the scene)" in (
+        proposal.reason
+    )
+    few = propose_level(estimate(12, 12), calls_per_10min=3, area_ambulances=40, triage={"red": 1})
+    assert few.level == 2 and "counted at the scene" not in few.reason
+    with pytest.raises(ContractError):
+        propose_level(low, calls_per_10min=3, area_ambulances=4, triage={"grey": 1})
+
+
 def test_a_repeat_caller_does_not_raise_the_rate() -> None:
     one_person = CasualtyEstimate(calls=6, distinct_callers=1, estimate=1, reason="")
     assert propose_level(one_person, calls_per_10min=6, area_ambulances=4).level == 1
