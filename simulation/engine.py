@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from dispatch.fleet import Vehicle
 from simulation.calls import SimCall
 from simulation.coverage import CoverageTracker, MoveUpPlanner
+from simulation.errors import SimulationError
 from simulation.policies import Assignment, IdleUnit, Policy
 from simulation.results import Outcome, summarise
 from simulation.world import World
@@ -102,7 +103,10 @@ class Simulation:
         observer: Observer | None = None,
         progress: Progress | None = None,
         label: str | None = None,
+        reserves: Mapping[str, float] | None = None,
     ) -> None:
+        """``reserves``: units off duty until the scenario second given (unit id -> second):
+        reserve vehicles whose recalled crews come on duty (a declared surge)."""
         self.world, self.calls, self.policy = world, calls, policy
         self.horizon_s = hours * 3600.0
         self.pacer = pacer or VirtualPacer()
@@ -118,6 +122,15 @@ class Simulation:
         self._events: list[_Event] = []
         self._seq = itertools.count()
         self._next_report_h = 1
+        self.reserves = dict(reserves or {})
+        for unit_id in self.reserves:
+            if unit_id not in self.units:
+                raise SimulationError(f"reserve unit {unit_id} is not in the fleet")
+            unit = self.units[unit_id]
+            unit.busy = True  # off duty: neither dispatched nor covering
+            self.tracker.set_available(unit_id, unit.vehicle.kind, False)
+        if self.reserves:
+            self.tracker.sample(0.0)
 
     # --- event queue ----------------------------------------------------------------------
     def _at(self, t: float, kind: str, data: Any) -> None:
@@ -129,6 +142,8 @@ class Simulation:
     def run(self) -> dict[str, Any]:
         for call in self.calls:
             self._at(call.at_s, "call", call)
+        for unit_id, on_duty_s in sorted(self.reserves.items()):
+            self._at(on_duty_s, "free", unit_id)  # on duty at its station: like coming home
         handlers: dict[str, Callable[[float, Any], None]] = {
             "call": self._call,
             "decide": self._decide,

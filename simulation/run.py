@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,6 +84,7 @@ def simulate(
     calls_per_day: float | None = None,
     demand: DemandModel | None = None,
     extra_calls: Sequence[SimCall] = (),
+    reserves: Mapping[str, float] | None = None,
     progress: Progress | None = None,
     workers: int = 1,
 ) -> SimulationReport:
@@ -92,8 +93,9 @@ def simulate(
     ``demand``: the demand model (default: the statistics', ``world.demand``, rescaled to
     ``calls_per_day`` 119 calls a day when given); a scenario passes its own (`Surge`).
     ``extra_calls``: calls of the scenario beyond the demand model's (a crowd's incidents, an
-    MCI's patients), merged in time order. ``workers`` > 1: the policies run in that many
-    forked processes (`simulation.parallel`), with the same figures.
+    MCI's patients), merged in time order. ``reserves``: units of ``world.fleet`` off duty until
+    the second given (`simulation.engine.Simulation`). ``workers`` > 1: the policies run in
+    that many forked processes (`simulation.parallel`), with the same figures.
     """
     if workers < 1:
         raise SimulationError(f"workers must be >= 1, got {workers}")
@@ -120,10 +122,13 @@ def simulate(
         hours=hours, seed=seed, calls=calls, network=world.network_name, published=world.published
     )
     if workers > 1 and len(names) > 1:
-        runs = run_policies(world, calls, names, hours=hours, workers=workers, progress=progress)
+        runs = run_policies(
+            world, calls, names, hours=hours, workers=workers, progress=progress, reserves=reserves
+        )
     else:
         runs = {
-            name: run_policy(world, calls, name, hours=hours, progress=progress) for name in names
+            name: run_policy(world, calls, name, hours=hours, progress=progress, reserves=reserves)
+            for name in names
         }
     for name in names:
         figures, series, outcomes, wall = runs[name]

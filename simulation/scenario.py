@@ -51,6 +51,16 @@ class SurgeSpec(_Model):
     to_hour: int = Field(ge=1, le=168, description="Scenario hour the surge ends (excluded).")
     types: tuple[IncidentType, ...] = Field(default=(), description="Empty: every type.")
     gus: tuple[str, ...] = Field(default=(), description="Empty: the whole city.")
+    reserve_ambulances_per_station: int = Field(
+        default=0,
+        ge=0,
+        le=5,
+        description="Reserve ambulances each ambulance station staffs once the surge is "
+        "declared (crews recalled); 0: the shipped fleet only.",
+    )
+    reserve_after_min: float = Field(
+        default=30.0, ge=0, le=600, description="From the surge's start to the reserves on duty."
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> SurgeSpec:

@@ -10,6 +10,9 @@
   incident with its type's run card when it opened, each patient as an ambulance carrying them
   to the emergency room assigned. So the per-policy figures show the city's response while
   the MCI draws ambulances.
+- A ``[surge]`` may staff reserve ambulances when it is declared
+  (``reserve_ambulances_per_station``, ``reserve_after_min``): every policy gets them, on duty
+  at their stations from that second (`simulation.engine.Simulation`'s ``reserves``).
 - ``surge_window`` (per policy): the figures of the calls made during the surge hours (or
   during the crowd's minutes), `simulation.results.window_summary`, with
   ``all_home_within_5min_pct``: the share of those calls a unit of their run card reaches
@@ -20,15 +23,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from dispatch.fleet import Vehicle
 from simulation.calls import generate_calls
 from simulation.engine import Progress
 from simulation.reach import within_from_home
 from simulation.results import window_summary
 from simulation.run import SimulationReport, simulate
-from simulation.scenario import Scenario
+from simulation.scenario import Scenario, SurgeSpec
 from simulation.world import World
 
 
@@ -65,6 +69,20 @@ def surge_window_s(scenario: Scenario, hours: float) -> tuple[float, float] | No
     return (start, end) if start < end else None
 
 
+def reserve_fleet(world: World, surge: SurgeSpec) -> tuple[list[Vehicle], dict[str, float]]:
+    """The reserve ambulances a declared surge staffs: ``reserve_ambulances_per_station`` at
+    every station housing an ambulance, on duty ``reserve_after_min`` after the surge starts
+    (vehicles and their second on duty, by unit id)."""
+    on_duty = surge.window_s[0] + 60.0 * surge.reserve_after_min
+    extra: list[Vehicle] = []
+    for v in world.fleet:
+        if v.kind != "ambulance":
+            continue
+        for n in range(1, surge.reserve_ambulances_per_station + 1):
+            extra.append(replace(v, unit_id=f"{v.unit_id}-reserve{n}", name=f"{v.name} 예비{n}"))
+    return extra, {v.unit_id: on_duty for v in extra}
+
+
 def run_scenario(
     world: World,
     scenario: Scenario,
@@ -90,6 +108,15 @@ def run_scenario(
         surge, extra = crowd.figures(), crowd.dispatched
         if progress is not None:
             progress(f"crowd: {crowd.summary()}")
+    reserves: dict[str, float] = {}
+    if scenario.surge is not None and scenario.surge.reserve_ambulances_per_station:
+        extra_units, reserves = reserve_fleet(world, scenario.surge)
+        world = replace(world, fleet=[*world.fleet, *extra_units])
+        if progress is not None:
+            progress(
+                f"surge: {len(extra_units)} reserve ambulances on duty at "
+                f"{min(reserves.values()) / 3600:g} h"
+            )
     report = simulate(
         world,
         hours=hours,
@@ -97,6 +124,7 @@ def run_scenario(
         policies=policies,
         demand=demand,
         extra_calls=extra,
+        reserves=reserves,
         progress=progress,
         workers=workers,
     )

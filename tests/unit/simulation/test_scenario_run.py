@@ -126,3 +126,35 @@ def test_simulate_refuses_a_bad_scenario_with_exit_2(tmp_path: Path) -> None:
         cli, ["simulate", "--scenario", "surge-5x", "--calls-per-day", "100"]
     )
     assert result.exit_code == 2 and "--calls-per-day" in result.output
+
+
+def test_units_off_duty_are_dispatched_only_once_on_duty(world: World) -> None:
+    from goldentime.contracts import IncidentType
+    from simulation.calls import SimCall
+    from simulation.engine import Simulation
+    from simulation.policies import make_policy
+
+    ambulances = {v.unit_id: 1000.0 for v in world.fleet if v.kind == "ambulance"}
+    call = SimCall("t-0", 60.0, 37.5716, 126.9769, IncidentType.EMS, "종로구", 50.0, 600.0, False)
+    sim = Simulation(world, [call], make_policy("eta", world), hours=1, reserves=ambulances)
+    figures = sim.run()
+    (outcome,) = sim.outcomes
+    assert outcome.dispatched_s == 1000.0 and outcome.queued_s == 1000.0 - 110.0
+    assert outcome.first_kind == "ambulance" and figures["dispatch_delayed"] == 1
+    assert sim.tracker.history[0][1]["ambulance"] < 1e-9  # nobody covers while off duty
+
+
+def test_a_declared_surge_staffs_reserve_ambulances_at_every_ambulance_station(
+    world: World,
+) -> None:
+    from simulation.scenario_run import reserve_fleet
+
+    surge = load_scenario("surge-5x").surge
+    assert surge is not None and surge.reserve_ambulances_per_station == 0  # shipped: none
+    staffed = surge.model_copy(update={"reserve_ambulances_per_station": 2})
+    extra, on_duty = reserve_fleet(world, staffed)
+    ambulances = [v for v in world.fleet if v.kind == "ambulance"]
+    assert len(extra) == 2 * len(ambulances)
+    assert {v.station_id for v in extra} == {v.station_id for v in ambulances}
+    assert set(on_duty.values()) == {2 * 3600.0 + 30 * 60.0}
+    assert not {v.unit_id for v in extra} & {v.unit_id for v in world.fleet}
