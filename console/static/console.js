@@ -483,6 +483,7 @@ async function reloadAll() {
 
 Intake.init(map);
 GTMci.init({ map, open: select, onChange: () => scheduleRender({ units: false }), reload: detailChanged });
+Intake.onPlace = (where) => GTMci.hintIntake(where);
 
 document.addEventListener("keydown", (e) => {
   if (e.target.closest("input, textarea, select") || e.ctrlKey || e.metaKey || e.altKey) return;

@@ -16,6 +16,7 @@ const TRIAGE_CATEGORIES = [
   ["black", "사망 Black", "dead / expectant"],
 ];
 const COMMAND_RESULT_WAIT_MS = 15000;
+const SURGE_HINT_MARGIN_M = 150;
 
 const GTMci = {
   surges: [],
@@ -34,6 +35,7 @@ const GTMci = {
   level: null, // { select, touched }: the level a supervisor is about to confirm
   focused: null,
   status: "",
+  intakeAt: null, // where the call form's location is
 
   init({ map, open, onChange, reload }) {
     this.map = map;
@@ -56,6 +58,7 @@ const GTMci = {
     this.surges = Array.isArray(surges) ? surges : [];
     this.renderBanner();
     this.drawSurges();
+    this.hintIntake();
     if (this.onChange) this.onChange(); // the queue's MCI badges
   },
 
@@ -64,6 +67,29 @@ const GTMci = {
   },
 
   isSurgeIncident(id) { return this.surges.some((s) => s.incident_id === id); },
+
+  // The surge a call placed at `where` ({lat, lon, radius}) belongs to: its circle and the
+  // caller's circle overlap, with a margin for the spread of a crowd.
+  surgeAt(where) {
+    if (!where) return null;
+    const at = L.latLng(where.lat, where.lon);
+    return this.surges.find((s) => at.distanceTo([s.lat, s.lon]) <= s.radius_m + where.radius + SURGE_HINT_MARGIN_M) || null;
+  },
+
+  // In the call form: a call from a surge's area is most likely the same event.
+  hintIntake(where) {
+    if (where !== undefined) this.intakeAt = where;
+    const box = document.getElementById("surge-hint");
+    if (!box) return;
+    const s = this.surgeAt(this.intakeAt);
+    box.hidden = !s;
+    GT.fill(box, s ? [
+      GT.el("b", {}, `⚠ 대량 신고 지역 Surge area: ${s.banner}`),
+      GT.el("div", {}, "신고자에게: “구조대가 가고 있습니다” · Tell the caller: “help is on the way”"),
+      GT.el("div", { class: "muted small" }, "접수하면 같은 사건에 연결됩니다 · taken, it joins the same incident "),
+      GT.el("button", { type: "button", class: "small secondary", onclick: () => this.open && this.open(s.incident_id) }, `${s.incident_id} 열기 open`),
+    ] : []);
+  },
 
   renderBanner() {
     const box = document.getElementById("surges");

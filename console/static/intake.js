@@ -103,6 +103,8 @@ const Intake = {
   drawFix() {
     const lat = Number(this.form.lat.value), lon = Number(this.form.lon.value);
     const r = Number(this.form.location_uncertainty_m.value);
+    const placed = this.form.lat.value && this.form.lon.value;
+    if (this.onPlace) this.onPlace(placed ? { lat, lon, radius: r > 0 ? r : 0 } : null); // e.g. a surge's hint
     if (this.circle) { this.circle.remove(); this.circle = null; }
     if (!this.form.lat.value || !this.form.lon.value || !(r > 0)) return;
     this.circle = GT.fixCircle(lat, lon, r, this.form.location_source.value).addTo(this.map);

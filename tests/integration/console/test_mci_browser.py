@@ -150,6 +150,18 @@ def test_crowd_crush_surge_banner_mci_level_triage_and_patient_distribution(
     expect(banner.locator(".surge-text")).to_have_text(surge["banner"])
     expect(dispatcher.locator(f'#incidents tr[data-id="{incident_id}"] .badge.mci')).to_be_visible()
 
+    # The call form says so too when the next caller is placed in the area (and not elsewhere).
+    hint = dispatcher.locator("#surge-hint")
+    for name, value in (("lat", CROWD_AT[0] + 0.0009), ("lon", CROWD_AT[1])):
+        dispatcher.locator(f"input[name={name}]").fill(f"{value:.6f}")
+        dispatcher.locator(f"input[name={name}]").dispatch_event("change")
+    expect(hint).to_be_visible()
+    expect(hint).to_contain_text("help is on the way")
+    expect(hint).to_contain_text(surge["banner"])
+    dispatcher.locator("input[name=lat]").fill("37.650000")
+    dispatcher.locator("input[name=lat]").dispatch_event("change")
+    expect(hint).to_be_hidden()
+
     # The dispatcher opens it: estimate and proposed level, but no control to confirm it.
     banner.get_by_role("button", name="사건 열기 Open incident").click()
     mci = dispatcher.locator("#mci")
