@@ -34,7 +34,13 @@ from dispatch.store import (
     larger_skew,
 )
 from dispatch.surge import SurgeRules
-from dispatch.surge_intake import LINK_REASON_MAX, SurgeChoice, SurgeDesk
+from dispatch.surge_intake import (
+    LINK_REASON_MAX,
+    SurgeChoice,
+    SurgeDesk,
+    eligible,
+    surge_reach_m,
+)
 from goldentime.contracts import Incident, IncidentStatus, IncidentType, TimelineEntry
 from goldentime.db import bulk_insert, one_of
 from goldentime.errors import StoreError
@@ -65,12 +71,25 @@ UNITS = cast(Table, UnitRow.__table__)
 UPDATED_COLUMNS = ("revision", "updated_at", "last_activity_at", "clock_skew_s")
 
 
-def lock_cells(session: Session, signals: Sequence[Signal], radius_m: float) -> None:
+def lock_cells(
+    session: Session,
+    signals: Sequence[Signal],
+    radius_m: float,
+    *,
+    surge_reach_m: float = 0.0,
+) -> None:
     """Serialize deciders on every cell the signals' search circles touch (PostgreSQL
-    advisory locks in sorted order; SQLite already holds the write lock: nothing to do)."""
+    advisory locks in sorted order; SQLite already holds the write lock: nothing to do).
+    Calls a surge may take part in search (and fold) as far as ``surge_reach_m``."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    cells = {c for s in signals for c in cells_within(s.lat, s.lon, radius_m)}
+    cells = {
+        c
+        for s in signals
+        for c in cells_within(
+            s.lat, s.lon, max(radius_m, surge_reach_m) if eligible(s) else radius_m
+        )
+    }
     for cell in sorted(cells):
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(cell.encode())})
 
@@ -244,7 +263,7 @@ def _ingest(
     surge_rules: SurgeRules,
 ) -> BatchOutcome:
     out = BatchOutcome()
-    lock_cells(session, signals, catalog.max_radius_m)
+    lock_cells(session, signals, catalog.max_radius_m, surge_reach_m=surge_reach_m(surge_rules))
     known = _known(session, signals)
     fresh: dict[str, Signal] = {}
     for signal in signals:

@@ -108,6 +108,12 @@ def eligible(signal: Signal) -> bool:
     return signal.kind == "call" and signal.type in SURGE_TYPES
 
 
+def surge_reach_m(rules: SurgeRules) -> float:
+    """How far from a call the calls of its surge may be (both location circles counted):
+    what the desk reads, and the cells the intake locks for it."""
+    return 2 * rules.radius_m + 2 * rules.max_uncertainty_m
+
+
 class SurgeDesk:
     """The surge state of one intake batch (see the module docstring)."""
 
@@ -121,7 +127,7 @@ class SurgeDesk:
         now: datetime,
     ) -> None:
         self.rules, self.now, self._locate_gu = rules, now, locate_gu
-        self._reach_m = 2 * rules.radius_m + 2 * rules.max_uncertainty_m
+        self._reach_m = surge_reach_m(rules)
         self._calls: dict[tuple[int, int], list[SurgeCall]] = defaultdict(list)
         self._of: dict[str, str] = {}  # call id -> incident id
         self._incidents: dict[str, _Incident] = {}
