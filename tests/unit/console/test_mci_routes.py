@@ -162,7 +162,10 @@ def test_surges_are_read_again_when_an_incident_changes(tmp_path: Path) -> None:
     sessions = session_factory(writer(engine))
     current: list[dict[str, Any]] = []
     feed = ChangeFeed(
-        session_factory(engine), surges=lambda _session: list(current), surge_refresh_s=3600.0
+        session_factory(engine),
+        surges=lambda _session: list(current),
+        surge_refresh_s=3600.0,
+        surge_min_interval_s=0.0,
     )
     assert feed.poll_once() == []
     assert [c.kind for c in feed.poll_once()] == ["surges"]  # the first read
