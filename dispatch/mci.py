@@ -62,12 +62,17 @@ class MciRules:
       "under about 10 casualties" (인명피해 10명 미만); from 10 a station alone is short.
     - ``level3_casualties`` = 30: several stations' ambulances (one or two patients each) are
       used up; 대응 3단계 is declared for mass-casualty disasters (Itaewon 2022, Hankook Tire).
-    - ``level2_calls_per_10min`` = 4: four distinct callers in 10 minutes from within a few
-      hundred metres reporting falls, breathing or a crowd is far above Seoul's EMS rate there
+    - ``level2_calls_per_10min`` = 4: four calls (from at least ``rate_min_callers`` callers)
+      in 10 minutes from within a few hundred metres reporting falls, breathing or a crowd
+      is far above Seoul's EMS rate there
       (about one EMS call a minute for the whole city, i.e. ~0.005 per 10 min in a 300 m
       circle) and is how a crowd crush starts; it makes level 2 follow the 3rd-5th call.
     - ``level3_calls_per_10min`` = 20: Itaewon's calls reached about 80 in 75 minutes; 20 in 10
       minutes from one spot is such a night.
+    - ``rate_min_callers`` = 3: the call rate counts every call (a caller calling back in
+      minutes says it is getting worse) once this many distinct callers report; below that,
+      repeat calls are not counted above the callers (one person calling ten times is one
+      caller, not a surge).
     - Ambulances: more casualties than the station area's free ambulances need the
       neighbouring stations (level 2); more than ``level3_ambulance_factor`` times them (the
       2-5 neighbouring stations of 대응 2단계 bring about as many each) need the city.
@@ -78,6 +83,7 @@ class MciRules:
     level2_calls_per_10min: int = 4
     level3_calls_per_10min: int = 20
     level3_ambulance_factor: float = 4.0
+    rate_min_callers: int = 3
 
     def __post_init__(self) -> None:
         _need(1 <= self.level2_casualties <= 1_000, "level2_casualties", "1 to 1000")
@@ -92,6 +98,7 @@ class MciRules:
             "level3_calls_per_10min",
             "above level2_calls_per_10min, at most 10000",
         )
+        _need(1 <= self.rate_min_callers <= 100, "rate_min_callers", "1 to 100")
         _need(
             math.isfinite(self.level3_ambulance_factor)
             and 1.0 < self.level3_ambulance_factor <= 50.0,
@@ -158,11 +165,11 @@ def propose_level(
 ) -> LevelProposal:
     """The response level to propose (1-3) with its reason, in a supervisor's words.
 
-    ``calls_per_10min``: the surge's calls in the last 10 minutes (repeat callers are not
-    counted above the estimate's distinct callers); ``area_ambulances``: the free ambulances
-    of the station area; ``triage``: START counts from the scene, when entered (their sum,
-    black included, replaces the calls' estimate when larger: the scene has counted). Any one
-    rule of :class:`MciRules` raises the level.
+    ``calls_per_10min``: the surge's calls in the last 10 minutes (with fewer distinct
+    callers than ``rules.rate_min_callers``, not counted above them); ``area_ambulances``:
+    the free ambulances of the station area; ``triage``: START counts from the scene, when
+    entered (their sum, black included, replaces the calls' estimate when larger: the scene
+    has counted). Any one rule of :class:`MciRules` raises the level.
     """
     rules = rules if rules is not None else MciRules()
     counted = sum(triage_counts(triage).values()) if triage is not None else 0
@@ -180,7 +187,9 @@ def propose_level(
     )
     casualties = max(estimate.estimate, counted)
     scene = f" ({counted} counted at the scene)" if counted >= estimate.estimate and counted else ""
-    rate = min(calls_per_10min, estimate.distinct_callers) if estimate.calls else calls_per_10min
+    rate = calls_per_10min
+    if estimate.calls and estimate.distinct_callers < rules.rate_min_callers:
+        rate = min(calls_per_10min, estimate.distinct_callers)
     level3: list[str] = []
     level2: list[str] = []
     if casualties >= rules.level3_casualties:
@@ -192,9 +201,9 @@ def propose_level(
             f"{casualties} casualties estimated{scene} (level 2 from {rules.level2_casualties})"
         )
     if rate >= rules.level3_calls_per_10min:
-        level3.append(f"{rate} callers in 10 min (level 3 from {rules.level3_calls_per_10min})")
+        level3.append(f"{rate} calls in 10 min (level 3 from {rules.level3_calls_per_10min})")
     elif rate >= rules.level2_calls_per_10min:
-        level2.append(f"{rate} callers in 10 min (level 2 from {rules.level2_calls_per_10min})")
+        level2.append(f"{rate} calls in 10 min (level 2 from {rules.level2_calls_per_10min})")
     if casualties > 0 and area_ambulances == 0:
         level2.append("no free ambulance in the station area")
     elif area_ambulances and casualties > rules.level3_ambulance_factor * area_ambulances:
@@ -213,9 +222,9 @@ def propose_level(
     else:
         level = 1
         why = [
-            f"{casualties} casualties estimated, {rate} callers in 10 min, "
+            f"{casualties} casualties estimated, {rate} calls in 10 min, "
             f"{area_ambulances} free ambulances in the station area: below level 2 "
-            f"({rules.level2_casualties} casualties, {rules.level2_calls_per_10min} callers "
+            f"({rules.level2_casualties} casualties, {rules.level2_calls_per_10min} calls "
             "in 10 min, or more casualties than ambulances)"
         ]
     return LevelProposal(level, f"{RESPONSE_LEVELS[level]}: " + "; ".join(why))

@@ -7,7 +7,10 @@ The model is a space-time density. A call is *of an area* when its location circ
 caller's position and its uncertainty, counted up to ``max_uncertainty_m``) reaches within
 ``radius_m`` of the area's centre; the centre is the coordinate-wise **median** of the area's
 calls (in local metres), found by a few rounds of "take the calls near the centre, move the
-centre to their median" from the densest call near the new one. A median is not moved by one
+centre to their median" from the densest call near the new one. A centre found from a few
+calls is itself loose: the radius is widened by the calls' spread over the square root of
+their number (at most half the radius), so an edge caller is not lost to the first calls'
+side of the alley; with many calls the widening vanishes. A median is not moved by one
 caller 2 km off (such a call is not even of the area unless its circle says it may be).
 
 A cluster is a surge when, in the ``window_s`` ending at the new call, it holds
@@ -200,9 +203,18 @@ class _Cluster:
     def distance(self, i: int) -> float:
         return math.hypot(float(self.xs[i]) - self.centre[0], float(self.ys[i]) - self.centre[1])
 
-    def _within(self, centre: tuple[float, float]) -> list[int]:
+    def _within(self, centre: tuple[float, float], slack: float = 0.0) -> list[int]:
         gap = np.hypot(self.xs - centre[0], self.ys - centre[1]) - self.unc
-        return [int(i) for i in np.flatnonzero(gap <= self.rules.radius_m)]
+        return [int(i) for i in np.flatnonzero(gap <= self.rules.radius_m + slack)]
+
+    def _slack(self, centre: tuple[float, float], members: list[int]) -> float:
+        """How far the median centre itself may be off: the members' spread around it over
+        the square root of their number (a few calls place the centre loosely), at most half
+        the radius."""
+        spread = float(
+            np.median(np.hypot(self.xs[members] - centre[0], self.ys[members] - centre[1]))
+        )
+        return min(self.rules.radius_m / 2.0, spread / math.sqrt(len(members)))
 
     def _settle(self, seed: tuple[float, float]) -> list[int]:
         centre = seed
@@ -211,7 +223,7 @@ class _Cluster:
             if not members:
                 break
             centre = (float(np.median(self.xs[members])), float(np.median(self.ys[members])))
-            again = self._within(centre)
+            again = self._within(centre, self._slack(centre, members))
             if again == members:
                 break
             members = again

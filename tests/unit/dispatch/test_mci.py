@@ -115,7 +115,7 @@ def test_levels_rise_with_calls_and_casualties() -> None:
     assert propose_level(estimate(3, 3), calls_per_10min=3, area_ambulances=6).level == 1
     level2 = propose_level(estimate(4, 4), calls_per_10min=4, area_ambulances=6)
     assert level2.level == 2 and level2.reason.startswith(RESPONSE_LEVELS[2])
-    assert "4 callers in 10 min" in level2.reason
+    assert "4 calls in 10 min" in level2.reason
     assert propose_level(estimate(10, 2), calls_per_10min=2, area_ambulances=20).level == 2
     assert propose_level(estimate(30, 30), calls_per_10min=5, area_ambulances=40).level == 3
     assert propose_level(estimate(20, 20), calls_per_10min=20, area_ambulances=40).level == 3
@@ -146,6 +146,14 @@ def test_scene_counts_raise_the_level() -> None:
 def test_a_repeat_caller_does_not_raise_the_rate() -> None:
     one_person = CasualtyEstimate(calls=6, distinct_callers=1, estimate=1, reason="")
     assert propose_level(one_person, calls_per_10min=6, area_ambulances=4).level == 1
+    two = CasualtyEstimate(calls=6, distinct_callers=2, estimate=2, reason="")
+    assert propose_level(two, calls_per_10min=6, area_ambulances=4).level == 1
+
+
+def test_calling_back_counts_once_three_callers_report() -> None:
+    three = CasualtyEstimate(calls=5, distinct_callers=3, estimate=3, reason="")
+    proposal = propose_level(three, calls_per_10min=5, area_ambulances=4)
+    assert proposal.level == 2 and "5 calls in 10 min" in proposal.reason
 
 
 def test_level_1_says_why_not_higher() -> None:

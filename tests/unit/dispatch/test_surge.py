@@ -159,15 +159,25 @@ def test_calls_without_a_number_count_each() -> None:
 
 def test_uncertainty_circles_reach_the_area() -> None:
     base = crowd(4)
-    # 450 m from the alley: joins with a 200 m circle, not with a 50 m one
+    # 450 m from the alley: joins with a 200 m circle
     wide = call(10, s=170, north=450, u=200.0)
     area = find_surge(wide, base, rules=RULES)
     assert area is not None and "C10" in area.call_ids
-    narrow = call(10, s=170, north=450, u=50.0)
+    # 550 m with a 50 m circle: beyond the radius, its circle and the centre's own looseness
+    narrow = call(10, s=170, north=550, u=50.0)
     assert find_surge(narrow, base, rules=RULES) is None
     # a cell-tower fix 2 km away: its 2000 m circle is counted only up to 300 m
     vague = call(11, s=170, north=2000, u=2000.0)
     assert find_surge(vague, base, rules=RULES) is None
+
+
+def test_a_centre_from_few_calls_is_loose() -> None:
+    """Three callers across some 500 m of alleys: the median of three is a loose centre, so
+    the radius widens by their spread over the square root of their number."""
+    spots = [(210.0, 140.0), (-60.0, -100.0), (-230.0, 40.0)]
+    calls = [call(i, s=i * 60.0, north=n, east=e, u=50.0) for i, (n, e) in enumerate(spots)]
+    area = find_surge(calls[-1], calls[:-1], rules=RULES)
+    assert area is not None and len(area.call_ids) == 3
 
 
 def test_one_caller_2_km_off_does_not_move_the_centre() -> None:
