@@ -92,13 +92,14 @@ def register(
     ``structures``: the monitored bridges and tunnels (default: the sensors registry of the
     configured Seoul data).
     """
+    from goldentime.settings import load_settings
+
     metrics = metrics if metrics is not None else Metrics()
     if structures is None:
-        from goldentime.settings import load_settings
-
         structures = load_structures(load_settings().seoul_data_dir, network=ctx.network)
     book = ClosureBook(ctx.network)
-    mci = mci_services(ctx.network, ctx.hospitals)  # ERs and road ETAs of the MCI commands
+    # ERs (capacities by level, overridden by settings) and road ETAs of the MCI commands
+    mci = mci_services(ctx.network, ctx.hospitals, overrides=load_settings().mci_er_capacities)
     alarm_handler = AlarmHandler(
         writers=ctx.writers,
         book=book,
