@@ -218,8 +218,10 @@ const GTMci = {
 
   distribution(d, m) {
     const t = m.triage || {};
-    const transportable = (t.red || 0) + (t.yellow || 0) + (t.green || 0);
     const patients = m.patients || [];
+    // Patients triaged but not placed yet (black ones are not transported), as the worker counts.
+    const placed = (k) => patients.filter((p) => p.triage === k).length;
+    const waiting = ["red", "yellow", "green"].reduce((n, k) => n + Math.max(0, (t[k] || 0) - placed(k)), 0);
     const total = patients.length || (m.er_load || []).reduce((n, e) => n + e.patients, 0);
     const load = (m.er_load || []).filter((e) => e.patients > 0).sort((a, b) => b.patients - a.patients);
     const loadRows = load.map((e) => GT.el("tr", { "data-er": e.er_id, class: e.patients > e.capacity ? "over" : "" },
@@ -237,9 +239,9 @@ const GTMci = {
     return GT.el("div", {},
       GT.el("h4", {}, "환자 분산 Patient distribution"),
       GT.el("div", { class: "actions" },
-        GT.el("button", { type: "button", id: "mci-distribute", disabled: transportable === 0,
-          title: transportable ? "" : "분류 인원 없음 · report triage counts first",
-          onclick: () => this.command(d.id, "distribute", {}, "환자 분산 Distribute patients") }, `환자 분산 Distribute patients (${transportable})`)),
+        GT.el("button", { type: "button", id: "mci-distribute", disabled: waiting === 0,
+          title: waiting ? "" : patients.length ? "모두 배정됨 · every triaged patient is placed" : "분류 인원 없음 · report triage counts first",
+          onclick: () => this.command(d.id, "distribute", {}, "환자 분산 Distribute patients") }, `환자 분산 Distribute patients (${waiting})`)),
       load.length ? GT.el("table", { id: "er-load", class: "mci-table" },
         GT.el("thead", {}, GT.el("tr", {}, GT.el("th", {}, "응급실 ER"), GT.el("th", {}, "환자 Patients"), GT.el("th", {}, "수용 Capacity"), GT.el("th", {}, "비율 Share"), GT.el("th", {}, "부하 Load"))),
         GT.el("tbody", {}, loadRows)) : GT.el("p", { class: "muted" }, "배정 없음 · no patients assigned yet"),

@@ -88,6 +88,24 @@ def detail(page: Page, base: str, incident_id: str) -> dict[str, Any]:
     return body
 
 
+def check_er_table(page: Page, patients: int) -> None:
+    """The ER table once ``patients`` are placed: each placed once, no ER above its capacity,
+    none above MAX_ER_SHARE of them (홍대 has more than three ERs within 15 minutes)."""
+    expect(page.locator("#mci-assignments summary")).to_contain_text(
+        f"({patients})", timeout=LIVE_TIMEOUT_MS
+    )
+    rows = page.locator("#er-load tbody tr").all()
+    loads = [
+        (int(r.locator("td.patients").inner_text()), int(r.locator("td.capacity").inner_text()))
+        for r in rows
+    ]
+    assert sum(p for p, _c in loads) == patients, loads
+    assert all(p <= c for p, c in loads), f"an ER above its capacity: {loads}"
+    assert len(loads) > 3, f"spread over more than three ERs: {loads}"
+    assert max(p for p, _c in loads) <= MAX_ER_SHARE * patients, f"an ER above its share: {loads}"
+    assert page.locator("#er-load tr.over").count() == 0
+
+
 def board(browser: Browser, base: str, user: str) -> Page:
     page = browser.new_page(viewport={"width": 1600, "height": 1000})
     errors: list[str] = []
@@ -232,26 +250,20 @@ def test_crowd_crush_surge_banner_mci_level_triage_and_patient_distribution(
     expect(distribute).to_contain_text(f"({transported})", timeout=LIVE_TIMEOUT_MS)
     expect(distribute).to_be_enabled()
     distribute.click()
-    rows = supervisor.locator("#er-load tbody tr")
-    expect(rows.first).to_be_visible(timeout=LIVE_TIMEOUT_MS)
-    expect(supervisor.locator("#mci-assignments summary")).to_contain_text(f"({transported})")
+    check_er_table(supervisor, transported)
+    expect(distribute).to_contain_text("(0)", timeout=LIVE_TIMEOUT_MS)
+    expect(distribute).to_be_disabled()
 
-    # The table: every patient placed, no ER above its capacity nor above its share.
-    loads = [
-        (
-            int(row.locator("td.patients").inner_text()),
-            int(row.locator("td.capacity").inner_text()),
-        )
-        for row in rows.all()
-    ]
-    assert sum(p for p, _c in loads) == transported, loads
-    assert all(p <= c for p, c in loads), f"an ER above its capacity: {loads}"
-    if len(loads) > 3:
-        assert max(p for p, _c in loads) <= MAX_ER_SHARE * transported, loads
-    assert supervisor.locator("#er-load tr.over").count() == 0
+    # More walking wounded found: two more green, placed on top of the first sixteen.
+    supervisor.locator("#triage-green").fill(str(TRIAGE["green"] + 2))
+    supervisor.get_by_role("button", name="분류 보고 Report triage").click()
+    expect(distribute).to_contain_text("(2)", timeout=LIVE_TIMEOUT_MS)
+    distribute.click()
+    check_er_table(supervisor, transported + 2)
+
     final = detail(supervisor, base, incident_id)
     assert [p["triage"] for p in final["mci"]["patients"]][: TRIAGE["red"]] == ["red"] * 3
-    assert final["mci"]["triage"] == TRIAGE
+    assert final["mci"]["triage"] == {**TRIAGE, "green": TRIAGE["green"] + 2}
     assert final["mci"]["staging"] is not None
     timeline = " ".join(t["detail"] for t in final["timeline"])
     assert all(p["er_name"] in timeline for p in final["mci"]["patients"]), (
