@@ -265,9 +265,11 @@ def _choose(
 
 
 def _named(skipped: list[str]) -> str:
+    """ "3 nearer ERs skipped: A full (6/6); B full (3/3); C at its share (...)"."""
     shown = "; ".join(skipped[:_NAMED])
     more = len(skipped) - _NAMED
-    return f"{shown}; {more} more nearer ERs skipped" if more > 0 else shown
+    count = f"{len(skipped)} nearer ER{'s' if len(skipped) > 1 else ''} skipped: "
+    return count + (f"{shown}; {more} more" if more > 0 else shown)
 
 
 def _table(ers: Sequence[tuple[ErCapacity, float]], already: Mapping[str, int]) -> list[_Er]:

@@ -77,7 +77,7 @@ def test_black_is_not_transported() -> None:
 def test_full_er_is_skipped_with_the_reason() -> None:
     plan = distribute({"red": 3}, ers(200, 400, capacity=2))
     assert [a.er_id for a in plan] == ["ER0", "ER0", "ER1"]
-    assert "병원0 full (2/2)" in plan[2].reason
+    assert "nearest with room; 1 nearer ER skipped: 병원0 full (2/2)" in plan[2].reason
 
 
 def test_one_er_only_takes_everyone_and_says_when_it_is_over_capacity() -> None:
