@@ -187,8 +187,9 @@ class _Cluster:
         xs = (np.array([c.lon for c in calls]) - self.lon0) * self.kx
         ys = (np.array([c.lat for c in calls]) - self.lat0) * _M_PER_DEG_LAT
         unc = np.minimum(np.array([c.uncertainty_m or 0.0 for c in calls]), cap)
-        # Anything that could share a disc of radius_m with the call, both circles counted.
-        reach = 2.0 * rules.radius_m + _uncertainty(call, cap)
+        # Anything that could share an area with the call: both circles and the widest
+        # radius (radius_m plus at most half of it for a loose centre) counted.
+        reach = 3.0 * rules.radius_m + _uncertainty(call, cap)
         keep = np.flatnonzero(np.hypot(xs, ys) <= reach + unc)
         self.calls: list[SurgeCall] = [calls[i] for i in keep]
         self.xs: NDArray[np.float64] = xs[keep]
