@@ -23,6 +23,7 @@ from dispatch.hospitals import Hospital
 from dispatch.mci_store import TRIAGE_COLUMNS, MciRow, PatientRow
 from dispatch.patients import ErCapacity, PatientAssignment, distribute, er_capacities
 from dispatch.store import IncidentRow, UnitRow
+from dispatch.surge_intake import proposal_of, triage_of
 from goldentime.contracts import IncidentStatus
 from goldentime.contracts.dispatch import UnitStatus
 from goldentime.errors import ContractError
@@ -184,7 +185,23 @@ def triage(c: _Changes) -> str:
     c.touch_incident(incident)
     text = ", ".join(f"{t} {getattr(counts, t)}" for t in TRIAGE_COLUMNS)
     c.log(incident.id, "triage", f"START triage from the scene: {text}")
+    _propose_again(c, incident, row)
     return text
+
+
+def _propose_again(c: _Changes, incident: IncidentRow, row: MciRow) -> None:
+    """The scene's counts may call for a higher level than the calls did: propose it."""
+    _estimate, proposal = proposal_of(
+        c.session,
+        incident.id,
+        centre=(row.lat, row.lon),
+        calls_per_10min=round(row.calls_in_window * 600.0 / row.window_s),
+        triage=triage_of(row),
+    )
+    if proposal.level > row.proposed_level:
+        row.proposed_level, row.proposed_reason = proposal.level, proposal.reason
+        row.proposed_at = c.command.at
+        c.log(incident.id, "level_proposed", f"level proposed: {proposal.reason}")
 
 
 def staging(c: _Changes) -> str:

@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session
 
 from dispatch.cells import cell_index, cell_span
 from dispatch.correlate import ACTIVE, OpenIncident, Signal
-from dispatch.mci import estimate_casualties, propose_level
-from dispatch.mci_store import MciRow
+from dispatch.mci import CasualtyEstimate, LevelProposal, estimate_casualties, propose_level
+from dispatch.mci_store import TRIAGE_COLUMNS, MciRow
 from dispatch.store import CallRow, IncidentRow, SignalRow, TimelineRow, UnitRow
 from dispatch.surge import SURGE_TYPES, SurgeArea, SurgeCall, SurgeRules, find_surge, surge_reason
 from goldentime.contracts import IncidentStatus, IncidentType
@@ -352,43 +352,16 @@ class SurgeDesk:
         session.execute(TIMELINE.insert(), [row])
         effects.timeline.append(row)
 
-    def _mci_calls(self, session: Session, incident_id: str) -> list[SurgeCall]:
-        c = CALLS.c
-        rows = session.execute(
-            select(
-                c.id, c.received_at, c.lat, c.lon, c.type, c.location_uncertainty_m, c.caller,
-                c.description,
-            ).where(c.incident_id == incident_id)
-        ).tuples()  # fmt: skip
-        return [
-            SurgeCall(i, at, lat, lon, _TYPES[t], unc, caller, text or "")
-            for i, at, lat, lon, t, unc, caller, text in rows
-        ]
-
-    def _area_ambulances(self, session: Session, area: SurgeArea) -> int:
-        dlat = STATION_AREA_M / 111_000
-        dlon = dlat / 0.79  # cos(37.5 N)
-        u = UNITS.c
-        count = session.scalar(
-            select(func.count())
-            .select_from(UNITS)
-            .where(
-                u.kind == "ambulance",
-                u.status == "available",
-                u.home_lat.between(area.lat - dlat, area.lat + dlat),
-                u.home_lon.between(area.lon - dlon, area.lon + dlon),
-            )
-        )
-        return int(count or 0)
-
     def _update_mci(
         self, session: Session, incident_id: str, area: SurgeArea, effects: SurgeEffects
     ) -> None:
-        estimate = estimate_casualties(self._mci_calls(session, incident_id))
-        proposal = propose_level(
-            estimate,
+        row = session.get(MciRow, incident_id)
+        estimate, proposal = proposal_of(
+            session,
+            incident_id,
+            centre=(area.lat, area.lon),
             calls_per_10min=round(area.calls_in_window * 600.0 / area.window_s),
-            area_ambulances=self._area_ambulances(session, area),
+            triage=None if row is None else triage_of(row),
         )
         surge: dict[str, Any] = {
             "lat": area.lat,
@@ -403,7 +376,6 @@ class SurgeDesk:
             "casualty_reason": estimate.reason,
             "updated_at": self.now,
         }
-        row = session.get(MciRow, incident_id)
         if row is None:
             session.add(
                 MciRow(
@@ -452,3 +424,61 @@ class SurgeDesk:
             session, effects, incident_id, "level_proposed",
             f"level proposed: {reason}", area.last_at, key=str(level),
         )  # fmt: skip
+
+
+def mci_calls(session: Session, incident_id: str) -> list[SurgeCall]:
+    """Every call of an incident, as the casualty estimate reads them."""
+    c = CALLS.c
+    rows = session.execute(
+        select(
+            c.id, c.received_at, c.lat, c.lon, c.type, c.location_uncertainty_m, c.caller,
+            c.description,
+        ).where(c.incident_id == incident_id)
+    ).tuples()  # fmt: skip
+    return [
+        SurgeCall(i, at, lat, lon, _TYPES[t], unc, caller, text or "")
+        for i, at, lat, lon, t, unc, caller, text in rows
+    ]
+
+
+def area_ambulances(session: Session, lat: float, lon: float) -> int:
+    """Free ambulances based within :data:`STATION_AREA_M` of a point (a box around it)."""
+    dlat = STATION_AREA_M / 111_000
+    dlon = dlat / 0.79  # cos(37.5 N)
+    u = UNITS.c
+    count = session.scalar(
+        select(func.count())
+        .select_from(UNITS)
+        .where(
+            u.kind == "ambulance",
+            u.status == "available",
+            u.home_lat.between(lat - dlat, lat + dlat),
+            u.home_lon.between(lon - dlon, lon + dlon),
+        )
+    )
+    return int(count or 0)
+
+
+def triage_of(row: MciRow) -> dict[str, int] | None:
+    """The START counts of an MCI row, None before any came from the scene."""
+    counts = {t: int(getattr(row, t)) for t in TRIAGE_COLUMNS}
+    return counts if any(counts.values()) else None
+
+
+def proposal_of(
+    session: Session,
+    incident_id: str,
+    *,
+    centre: tuple[float, float],
+    calls_per_10min: int,
+    triage: dict[str, int] | None,
+) -> tuple[CasualtyEstimate, LevelProposal]:
+    """The casualty estimate of an MCI from its calls and the level it calls for."""
+    estimate = estimate_casualties(mci_calls(session, incident_id))
+    proposal = propose_level(
+        estimate,
+        calls_per_10min=calls_per_10min,
+        area_ambulances=area_ambulances(session, *centre),
+        triage=triage,
+    )
+    return estimate, proposal

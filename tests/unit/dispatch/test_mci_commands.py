@@ -180,3 +180,16 @@ def test_commands_refused_with_their_reason(sessions: sessionmaker[Session]) -> 
         Command(id="x4", at=NOW, actor="a", action="mci_level", incident_id="INC-MCI", level=4)
     with pytest.raises(ValueError, match="mci_level needs level"):
         Command(id="x5", at=NOW, actor="a", action="mci_level", incident_id="INC-MCI")
+
+
+def test_counts_from_the_scene_raise_the_proposed_level(sessions: sessionmaker[Session]) -> None:
+    assert apply(sessions, "t1", "triage", triage=TriageCounts(red=20, yellow=15, green=5))[0]
+    with sessions() as session:
+        row = session.get(MciRow, "INC-MCI")
+        assert row is not None and row.proposed_level == 3 and "대응 3단계" in row.proposed_reason
+        lines = session.scalars(select(TimelineRow).where(TimelineRow.kind == "level_proposed"))
+        assert [line.actor for line in lines] == ["park.supervisor"]
+    assert apply(sessions, "t2", "triage", triage=TriageCounts(red=1))[0]
+    with sessions() as session:
+        row = session.get(MciRow, "INC-MCI")
+        assert row is not None and row.proposed_level == 3  # a proposal never falls by itself
