@@ -7,6 +7,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dispatch.hospitals import Hospital, load_hospitals
 from dispatch.patients import (
@@ -172,3 +174,44 @@ def test_er_load_table() -> None:
         {"er_id": "ER0", "er_name": "병원0", "patients": 3, "capacity": 3},
         {"er_id": "ER1", "er_name": "병원1", "patients": 2, "capacity": 3},
     ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    counts=st.fixed_dictionaries(
+        {t: st.integers(0, 12) for t in ("red", "yellow", "green", "black")}
+    ),
+    table=st.lists(
+        st.tuples(
+            st.one_of(st.integers(0, 8), st.integers(30, 60)),
+            st.one_of(st.floats(0, 1200, allow_nan=False), st.just(math.inf)),
+        ),
+        min_size=1,
+        max_size=9,
+    ),
+    share=st.floats(0.1, 1.0),
+)
+def test_every_patient_placed_once_within_capacity_and_share(
+    counts: dict[str, int], table: list[tuple[int, float]], share: float
+) -> None:
+    pairs = [(er(i, capacity), eta) for i, (capacity, eta) in enumerate(table)]
+    reachable = [(e, eta) for e, eta in pairs if math.isfinite(eta)]
+    total = counts["red"] + counts["yellow"] + counts["green"]
+    if total and not reachable:
+        with pytest.raises(ContractError):
+            distribute(counts, pairs, max_share=share)
+        return
+    plan = distribute(counts, pairs, max_share=share, first_patient=3)
+    assert [a.patient for a in plan] == list(range(3, 3 + total))
+    order = {"red": 0, "yellow": 1, "green": 2}
+    assert [order[a.triage] for a in plan] == sorted(order[a.triage] for a in plan)
+    load = Counter(a.er_id for a in plan)
+    assert set(load) <= {e.er_id for e, _ in reachable}
+    capacity = {e.er_id: e.capacity for e, _ in reachable}
+    if total <= sum(capacity.values()):  # room for all: nobody over capacity
+        assert all(load[i] <= capacity[i] for i in load)
+        assert not any("EVERY ER IS FULL" in a.reason for a in plan)
+    near = [e for e, eta in reachable if eta <= 900.0]
+    if total and len(near) > 3 and all(e.capacity >= total for e in near):
+        cap = max(1, math.floor(share * total + 1e-9))
+        assert max(load.values()) <= max(cap, math.ceil(total / len(near)))
