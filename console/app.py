@@ -47,7 +47,7 @@ from console.exchange_mount import mount_exchange
 from console.guard import AccessGuard
 from console.intake import DrainGuard, DurableIntake
 from console.live import ChangeFeed, running
-from console.mci_routes import add_mci_routes, surge_reader
+from console.mci_routes import add_mci_routes, surge_reader, with_mci_levels
 from console.metrics import ConsoleMetrics, add_metrics, alert_delivery_recorder
 from console.openapi_doc import document_errors
 from console.pages import DEMO_BANNER, add_page_routes
@@ -221,7 +221,8 @@ def create_app(
     signer = SessionSigner(secret, max_age_s=auth.session_max_age_s)
     limiter = LoginRateLimiter(max_failures=auth.login_max_failures, window_s=auth.login_window_s)
     incident_places = IncidentPlaces(settings.seoul_data_dir)
-    feed = ChangeFeed(sessions, enrich=incident_places.enrich, surges=surge_reader(clock.now))
+    enrich_incidents = with_mci_levels(incident_places.enrich)  # place, caller fix, MCI level
+    feed = ChangeFeed(sessions, enrich=enrich_incidents, surges=surge_reader(clock.now))
     basemap = basemap or Basemap(settings)
     alerts_settings = alerts_settings or alerts_config(settings)
     if alerts is None:
@@ -368,7 +369,7 @@ def create_app(
                 session, status=status_filter.value if status_filter else None, limit=limit
             )
             bodies = [r.model_dump(mode="json") for r in rows]
-            incident_places.enrich(session, bodies)
+            enrich_incidents(session, bodies)
         return bodies
 
     @app.get("/api/incidents/{incident_id}", tags=["incidents"])
@@ -379,7 +380,7 @@ def create_app(
             if row is None:
                 raise HTTPException(status.HTTP_404_NOT_FOUND, f"no incident {incident_id}")
             body = store.incident_record(row).model_dump(mode="json")
-            incident_places.enrich(session, [body])
+            enrich_incidents(session, [body])
             body["calls"] = [
                 {
                     "id": c.id,

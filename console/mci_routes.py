@@ -17,10 +17,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from console.commands import Actor, PathId, Sender, command_route
 from dispatch.mci_queries import active_surges, dong_of
+from dispatch.mci_store import MciRow
 from goldentime.clock import Clock
 from goldentime.contracts.core import Latitude, Longitude, RecordId
 from goldentime.contracts.dispatch import CommandAction, TriageCounts
@@ -163,6 +165,32 @@ def add_mci_routes(
             action=CommandAction.DISTRIBUTE,
             incident_id=incident_id,
         )
+
+
+Enrich = Callable[[Session, list[dict[str, Any]]], None]
+
+
+def with_mci_levels(enrich: Enrich) -> Enrich:
+    """``enrich`` (the places of incident bodies), then ``mci_level`` on each body:
+    ``{"proposed": n, "confirmed": n | None}`` for an MCI, else None: the queue's badge, in the
+    incident list, the change feed and the detail alike."""
+
+    def enrich_all(session: Session, bodies: list[dict[str, Any]]) -> None:
+        enrich(session, bodies)
+        if not bodies:
+            return
+        levels = {
+            incident_id: {"proposed": proposed, "confirmed": confirmed}
+            for incident_id, proposed, confirmed in session.execute(
+                select(MciRow.incident_id, MciRow.proposed_level, MciRow.confirmed_level).where(
+                    MciRow.incident_id.in_([b["id"] for b in bodies])
+                )
+            ).tuples()
+        }
+        for body in bodies:
+            body["mci_level"] = levels.get(body["id"])
+
+    return enrich_all
 
 
 def surge_reader(now: Callable[[], datetime]) -> Callable[[Session], list[dict[str, Any]]]:

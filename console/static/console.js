@@ -120,7 +120,7 @@ function dropRow(tr) { rowObserver.unobserve(tr); visibleRows.delete(tr); }
 function rowSignature(inc) {
   return [inc.revision, inc.status, inc.priority, inc.id === state.selected, inc.call_ids.length,
     (inc.event_ids || []).length, inc.gu, inc.place?.dong, inc.lat, inc.lon, inc.clock_skew_s, QueueFilter.centres.length,
-    GTMci.isSurgeIncident(inc.id)].join("|");
+    GTMci.badgeKey(inc)].join("|");
 }
 
 function queueRow(inc) {
@@ -136,7 +136,7 @@ function queueRow(inc) {
   },
     GT.el("td", { class: `prio p${inc.priority}` }, String(inc.priority)),
     GT.el("td", { title: inc.id }, GT.typeLabel(inc.type), partnerBadge(inc),
-      GTMci.isSurgeIncident(inc.id) ? GT.el("span", { class: "badge mci", title: "다수사상자 Mass-casualty incident" }, " MCI") : null,
+      GTMci.badge(inc),
       GT.el("div", { class: "muted small where" }, whereLine(inc)),
       inc.clock_skew_s != null ? skewBadge(inc.clock_skew_s) : null),
     GT.el("td", {}, GT.statusLabel(inc.status)),

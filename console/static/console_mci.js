@@ -68,6 +68,22 @@ const GTMci = {
 
   isSurgeIncident(id) { return this.surges.some((s) => s.incident_id === id); },
 
+  // The queue's badge of an MCI: its level (confirmed, else proposed with "?"), and whether
+  // its surge of calls is still under way.
+  badge(inc) {
+    const m = inc.mci_level;
+    const surge = this.isSurgeIncident(inc.id);
+    if (!m && !surge) return null;
+    const text = !m ? " MCI" : m.confirmed ? ` MCI ${m.confirmed}단계` : ` MCI ${m.proposed}단계?`;
+    const title = [
+      "다수사상자 Mass-casualty incident",
+      m && (m.confirmed ? `대응 ${m.confirmed}단계 확정 confirmed` : `대응 ${m.proposed}단계 제안 proposed, 미확정 not confirmed`),
+      surge && "대량 신고 진행 중 surge under way",
+    ].filter(Boolean).join(" · ");
+    return GT.el("span", { class: `badge mci${m && m.confirmed ? " confirmed" : ""}${surge ? " surging" : ""}`, title }, text);
+  },
+  badgeKey(inc) { return JSON.stringify([inc.mci_level || null, this.isSurgeIncident(inc.id)]); },
+
   // The surge a call placed at `where` ({lat, lon, radius}) belongs to: its circle and the
   // caller's circle overlap, with a margin for the spread of a crowd.
   surgeAt(where) {

@@ -166,7 +166,6 @@ def test_crowd_crush_surge_banner_mci_level_triage_and_patient_distribution(
     )
     assert surge["calls_in_window"] >= 5
     expect(banner.locator(".surge-text")).to_have_text(surge["banner"])
-    expect(dispatcher.locator(f'#incidents tr[data-id="{incident_id}"] .badge.mci')).to_be_visible()
 
     # The call form says so too when the next caller is placed in the area (and not elsewhere).
     hint = dispatcher.locator("#surge-hint")
@@ -188,6 +187,8 @@ def test_crowd_crush_surge_banner_mci_level_triage_and_patient_distribution(
     expect(dispatcher.locator("#mci-proposed")).to_contain_text("대응")
     proposed = detail(dispatcher, base, incident_id)["mci"]["proposed_level"]
     assert proposed >= 2, "a crowd of calls in minutes: level 2 or more proposed"
+    badge = dispatcher.locator(f'#incidents tr[data-id="{incident_id}"] .badge.mci')
+    expect(badge).to_contain_text(f"MCI {proposed}단계?")  # proposed, not confirmed
     expect(dispatcher.locator("#mci-proposed .level")).to_contain_text(f"대응 {proposed}단계")
     expect(dispatcher.locator("#mci-confirm")).to_have_count(0)
     expect(dispatcher.locator("#mci-confirm-note")).to_contain_text("Only a supervisor")
@@ -212,6 +213,8 @@ def test_crowd_crush_surge_banner_mci_level_triage_and_patient_distribution(
     expect(dispatcher.locator("#mci-confirmed")).to_contain_text(
         f"대응 {proposed}단계", timeout=LIVE_TIMEOUT_MS
     )
+    expect(badge).to_have_class("badge mci confirmed surging")
+    expect(badge).not_to_contain_text("?")
 
     staging = supervisor.locator("#mci-staging")
     supervisor.locator("#mci-staging-here").click()

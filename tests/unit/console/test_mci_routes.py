@@ -112,6 +112,8 @@ def test_surges_route_lists_active_surges_with_their_banner(
     sessions = session_factory(writer(make_engine(f"sqlite:///{tmp_path / 'gt.db'}")))
     signal = Signal(id="c-1", kind="call", at=NOW, lat=37.5345, lon=126.9945, type=IncidentType.EMS)
     live = ingest(sessions, [signal], now=NOW, catalog=load_catalog()).incidents[0].id
+    fire = Signal(id="c-2", kind="call", at=NOW, lat=37.60, lon=127.05, type=IncidentType.FIRE)
+    ordinary = ingest(sessions, [fire], now=NOW, catalog=load_catalog()).incidents[0].id
     with sessions.begin() as s:
         s.add(
             MciRow(
@@ -122,13 +124,17 @@ def test_surges_route_lists_active_surges_with_their_banner(
                 created_at=NOW, updated_at=NOW,
             )
         )  # fmt: skip
-    [surge] = secured.sign_in("disp").get("/api/surges").json()["surges"]
+    dispatcher = secured.sign_in("disp")
+    listed = {i["id"]: i["mci_level"] for i in dispatcher.get("/api/incidents").json()}
+    assert listed == {live: {"proposed": 2, "confirmed": None}, ordinary: None}, "queue badges"
+    assert dispatcher.get(f"/api/incidents/{live}").json()["mci_level"] == listed[live]
+    [surge] = dispatcher.get("/api/surges").json()["surges"]
     assert surge["incident_id"] == live
     assert surge["calls_in_window"] == 12
     assert surge["banner"] == f"12 calls in 10 min at {surge['place']}"
     assert "동" in surge["place"], "named by its dong"
     secured.clock.advance(600)  # its last call is now 11 min old: past its 10 min window
-    assert secured.sign_in("disp").get("/api/surges").json()["surges"] == []
+    assert dispatcher.get("/api/surges").json()["surges"] == []
 
 
 def test_change_feed_sends_the_surges_when_they_change(tmp_path: Path) -> None:
