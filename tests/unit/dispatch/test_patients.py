@@ -107,6 +107,13 @@ def test_no_er_above_its_share_when_more_than_three_are_near() -> None:
         assert max(Counter(a.er_id for a in plan).values()) / total <= 0.4
 
 
+def test_past_every_share_the_least_loaded_near_er_takes_the_next() -> None:
+    plan = distribute({"red": 10}, ers(100, 200, 300, 400, capacity=50), max_share=0.1)
+    counts = Counter(a.er_id for a in plan)
+    assert sorted(counts.values()) == [2, 2, 3, 3]  # share 1 each, then evened out
+    assert "least loaded with room" in plan[-1].reason
+
+
 def test_three_ers_near_no_share_limit() -> None:
     plan = distribute({"red": 8}, ers(240, 300, 420, 1200), max_share=0.35)
     assert Counter(a.er_id for a in plan)["ER0"] == 8  # the 4th ER is beyond 15 min
