@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dispatch.cells import distance_m
 from dispatch.surge import SURGE_TYPES, SurgeArea, SurgeCall, SurgeRules, find_surge, surge_reason
@@ -256,3 +259,38 @@ def test_many_calls_stay_correct() -> None:
     area = find_surge(calls[-1], calls[:-1], rules=RULES)
     assert isinstance(area, SurgeArea) and area.calls_in_window == 200
     assert distance_m(area.lat, area.lon, LAT, LON) < 30
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    spots=st.lists(
+        st.tuples(
+            st.floats(-500, 500),
+            st.floats(-500, 500),
+            st.sampled_from([None, 50.0, 300.0, 900.0]),
+            st.integers(0, 5),
+        ),
+        min_size=2,
+        max_size=14,
+    ),
+    order=st.randoms(use_true_random=False),
+)
+def test_the_answer_does_not_depend_on_the_order_or_redelivery_of_recent(
+    spots: list[tuple[float, float, float | None, int]], order: random.Random
+) -> None:
+    calls = [
+        call(i, s=i * 25.0, north=n, east=e, u=u, caller=f"010-{who}")
+        for i, (n, e, u, who) in enumerate(spots)
+    ]
+    new, recent = calls[-1], calls[:-1]
+    expected = find_surge(new, recent, rules=RULES)
+    shuffled = [*recent, *recent[: len(recent) // 2], new]  # redelivered, and the call itself
+    order.shuffle(shuffled)
+    again = find_surge(new, shuffled, rules=RULES)
+    if expected is None:
+        assert again is None
+    else:
+        assert again is not None and again.call_ids == expected.call_ids
+        assert again.calls_in_window == expected.calls_in_window
+        assert distance_m(again.lat, again.lon, expected.lat, expected.lon) < 1.0
+        assert new.id in expected.call_ids
