@@ -118,7 +118,7 @@ def mci_incident(client: httpx.Client, crowd: list[str]) -> tuple[dict[str, Any]
                 return body, links
         return None
 
-    found = wait_until(settled, timeout_s=30)
+    found: tuple[dict[str, Any], dict[str, str]] | None = wait_until(settled, timeout_s=30)
     assert found, "no MCI with a level >= 2 proposal"
     return found
 

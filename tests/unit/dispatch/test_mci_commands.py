@@ -42,7 +42,7 @@ def er_etas(
 def unit_etas(
     at: tuple[float, float], units: Sequence[UnitPosition]
 ) -> list[tuple[str, float | None]]:
-    return sorted(((u.unit_id, crow(at, (u.lat, u.lon))) for u in units), key=lambda e: e[1])
+    return sorted(((u.unit_id, crow(at, (u.lat, u.lon))) for u in units), key=lambda e: e[1] or 0.0)
 
 
 ERS = [
