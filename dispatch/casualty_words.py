@@ -44,8 +44,11 @@ _KO_HONORIFIC = re.compile(
     rf"(?<![가-힣0-9])(?P<num>{'|'.join(sorted(_KO_NATIVE, key=len, reverse=True))})"
     r"\s*분(?=[이은을께도들]|\s|$)"
 )
+# Bystanders are not casualties: "사람들이 모여 있어요" (people gathered round) is no plural of
+# the hurt.
 _KO_PLURAL = re.compile(
-    r"사람들|여러\s*사람|많은\s*사람|사람이\s*(?:너무\s*)?많|다수|인파|압사|겹겹이|군중"
+    r"사람들(?!\s*[이은]?\s*(?:모여|구경|지켜|몰려\s*있))"
+    r"|여러\s*사람|많은\s*사람|사람이\s*(?:너무\s*)?많|다수|인파|압사|겹겹이|군중"
 )
 _EN_COUNT = re.compile(
     r"\b(?P<num>\d[\d,]*|"

@@ -76,6 +76,8 @@ def test_numbers_of_people_in_words(text: str, count: int) -> None:
         "5 min ago",
         "2 cars",
         "남자가 쓰러졌어요",
+        "사람들이 모여 있어요, 남자가 쓰러졌어요",
+        "사람들은 구경만 해요",
     ],
 )
 def test_numbers_not_about_people_are_not_counted(text: str) -> None:
