@@ -36,6 +36,7 @@ def run_policy(
     hours: float,
     progress: Progress | None,
     reserves: Mapping[str, float] | None = None,
+    first_responders: tuple[float, float] | None = None,
 ) -> PolicyRun:
     """One policy's figures, coverage series, outcomes and wall seconds."""
     started = time.perf_counter()
@@ -48,6 +49,7 @@ def run_policy(
         progress=progress,
         label=name,
         reserves=reserves,
+        first_responders=first_responders,
     )
     figures = sim.run()
     return figures, sim.tracker.series(sim.horizon_s), sim.outcomes, time.perf_counter() - started
@@ -62,6 +64,7 @@ def _child(name: str) -> PolicyRun:
         hours=_shared["hours"],
         progress=lines.put,
         reserves=_shared["reserves"],
+        first_responders=_shared["first_responders"],
     )
 
 
@@ -74,13 +77,21 @@ def run_policies(
     workers: int,
     progress: Progress | None,
     reserves: Mapping[str, float] | None = None,
+    first_responders: tuple[float, float] | None = None,
 ) -> dict[str, PolicyRun]:
     """Every policy of ``names``, ``workers`` at a time in forked processes."""
     if "fork" not in multiprocessing.get_all_start_methods():
         raise SimulationError("parallel policies need the fork start method (Linux, macOS)")
     context = multiprocessing.get_context("fork")
     lines = context.Queue()
-    _shared.update(world=world, calls=calls, hours=hours, lines=lines, reserves=reserves)
+    _shared.update(
+        world=world,
+        calls=calls,
+        hours=hours,
+        lines=lines,
+        reserves=reserves,
+        first_responders=first_responders,
+    )
     try:
         with context.Pool(processes=min(workers, len(names))) as pool:
             # the move-up run is the longest: start it first, the others share the other core

@@ -85,6 +85,7 @@ def simulate(
     demand: DemandModel | None = None,
     extra_calls: Sequence[SimCall] = (),
     reserves: Mapping[str, float] | None = None,
+    first_responders: tuple[float, float] | None = None,
     progress: Progress | None = None,
     workers: int = 1,
 ) -> SimulationReport:
@@ -94,7 +95,8 @@ def simulate(
     ``calls_per_day`` 119 calls a day when given); a scenario passes its own (`Surge`).
     ``extra_calls``: calls of the scenario beyond the demand model's (a crowd's incidents, an
     MCI's patients), merged in time order. ``reserves``: units of ``world.fleet`` off duty until
-    the second given (`simulation.engine.Simulation`). ``workers`` > 1: the policies run in
+    the second given, ``first_responders``: the seconds engines first-respond to EMS calls
+    (`simulation.engine.Simulation`). ``workers`` > 1: the policies run in
     that many forked processes (`simulation.parallel`), with the same figures.
     """
     if workers < 1:
@@ -123,11 +125,26 @@ def simulate(
     )
     if workers > 1 and len(names) > 1:
         runs = run_policies(
-            world, calls, names, hours=hours, workers=workers, progress=progress, reserves=reserves
+            world,
+            calls,
+            names,
+            hours=hours,
+            workers=workers,
+            progress=progress,
+            reserves=reserves,
+            first_responders=first_responders,
         )
     else:
         runs = {
-            name: run_policy(world, calls, name, hours=hours, progress=progress, reserves=reserves)
+            name: run_policy(
+                world,
+                calls,
+                name,
+                hours=hours,
+                progress=progress,
+                reserves=reserves,
+                first_responders=first_responders,
+            )
             for name in names
         }
     for name in names:

@@ -61,6 +61,11 @@ class SurgeSpec(_Model):
     reserve_after_min: float = Field(
         default=30.0, ge=0, le=600, description="From the surge's start to the reserves on duty."
     )
+    first_responder_engines: bool = Field(
+        default=False,
+        description="During the surge an engine first-responds to an EMS call whose ambulance "
+        "is more than 5 min away (펌뷸런스; simulation.first_response).",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> SurgeSpec:

@@ -125,6 +125,9 @@ def run_scenario(
         demand=demand,
         extra_calls=extra,
         reserves=reserves,
+        first_responders=scenario.surge.window_s
+        if scenario.surge is not None and scenario.surge.first_responder_engines
+        else None,
         progress=progress,
         workers=workers,
     )

@@ -158,3 +158,66 @@ def test_a_declared_surge_staffs_reserve_ambulances_at_every_ambulance_station(
     assert {v.station_id for v in extra} == {v.station_id for v in ambulances}
     assert set(on_duty.values()) == {2 * 3600.0 + 30 * 60.0}
     assert not {v.unit_id for v in extra} & {v.unit_id for v in world.fleet}
+
+
+class _Statuses:
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, float]] = []
+
+    def on_call(self, call: object, t: float) -> None:
+        return None
+
+    def on_unit(self, unit_id: str, status: str, t: float, *, lat: float, lon: float) -> None:
+        self.seen.append((unit_id, status, t))
+
+
+def test_an_engine_first_responds_and_waits_for_the_ambulance_owed(world: World) -> None:
+    from goldentime.contracts import IncidentType
+    from simulation.calls import SimCall
+    from simulation.engine import Simulation
+    from simulation.first_response import HANDOVER_S
+    from simulation.policies import make_policy
+
+    ambulances = {v.unit_id: 3000.0 for v in world.fleet if v.kind == "ambulance"}
+    call = SimCall("t-0", 60.0, 37.5716, 126.9769, IncidentType.EMS, "종로구", 50.0, 600.0, False)
+    seen = _Statuses()
+    sim = Simulation(
+        world,
+        [call],
+        make_policy("eta", world),
+        hours=2,
+        reserves=ambulances,
+        first_responders=(0.0, 3600.0),
+        observer=seen,
+    )
+    figures = sim.run()
+    (outcome,) = sim.outcomes
+    assert outcome.first_kind == "engine" and outcome.dispatched_s == 110.0
+    assert outcome.queued_s == 0.0 and outcome.travel_s <= 300.0
+    fr = figures["first_responders"]
+    assert fr["engines_sent"] == 1 and fr["ambulances_owed_at_end"] == 0
+    assert fr["ambulance_on_scene_mean_s"] > 3000.0 - 60.0  # sent when one came on duty
+    engine = outcome.first_unit
+    on_scene = {u: t for u, s, t in seen.seen if s == "on_scene"}
+    ambulance = next(u for u in on_scene if u != engine)
+    assert sim.units[ambulance].vehicle.kind == "ambulance"
+    leaves = next(t for u, s, t in seen.seen if u == engine and s == "returning")
+    assert leaves == on_scene[ambulance] + HANDOVER_S  # held until the ambulance took over
+
+
+def test_no_first_responder_outside_the_declared_surge_or_with_an_ambulance_near(
+    world: World,
+) -> None:
+    from goldentime.contracts import IncidentType
+    from simulation.calls import SimCall
+    from simulation.engine import Simulation
+    from simulation.policies import make_policy
+
+    near = SimCall("t-0", 60.0, 37.5716, 126.9769, IncidentType.EMS, "종로구", 50.0, 600.0, False)
+    late = SimCall("t-1", 4000.0, 37.5716, 126.9769, IncidentType.EMS, "종로구", 50.0, 600.0, False)
+    sim = Simulation(
+        world, [near, late], make_policy("eta", world), hours=2, first_responders=(0.0, 3600.0)
+    )
+    figures = sim.run()
+    assert [o.first_kind for o in sim.outcomes] == ["ambulance", "ambulance"]
+    assert figures["first_responders"]["engines_sent"] == 0
