@@ -150,7 +150,7 @@ const GTMci = {
     const supervisor = !!(GT.me && GT.me.roles.includes("supervisor"));
     const estimate = { estimate: m.casualty_estimate, reason: m.casualty_reason };
     const at = (t) => (t ? new Date(t).toLocaleTimeString("ko-KR") : "");
-    return GT.el("div", { class: "block mci", id: "mci" },
+    const block = GT.el("div", { class: "block mci", id: "mci" },
       GT.el("h3", {}, "다수사상자 Mass-casualty incident (MCI)"),
       GT.el("p", { id: "mci-estimate" }, `신고 Calls ${m.calls} · 추정 사상자 Casualty estimate `, GT.el("b", {}, String(estimate.estimate ?? "—")),
         estimate.reason ? GT.el("div", { class: "muted small" }, estimate.reason) : null),
@@ -169,6 +169,10 @@ const GTMci = {
       this.triageControl(d, m),
       this.distribution(d, m),
       GT.el("output", { id: "mci-status", role: "status" }, this.status));
+    if (!["open", "dispatched", "on_scene"].includes(d.status)) { // closed or merged: a record only
+      for (const control of block.querySelectorAll("button, input, select")) control.disabled = true;
+    }
+    return block;
   },
 
   levelControl(d, m) {

@@ -273,7 +273,8 @@ def test_crowd_crush_surge_banner_mci_level_triage_and_patient_distribution(
         "every assignment on the timeline"
     )
 
-    supervisor.locator("#er-load").scroll_into_view_if_needed()
+    # (one evaluate: the panel may be re-rendered between finding the table and scrolling)
+    supervisor.evaluate("document.getElementById('er-load')?.scrollIntoView()")
     supervisor.screenshot(path=str(images / "console-mci.png"))
     # Closed (its units freed for the tests that share this system): the banner leaves, live.
     closed = supervisor.request.post(
@@ -283,6 +284,8 @@ def test_crowd_crush_surge_banner_mci_level_triage_and_patient_distribution(
     )
     assert closed.status == 202, closed.text()
     expect(banner).to_have_count(0, timeout=LIVE_TIMEOUT_MS)
+    expect(supervisor.locator("#mci-triage-send")).to_be_disabled(timeout=LIVE_TIMEOUT_MS)
+    expect(supervisor.locator("#mci-confirm")).to_be_disabled()
     assert dispatcher.evaluate("window.__sameDocument") is True, "the board reloaded"
     assert dispatcher.errors == [] and supervisor.errors == []  # type: ignore[attr-defined]
     dispatcher.close()
