@@ -267,7 +267,13 @@ class SurgeDesk:
         target = self._incidents[incident_id]
         target.mci = True
         self._areas[incident_id] = choice.area
-        folded = [other for other in self._candidates(choice.area) if other != incident_id]
+        # Another MCI is not folded in: its record (triage, a confirmed level, patients sent)
+        # is a team's work on the scene; two MCIs of one area are merged by a dispatcher.
+        folded = [
+            other
+            for other in self._candidates(choice.area)
+            if other != incident_id and not self._incidents[other].mci
+        ]
         for other in folded:
             self._folded[other] = incident_id
             self._incidents[other].status = IncidentStatus.MERGED.value

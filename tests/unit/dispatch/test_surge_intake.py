@@ -161,3 +161,26 @@ def test_a_dispatchers_split_is_not_folded_back(sessions: sessionmaker[Session])
     found = links(sessions)
     assert found[split_call][0] == split_incident
     assert len({found[f"crowd-{i}"][0] for i in range(10)} - {split_incident}) == 1
+
+
+def test_an_mci_is_never_folded_into_another(sessions: sessionmaker[Session]) -> None:
+    def at(i: int, north: float, seconds: float) -> Signal:
+        lat, lon = near(north + 15 * (i % 3), 15 * (i % 4))
+        return Signal(
+            id=f"two-{north:.0f}-{i}", kind="call", at=T0 + timedelta(seconds=seconds),
+            lat=lat, lon=lon, type=IncidentType.EMS, description="여러 명 쓰러졌어요",
+            source="api", payload={"caller": f"010-{north:.0f}-{i}"},
+        )  # fmt: skip
+
+    north = [at(i, 250, 300 + 20 * i) for i in range(5)]
+    south = [at(i, -250, 20 * i) for i in range(5)]  # earlier, but stored after the north ones
+    run(sessions, *north)
+    run(sessions, *south)
+    with sessions() as session:
+        mcis = set(session.scalars(select(MciRow.incident_id)))
+    assert len(mcis) == 2
+    run(sessions, at(9, 0, 500))  # between them, after both: of one area with both
+    with sessions() as session:
+        rows = session.scalars(select(IncidentRow).where(IncidentRow.id.in_(mcis))).all()
+        assert all(r.status == "open" for r in rows)
+    assert links(sessions)["two-0-9"][0] in mcis
