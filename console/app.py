@@ -41,12 +41,13 @@ from console.caller_media_routes import (
     parse_ice_servers,
 )
 from console.caller_media_sms import sms_sender
-from console.commands import add_command_routes
+from console.commands import add_command_routes, command_sender
 from console.coverage import CoverageService, add_coverage_route
 from console.exchange_mount import mount_exchange
 from console.guard import AccessGuard
 from console.intake import DrainGuard, DurableIntake
 from console.live import ChangeFeed, running
+from console.mci_routes import add_mci_routes, surge_reader, with_mci_levels
 from console.metrics import ConsoleMetrics, add_metrics, alert_delivery_recorder
 from console.openapi_doc import document_errors
 from console.pages import DEMO_BANNER, add_page_routes
@@ -58,6 +59,7 @@ from console.sensors_mount import mount_sensor_ingest
 from dispatch import store
 from dispatch import units as units_store
 from dispatch.cells import cell_of
+from dispatch.mci_queries import mci_of
 from dispatch.units import unit_record
 from goldentime import __version__, topics
 from goldentime.broker.clients import batch_publisher
@@ -222,7 +224,8 @@ def create_app(
     signer = SessionSigner(secret, max_age_s=auth.session_max_age_s)
     limiter = LoginRateLimiter(max_failures=auth.login_max_failures, window_s=auth.login_window_s)
     incident_places = IncidentPlaces(settings.seoul_data_dir)
-    feed = ChangeFeed(sessions, enrich=incident_places.enrich)
+    enrich_incidents = with_mci_levels(incident_places.enrich)  # place, caller fix, MCI level
+    feed = ChangeFeed(sessions, enrich=enrich_incidents, surges=surge_reader(clock.now))
     basemap = basemap or Basemap(settings)
     alerts_settings = alerts_settings or alerts_config(settings)
     if alerts is None:
@@ -276,7 +279,8 @@ def create_app(
 
     @app.get("/api/stream", tags=["live"], response_class=StreamingResponse)
     async def stream() -> StreamingResponse:
-        """Server-sent events: ``incident`` and ``unit`` records as they change."""
+        """Server-sent events: ``incident`` and ``unit`` records as they change, and the
+        ``surges`` list (the board's surge banners) when it changes."""
         return StreamingResponse(
             feed.stream(),
             media_type="text/event-stream",
@@ -368,7 +372,7 @@ def create_app(
                 session, status=status_filter.value if status_filter else None, limit=limit
             )
             bodies = [r.model_dump(mode="json") for r in rows]
-            incident_places.enrich(session, bodies)
+            enrich_incidents(session, bodies)
         return bodies
 
     @app.get("/api/incidents/{incident_id}", tags=["incidents"])
@@ -379,7 +383,7 @@ def create_app(
             if row is None:
                 raise HTTPException(status.HTTP_404_NOT_FOUND, f"no incident {incident_id}")
             body = store.incident_record(row).model_dump(mode="json")
-            incident_places.enrich(session, [body])
+            enrich_incidents(session, [body])
             body["calls"] = [
                 {
                     "id": c.id,
@@ -415,6 +419,7 @@ def create_app(
                 t.model_dump(mode="json") for t in store.get_timeline(session, incident_id)
             ]
             body["recommendation"] = store.latest_recommendation(session, incident_id)
+            body["mci"] = mci_of(session, incident_id)  # None unless a mass-casualty incident
         return body
 
     @app.get("/api/units", tags=["units"])
@@ -428,6 +433,12 @@ def create_app(
 
     add_command_routes(
         app, intake=intake, sessions=sessions, clock=clock, on_sent=feed.expect_change
+    )
+    add_mci_routes(
+        app,
+        send=command_sender(intake=intake, clock=clock, on_sent=feed.expect_change),
+        sessions=sessions,
+        clock=clock,
     )
     exchange = mount_exchange(
         app, settings=settings, engine=engine, publisher=publisher, clock=clock, feed=feed

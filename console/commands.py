@@ -86,16 +86,20 @@ def own_unit(actor: Principal, unit_id: str) -> None:
         )
 
 
-def add_command_routes(
-    app: FastAPI,
-    *,
-    intake: DurableIntake,
-    sessions: sessionmaker[Session],
-    clock: Clock,
-    on_sent: Callable[[], None] | None = None,
-) -> None:
-    """Command routes; ``on_sent`` runs after the broker took a command (the change feed
-    then polls fast, so the command's effect shows at once)."""
+SENDER_RESPONSES: dict[int | str, dict[str, Any]] = {
+    503: {
+        "description": "The incident database did not take the command (or the console is "
+        "stopping): retry with the same id after Retry-After."
+    }
+}
+Sender = Callable[..., Awaitable[CommandAccepted | JSONResponse]]
+
+
+def command_sender(
+    *, intake: DurableIntake, clock: Clock, on_sent: Callable[[], None] | None = None
+) -> Sender:
+    """``send(request, actor, key, **command_fields)``: the command in the intake outbox
+    (202 with its id), or the intake's refusal (503)."""
 
     async def send(
         request: Request, actor: Principal, key: str, **fields: Any
@@ -114,21 +118,36 @@ def add_command_routes(
             on_sent()
         return CommandAccepted(command_id=command.id)
 
-    responses: dict[int | str, dict[str, Any]] = {
-        503: {
-            "description": "The incident database did not take the command (or the console is "
-            "stopping): retry with the same id after Retry-After."
-        }
-    }
+    return send
+
+
+def command_route(app: FastAPI) -> Callable[[str], Callable[[Handler], Handler]]:
+    """The decorator of a command route: POST, 202 with the command id, 503 documented."""
 
     def post(path: str) -> Callable[[Handler], Handler]:
         return app.post(
             path,
             status_code=status.HTTP_202_ACCEPTED,
             response_model=CommandAccepted,
-            responses=responses,
+            responses=SENDER_RESPONSES,
             tags=["commands"],
         )
+
+    return post
+
+
+def add_command_routes(
+    app: FastAPI,
+    *,
+    intake: DurableIntake,
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    on_sent: Callable[[], None] | None = None,
+) -> None:
+    """Command routes; ``on_sent`` runs after the broker took a command (the change feed
+    then polls fast, so the command's effect shows at once)."""
+    send = command_sender(intake=intake, clock=clock, on_sent=on_sent)
+    post = command_route(app)
 
     @post("/api/incidents/{incident_id}/dispatch")
     async def dispatch(

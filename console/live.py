@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -40,11 +41,16 @@ BOOST_FOR_S = 2.0
 LOOKBACK = timedelta(seconds=5)
 QUEUE_LIMIT = 2000
 KEEPALIVE_S = 15.0
+# The surge banners are read again when an incident changed (at most once a second: on a
+# surge night incidents change on every poll, and naming each surge's place costs ~2.5 ms),
+# and at least every 5 s (a surge ends when its window passes, with no row changing).
+SURGE_REFRESH_S = 5.0
+SURGE_MIN_INTERVAL_S = 1.0
 
 
 @dataclass(frozen=True)
 class Change:
-    kind: str  # "incident" or "unit"
+    kind: str  # "incident", "unit" or "surges" (the whole list of active surges)
     data: dict[str, Any]
 
     def sse(self) -> str:
@@ -63,9 +69,17 @@ class ChangeFeed:
         *,
         interval_s: float = POLL_INTERVAL_S,
         enrich: Callable[[Session, list[dict[str, Any]]], None] | None = None,
+        surges: Callable[[Session], list[dict[str, Any]]] | None = None,
+        surge_refresh_s: float = SURGE_REFRESH_S,
+        surge_min_interval_s: float = SURGE_MIN_INTERVAL_S,
     ):
         self._sessions = sessions
         self._enrich = enrich  # adds derived fields to incident bodies (places: the place)
+        self._surges = surges  # the active surges (console.mci_routes.surge_reader)
+        self._surges_sent: list[dict[str, Any]] | None = None
+        self._surges_read_at: float | None = None
+        self._surge_refresh_s = surge_refresh_s
+        self._surge_min_interval_s = surge_min_interval_s
         self._interval_s = interval_s
         self._cursor: datetime | None = None
         self._seen: dict[tuple[str, str], tuple[Any, datetime]] = {}
@@ -144,8 +158,29 @@ class ChangeFeed:
             if changed_units:
                 for unit in session.scalars(select(UnitRow).where(UnitRow.id.in_(changed_units))):
                     changes.append(Change("unit", unit_record(unit).model_dump(mode="json")))
+            surges = self._read_surges(session, incidents_changed=bool(changed))
+            if surges is not None:
+                changes.append(Change("surges", {"surges": surges}))
         self._forget_before(self._cursor - LOOKBACK * 2)
         return changes
+
+    def _read_surges(
+        self, session: Session, *, incidents_changed: bool
+    ) -> list[dict[str, Any]] | None:
+        """The active surges when they differ from the last ones sent, else None."""
+        if self._surges is None:
+            return None
+        clock = time.monotonic()
+        since = math.inf if self._surges_read_at is None else clock - self._surges_read_at
+        due = since >= self._surge_refresh_s
+        if not (due or (incidents_changed and since >= self._surge_min_interval_s)):
+            return None
+        self._surges_read_at = clock
+        surges = self._surges(session)
+        if surges == self._surges_sent:
+            return None
+        self._surges_sent = surges
+        return surges
 
     def _mark(self, key: tuple[str, str], signature: Any, at: datetime) -> bool:
         previous = self._seen.get(key)

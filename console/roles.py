@@ -101,6 +101,13 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/units/{unit_id}/status"): UNIT_REPORTERS,
     ("POST", "/api/units/{unit_id}/position"): UNIT_REPORTERS,
     ("POST", "/api/units/{unit_id}/acknowledge"): UNIT_REPORTERS,
+    # Surges and mass-casualty incidents: the banner and the MCI's commands for the control
+    # room; confirming a response level (대응 n단계) is a supervisor's decision.
+    ("GET", "/api/surges"): CONTROL_ROOM,
+    ("POST", "/api/incidents/{incident_id}/mci/level"): SUPERVISORS,
+    ("POST", "/api/incidents/{incident_id}/mci/triage"): COMMANDERS,
+    ("POST", "/api/incidents/{incident_id}/mci/staging"): COMMANDERS,
+    ("POST", "/api/incidents/{incident_id}/mci/distribute"): COMMANDERS,
     # Caller media: dispatchers send the link; viewing is checked per incident in the handler
     # (crews only for an incident their unit is assigned to); recording is a supervisor's call.
     ("POST", "/api/calls/{call_id}/media-link"): COMMANDERS,

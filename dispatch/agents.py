@@ -30,6 +30,7 @@ from dispatch.commands import apply_command
 from dispatch.context import DispatchContext
 from dispatch.correlate import Signal
 from dispatch.intake import BatchOutcome, ingest
+from dispatch.mci_commands import mci_services
 from dispatch.reroute import sync_routes
 from dispatch.sensor_intake import AlarmHandler
 from dispatch.signals import call_signal, video_signal
@@ -91,12 +92,14 @@ def register(
     ``structures``: the monitored bridges and tunnels (default: the sensors registry of the
     configured Seoul data).
     """
+    from goldentime.settings import load_settings
+
     metrics = metrics if metrics is not None else Metrics()
     if structures is None:
-        from goldentime.settings import load_settings
-
         structures = load_structures(load_settings().seoul_data_dir, network=ctx.network)
     book = ClosureBook(ctx.network)
+    # ERs (capacities by level, overridden by settings) and road ETAs of the MCI commands
+    mci = mci_services(ctx.network, ctx.hospitals, overrides=load_settings().mci_er_capacities)
     alarm_handler = AlarmHandler(
         writers=ctx.writers,
         book=book,
@@ -292,7 +295,7 @@ def register(
 
                     def work(command: Command = command) -> Any:
                         with ctx.writers.begin() as session:
-                            applied = apply_command(session, command, now=ctx.clock.now())
+                            applied = apply_command(session, command, now=ctx.clock.now(), mci=mci)
                             outbox.settle(session, topics.COMMANDS.name, [command.id])
                             return applied
 

@@ -8,8 +8,10 @@ refused with the reason; it is a valid record, so it does not go to the dead-let
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -36,6 +38,9 @@ from goldentime.contracts.dispatch import (
     UnitStatus,
 )
 from goldentime.errors import GoldenTimeError
+
+if TYPE_CHECKING:
+    from dispatch.mci_commands import MciServices
 
 S = UnitStatus
 ALLOWED: dict[UnitStatus, frozenset[UnitStatus]] = {
@@ -64,8 +69,11 @@ class Applied:
 
 
 class _Changes:
-    def __init__(self, session: Session, command: Command, now: datetime) -> None:
+    def __init__(
+        self, session: Session, command: Command, now: datetime, mci: MciServices | None = None
+    ) -> None:
         self.session, self.command, self.now = session, command, now
+        self.mci = mci  # ERs and road ETAs for the MCI commands (dispatch.mci_commands)
         self.incidents: dict[str, IncidentRow] = {}
         self.units: dict[str, UnitRow] = {}
         self.timeline: list[TimelineRow] = []
@@ -299,8 +307,24 @@ HANDLERS = {
 }
 
 
-def apply_command(session: Session, command: Command, *, now: datetime) -> Applied:
-    """Apply ``command`` once within the caller's transaction."""
+def _handler(action: CommandAction) -> Callable[[_Changes], str]:
+    if action in HANDLERS:
+        return HANDLERS[action]
+    from dispatch import mci_commands  # the MCI commands build on this module's _Changes
+
+    return {
+        CommandAction.MCI_LEVEL: mci_commands.mci_level,
+        CommandAction.TRIAGE: mci_commands.triage,
+        CommandAction.STAGING: mci_commands.staging,
+        CommandAction.DISTRIBUTE: mci_commands.distribute_patients,
+    }[action]
+
+
+def apply_command(
+    session: Session, command: Command, *, now: datetime, mci: MciServices | None = None
+) -> Applied:
+    """Apply ``command`` once within the caller's transaction (``mci``: what the MCI
+    commands need of the road network and the ERs; without it they do what they can)."""
     done = session.get(CommandRow, command.id)
     if done is not None:
         result = CommandResult(
@@ -311,10 +335,10 @@ def apply_command(session: Session, command: Command, *, now: datetime) -> Appli
             applied_at=done.applied_at,
         )
         return Applied(result)
-    changes = _Changes(session, command, now)
+    changes = _Changes(session, command, now, mci)
     savepoint = session.begin_nested()
     try:
-        outcome = HANDLERS[command.action](changes)
+        outcome = _handler(command.action)(changes)
         savepoint.commit()
         ok, reason = True, outcome
     except CommandRefusedError as refused:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.catalog import Catalog
 from dispatch.cells import cell_of, cells_within
-from dispatch.correlate import ACTIVE, CandidateIndex, OpenIncident, Signal, decide
+from dispatch.correlate import ACTIVE, CandidateIndex, Decision, OpenIncident, Signal, decide
 from dispatch.store import (
     CallRow,
     IncidentRow,
@@ -32,6 +32,14 @@ from dispatch.store import (
     UnitRow,
     incident_record_of,
     larger_skew,
+)
+from dispatch.surge import SurgeRules
+from dispatch.surge_intake import (
+    LINK_REASON_MAX,
+    SurgeChoice,
+    SurgeDesk,
+    eligible,
+    surge_reach_m,
 )
 from goldentime.contracts import Incident, IncidentStatus, IncidentType, TimelineEntry
 from goldentime.db import bulk_insert, one_of
@@ -63,12 +71,25 @@ UNITS = cast(Table, UnitRow.__table__)
 UPDATED_COLUMNS = ("revision", "updated_at", "last_activity_at", "clock_skew_s")
 
 
-def lock_cells(session: Session, signals: Sequence[Signal], radius_m: float) -> None:
+def lock_cells(
+    session: Session,
+    signals: Sequence[Signal],
+    radius_m: float,
+    *,
+    surge_reach_m: float = 0.0,
+) -> None:
     """Serialize deciders on every cell the signals' search circles touch (PostgreSQL
-    advisory locks in sorted order; SQLite already holds the write lock: nothing to do)."""
+    advisory locks in sorted order; SQLite already holds the write lock: nothing to do).
+    Calls a surge may take part in search (and fold) as far as ``surge_reach_m``."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    cells = {c for s in signals for c in cells_within(s.lat, s.lon, radius_m)}
+    cells = {
+        c
+        for s in signals
+        for c in cells_within(
+            s.lat, s.lon, max(radius_m, surge_reach_m) if eligible(s) else radius_m
+        )
+    }
     for cell in sorted(cells):
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(cell.encode())})
 
@@ -205,6 +226,33 @@ def _link_values(signal: Signal, incident_id: str, reason: str) -> dict[str, Any
     return common | {"kind": signal.kind, "at": signal.at}
 
 
+def _surge_decision(
+    signal: Signal,
+    choice: SurgeChoice | None,
+    *,
+    index: CandidateIndex,
+    catalog: Catalog,
+    desk: SurgeDesk,
+    indexed: dict[str, OpenIncident],
+    stored: dict[str, tuple[int, float | None]],
+) -> Decision:
+    """Where ``signal`` goes: the surge's MCI incident when it is part of one (see
+    dispatch.surge_intake), else the ordinary rules of dispatch.correlate."""
+    if choice is None or choice.incident_id is None:
+        ordinary = decide(signal, index.near(signal.lat, signal.lon, signal.at), catalog)
+        if choice is None:
+            return ordinary
+        return Decision(
+            ordinary.incident_id, f"{choice.reason}; {ordinary.reason}"[:LINK_REASON_MAX]
+        )
+    if choice.incident_id not in indexed:  # an area incident beyond the ordinary candidates
+        indexed[choice.incident_id], stored[choice.incident_id] = desk.stored_incident(
+            choice.incident_id
+        )
+        index.add(indexed[choice.incident_id])
+    return Decision(choice.incident_id, choice.reason)
+
+
 def _ingest(
     session: Session,
     signals: Sequence[Signal],
@@ -212,9 +260,10 @@ def _ingest(
     now: datetime,
     catalog: Catalog,
     locate_gu: GuLocator,
+    surge_rules: SurgeRules,
 ) -> BatchOutcome:
     out = BatchOutcome()
-    lock_cells(session, signals, catalog.max_radius_m)
+    lock_cells(session, signals, catalog.max_radius_m, surge_reach_m=surge_reach_m(surge_rules))
     known = _known(session, signals)
     fresh: dict[str, Signal] = {}
     for signal in signals:
@@ -236,8 +285,12 @@ def _ingest(
     call_links: list[dict[str, Any]] = []
     other_links: list[dict[str, Any]] = []
     timeline_rows: list[dict[str, Any]] = []
+    desk = SurgeDesk(session, list(fresh.values()), rules=surge_rules, locate_gu=locate_gu, now=now)
     for signal in sorted(fresh.values(), key=lambda s: (s.at, s.id)):
-        decision = decide(signal, index.near(signal.lat, signal.lon, signal.at), catalog)
+        choice = desk.choose(signal)
+        decision = _surge_decision(
+            signal, choice, index=index, catalog=catalog, desk=desk, indexed=indexed, stored=stored
+        )
         if decision.incident_id is None:
             row = _new_incident(signal, now=now, catalog=catalog, locate_gu=locate_gu)
             incident_id = row["id"]
@@ -284,6 +337,9 @@ def _ingest(
         )
         out.links[signal.id] = incident_id
         touched.add(incident_id)
+        for folded in desk.linked(signal, incident_id, choice):
+            if folded in indexed:  # correlation skips it from now on
+                indexed[folded].status = IncidentStatus.MERGED
     connection = session.connection()
     if new_rows:  # new incidents first: links and timeline refer to them
         bulk_insert(connection, INCIDENTS, list(new_rows.values()))
@@ -296,8 +352,15 @@ def _ingest(
     bulk_insert(connection, CALLS, call_links)
     bulk_insert(connection, SIGNALS, other_links)
     bulk_insert(connection, TIMELINE, timeline_rows)
-    out.timeline = [TimelineEntry.model_validate(t) for t in timeline_rows]
-    out.incidents = _incident_records(session, rows, touched, new=new_rows.keys(), linked=linked)
+    effects = desk.apply(session)  # folds, MCI rows, level proposals: after the links exist
+    out.timeline = [TimelineEntry.model_validate(t) for t in timeline_rows + effects.timeline]
+    out.incidents = _incident_records(
+        session,
+        rows,
+        touched | effects.incidents,
+        new=new_rows.keys() - effects.incidents,  # moved members: read them back
+        linked=linked,
+    )
     return out
 
 
@@ -364,6 +427,7 @@ def ingest(
     locate_gu: GuLocator = lambda _lat, _lon: None,
     attempts: int = 5,
     also: Callable[[Session], None] | None = None,
+    surge_rules: SurgeRules | None = None,
 ) -> BatchOutcome:
     """Correlate and store ``signals`` in one transaction; idempotent by signal id.
 
@@ -381,7 +445,14 @@ def ingest(
     for _attempt in range(attempts):
         try:
             with sessions.begin() as session:
-                outcome = _ingest(session, signals, now=now, catalog=catalog, locate_gu=locate_gu)
+                outcome = _ingest(
+                    session,
+                    signals,
+                    now=now,
+                    catalog=catalog,
+                    locate_gu=locate_gu,
+                    surge_rules=surge_rules or SurgeRules(),
+                )
                 if also is not None:
                     also(session)
                 return outcome

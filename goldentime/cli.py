@@ -55,6 +55,7 @@ BENCH_COMMANDS: dict[str, str] = {
     "alerts": "bench.alerts:command",
     "dispatch": "bench.dispatch:command",
     "sensors": "bench.sensors:command",
+    "surge": "bench.surge:command",
     "scaleout": "bench.scaleout:command",
     "console": "bench.console:command",
 }

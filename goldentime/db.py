@@ -152,6 +152,7 @@ def engine_for(settings: Settings) -> Engine:
 # A change to their tables needs a migration (goldentime/migrations; a test compares them).
 SCHEMA_MODULES: tuple[str, ...] = (
     "dispatch.store",
+    "dispatch.mci_store",
     "alerts.store",
     "console.store",
     "exchange.store",

@@ -175,6 +175,36 @@ def scenario_for(seoul_data_dir: Path, *, calls: int | None, run_id: str) -> lis
     return build_scenario(fires, calls=calls, run_id=run_id)
 
 
+def crowd_scenario_calls(
+    name_or_path: str | Path, *, run_id: str, seed: int = 5
+) -> list[ScenarioCall]:
+    """A surge scenario's crowd (``goldentime simulate --scenario``, e.g. ``crowd-crush``) and
+    the ordinary calls near it, as demo calls timed from the crowd's first call.
+
+    The calls are the simulation's (`simulation.crowd`): callers with their numbers (a fifth
+    calling again) and location circles, so the real intake folds them into one MCI incident.
+    A scenario without a ``[crowd]`` is a DataError naming it.
+    """
+    from simulation.crowd import crowd_calls, nearby_calls
+    from simulation.scenario import load_scenario
+
+    scenario = load_scenario(name_or_path)
+    if scenario.crowd is None:
+        raise DataError(
+            f"scenario {scenario.name} has no [crowd] for the demo to play "
+            "(goldentime simulate --scenario runs it)"
+        )
+    calls = sorted(
+        crowd_calls(scenario.crowd, seed=seed) + nearby_calls(scenario.crowd, scenario.nearby),
+        key=lambda c: (c.at_s, c.call_id),
+    )
+    start = calls[0].at_s
+    return [
+        ScenarioCall(c.at_s - start, c.call_body(run_id=f"demo-{run_id}", source="demo"))
+        for c in calls
+    ]
+
+
 def run_id_now(clock: Clock | None = None) -> str:
     now: datetime = (clock or SystemClock()).now()
     return now.strftime("%Y%m%d%H%M%S")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AliasChoices,
@@ -234,6 +234,14 @@ class Settings(BaseSettings):
         le=64,
         description="Dispatch worker processes started by `up`.",
         **_env("DISPATCH_WORKERS"),
+    )
+    mci_er_capacities: dict[str, Annotated[int, Field(ge=0, le=10_000)]] = Field(
+        default_factory=dict,
+        description="Patients of one mass-casualty incident an emergency room may take, as JSON "
+        "by ER id (기관ID) or level name (권역응급의료센터, ...), e.g. "
+        '`{"권역응급의료센터": 12, "A1100010": 4}`; the others keep their level\'s default '
+        "(dispatch.patients.DEFAULT_CAPACITY). An unknown key stops the worker at start.",
+        **_env("MCI_ER_CAPACITIES"),
     )
     startup_timeout_s: float = Field(
         default=180.0,
@@ -513,6 +521,8 @@ def _env_value(value: Any) -> str:
     """A setting as its environment variable holds it (lists of models as JSON, secrets kept)."""
     if isinstance(value, list):
         return json.dumps([_plain(v) for v in value], ensure_ascii=False)
+    if isinstance(value, dict):
+        return json.dumps({k: _plain(v) for k, v in value.items()}, ensure_ascii=False)
     return str(value)
 
 

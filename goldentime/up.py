@@ -167,7 +167,12 @@ class LocalSystem:
 
 
 def _start_demo_children(
-    system: LocalSystem, settings: Settings, fake_ports: list[int], echo: Echo
+    system: LocalSystem,
+    settings: Settings,
+    fake_ports: list[int],
+    echo: Echo,
+    *,
+    crowd_scenario: str | None = None,
 ) -> None:
     """Alert-channel fakes, the sensors worker with two replays, and the call replay."""
     from alerts.demo import fakes_argv
@@ -187,6 +192,11 @@ def _start_demo_children(
     )
     sup.add(ChildSpec("sensors", python_argv("sensors", "worker")))
     sup.add(ChildSpec("demo", python_argv("demo", "--url", system.url), restart=False))
+    names = ["alert-fakes", "sensors", "demo"]
+    if crowd_scenario is not None:  # a surge scenario's crowd through the same intake
+        argv = python_argv("demo", "--url", system.url, "--scenario", crowd_scenario, "--no-crews")
+        sup.add(ChildSpec("demo-scenario", argv, restart=False))
+        names.append("demo-scenario")
     # A caller streaming a fake phone camera to one incident (console.caller_media_demo).
     caller_argv = [sys.executable, "-m", "console.caller_media_demo", "--url", system.url]
     sup.add(ChildSpec("caller-media", caller_argv, restart=False))
@@ -204,7 +214,7 @@ def _start_demo_children(
             restart=False,
         )
     )
-    for name in ("alert-fakes", "sensors", "demo", "caller-media", "replay-jamsu", "replay-sajik"):
+    for name in (*names, "caller-media", "replay-jamsu", "replay-sajik"):
         sup.start(name)
     echo(
         "[supervisor] demo: calls, a fire video, a Han river flood at Jamsu bridge and a "
@@ -222,10 +232,12 @@ def run(
     echo: Echo = _print,
     stop: threading.Event | None = None,
     partner_demo: bool = False,
+    scenario: str | None = None,
 ) -> int:
     """Run until ``stop`` is set or SIGINT/SIGTERM arrives; return the exit code.
 
     With ``partner_demo``, a second centre (경기, see :mod:`exchange.demo`) runs beside this one.
+    ``scenario``: a surge scenario whose crowd the demo also plays (``crowd-crush``).
     """
     stop = stop or threading.Event()
     partner: LocalSystem | None = None
@@ -289,7 +301,7 @@ def run(
                 f"[supervisor] video relay (demo cameras) on "
                 f"http://{settings.console_host}:{video_port}"
             )
-            _start_demo_children(system, settings, fake_ports, echo)
+            _start_demo_children(system, settings, fake_ports, echo, crowd_scenario=scenario)
         if partner is not None:
             _start_partner_demo(system, partner, stop=stop, echo=echo)
         while not stop.is_set():

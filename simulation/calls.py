@@ -55,6 +55,7 @@ class SimCall:
     processing_s: float  # call taking and processing until the dispatch decision
     scene_s: float  # time the units work on scene
     transport: bool  # an ambulance carries the patient to hospital
+    hospital: tuple[float, float] | None = None  # where to (None: the nearest emergency room)
 
 
 @dataclass(frozen=True)

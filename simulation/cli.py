@@ -16,6 +16,8 @@ from simulation.errors import SimulationError
 from simulation.policies import POLICIES, parse_policies
 from simulation.run import SimulationReport
 from simulation.run import simulate as run_simulation
+from simulation.scenario import ScenarioError, load_scenario
+from simulation.scenario_run import ScenarioReport, run_scenario
 from simulation.world import load_world
 
 
@@ -83,13 +85,39 @@ def _gu_table(report: SimulationReport) -> None:
         )
 
 
+def _scenario_table(report: ScenarioReport) -> None:
+    click.echo("")
+    click.echo(f"scenario {report.scenario.name}: {report.scenario.title}")
+    if report.windows:
+        first = next(iter(report.windows.values()))
+        click.echo(
+            f"surge window {first['from_s'] / 3600:g}-{first['to_s'] / 3600:g} h "
+            f"({first['incidents']} incidents):"
+        )
+        for name, w in report.windows.items():
+            click.echo(
+                f"  {name:<12} travel<=5m {w['travel_within_5min_pct']:5.1f}%  scene<=7m "
+                f"{w['on_scene_within_7min_pct']:5.1f}%  delayed {w['dispatch_delayed']}  "
+                f"mean wait {w['mean_queued_s'] or 0:.0f}s  unserved {w['unserved']}"
+            )
+    if report.surge is not None:
+        click.echo("crowd: " + json.dumps(report.surge, ensure_ascii=False))
+
+
 @click.command()
 @click.option(
     "--hours",
     type=click.FloatRange(min=0.01, max=168),
-    default=24.0,
-    show_default=True,
-    help="Scenario hours to replay, from midnight.",
+    default=None,
+    help="Scenario hours to replay, from midnight (default 24; a --scenario's own).",
+)
+@click.option(
+    "--scenario",
+    "scenario_name",
+    default=None,
+    metavar="NAME|PATH",
+    help="A surge or mass-casualty scenario: crowd-crush, surge-5x, or a scenario .toml file "
+    "(simulation/scenarios/).",
 )
 @click.option(
     "--speed",
@@ -144,7 +172,8 @@ def _gu_table(report: SimulationReport) -> None:
     help="Replay through the real system (broker, worker, database, HTTP API).",
 )
 def simulate(
-    hours: float,
+    hours: float | None,
+    scenario_name: str | None,
     speed: float,
     calls_per_day: float | None,
     policies: tuple[str, ...],
@@ -158,6 +187,18 @@ def simulate(
 ) -> None:
     """Replay a day of 119 calls (Seoul-wide by default); compare nearest, eta and eta+moveup."""
     names = parse_policies(policies)
+    scenario = None
+    if scenario_name is not None:
+        if through_system or calls_per_day is not None:
+            raise click.UsageError(
+                "--scenario sets its own traffic: not with --through-system or --calls-per-day"
+            )
+        try:
+            scenario = load_scenario(scenario_name)
+        except ScenarioError as err:
+            raise click.BadParameter(str(err), param_hint="--scenario") from err
+    if hours is None:
+        hours = scenario.hours if scenario is not None else 24.0
     started = time.perf_counter()
     overrides: dict[str, Any] = {}
     if network is not None:
@@ -172,7 +213,20 @@ def simulate(
         f"{len(world.fleet)} vehicles of {len(world.stations)} stations, "
         f"{len(world.demand.gus)} gu ({time.perf_counter() - started:.1f} s)"
     )
-    if through_system:
+    scenario_report: ScenarioReport | None = None
+    if scenario is not None:
+        _progress(f"scenario {scenario.name}: {scenario.title}")
+        scenario_report = run_scenario(
+            world,
+            scenario,
+            hours=hours,
+            seed=seed,
+            policies=names,
+            progress=_progress,
+            workers=workers,
+        )
+        report = scenario_report.report
+    elif through_system:
         from simulation.system import simulate_through_system
 
         report = simulate_through_system(
@@ -202,9 +256,12 @@ def simulate(
 
         _progress(f"chart: {save_chart(report, chart)}")
     if as_json:
-        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        payload = report.to_json() if scenario_report is None else scenario_report.to_json()
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         _table(report)
+        if scenario_report is not None:
+            _scenario_table(scenario_report)
 
 
 __all__ = ["SimulationError", "simulate"]

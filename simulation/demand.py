@@ -21,7 +21,8 @@ Method (docs/simulation.md has the figures):
 
 The generator only needs a `DemandModel`: expected incidents by (gu, type) in each scenario
 hour. `CityDemand` is the statistics' model; `Surge` multiplies any model in chosen gu, types
-and hours (a scenario builds on it).
+and hours; `Shifted` starts any model at another hour of the day (the scenarios of
+`simulation.scenario` build on them).
 """
 
 from __future__ import annotations
@@ -219,6 +220,28 @@ class Surge:
             else rate
             for (gu, t), rate in rates.items()
         }
+
+
+@dataclass(frozen=True)
+class Shifted:
+    """``base`` read from local hour ``start_hour`` on: scenario hour h is ``base``'s h + start.
+
+    A scenario that starts in the evening (a crowd crush at 22:15) keeps the evening's traffic.
+    """
+
+    base: DemandModel
+    start_hour: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start_hour < HOURS:
+            raise SimulationError(f"start hour must be in [0, {HOURS}), got {self.start_hour}")
+
+    @property
+    def transport_share(self) -> float:
+        return self.base.transport_share
+
+    def expected(self, hour: int) -> Rates:
+        return self.base.expected(hour + self.start_hour)
 
 
 def area_hull(network: RoadNetwork) -> shapely.Geometry:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
@@ -24,6 +24,8 @@ from typing import Any, Protocol
 from dispatch.fleet import Vehicle
 from simulation.calls import SimCall
 from simulation.coverage import CoverageTracker, MoveUpPlanner
+from simulation.errors import SimulationError
+from simulation.first_response import FirstResponse
 from simulation.policies import Assignment, IdleUnit, Policy
 from simulation.results import Outcome, summarise
 from simulation.world import World
@@ -102,7 +104,14 @@ class Simulation:
         observer: Observer | None = None,
         progress: Progress | None = None,
         label: str | None = None,
+        reserves: Mapping[str, float] | None = None,
+        first_responders: tuple[float, float] | None = None,
     ) -> None:
+        """``reserves``: units off duty until the scenario second given (unit id -> second):
+        reserve vehicles whose recalled crews come on duty (a declared surge).
+        ``first_responders``: scenario seconds [start, end) of a declared surge in which an
+        engine first-responds to an EMS call whose ambulance is more than 5 min away
+        (`simulation.first_response`)."""
         self.world, self.calls, self.policy = world, calls, policy
         self.horizon_s = hours * 3600.0
         self.pacer = pacer or VirtualPacer()
@@ -118,6 +127,19 @@ class Simulation:
         self._events: list[_Event] = []
         self._seq = itertools.count()
         self._next_report_h = 1
+        self.start_time = START  # scenario second 0 (the policies' clock)
+        self.first_response = (
+            FirstResponse(self, first_responders) if first_responders is not None else None
+        )
+        self.reserves = dict(reserves or {})
+        for unit_id in self.reserves:
+            if unit_id not in self.units:
+                raise SimulationError(f"reserve unit {unit_id} is not in the fleet")
+            unit = self.units[unit_id]
+            unit.busy = True  # off duty: neither dispatched nor covering
+            self.tracker.set_available(unit_id, unit.vehicle.kind, False)
+        if self.reserves:
+            self.tracker.sample(0.0)
 
     # --- event queue ----------------------------------------------------------------------
     def _at(self, t: float, kind: str, data: Any) -> None:
@@ -129,6 +151,8 @@ class Simulation:
     def run(self) -> dict[str, Any]:
         for call in self.calls:
             self._at(call.at_s, "call", call)
+        for unit_id, on_duty_s in sorted(self.reserves.items()):
+            self._at(on_duty_s, "free", unit_id)  # on duty at its station: like coming home
         handlers: dict[str, Callable[[float, Any], None]] = {
             "call": self._call,
             "decide": self._decide,
@@ -144,7 +168,7 @@ class Simulation:
             self.pacer.wait_until(event.t)
             handlers[event.kind](event.t, event.data)
         self._report(float("inf"))
-        return summarise(
+        figures = summarise(
             self.outcomes,
             moveups=self.moveups,
             move_backs=self.move_backs,
@@ -153,6 +177,9 @@ class Simulation:
             unserved_gu=[c.gu for c in self.waiting],
             off_network_gu={g for g, a in self.world.demand.gus.items() if not a.on_network},
         )
+        if self.first_response is not None:
+            figures["first_responders"] = self.first_response.figures()
+        return figures
 
     def _report(self, t: float) -> None:
         while self.progress is not None and t >= self._next_report_h * 3600.0:
@@ -198,10 +225,17 @@ class Simulation:
         chosen = self.policy.choose(call, self._idle(), now=START + timedelta(seconds=t))
         t = self.pacer.now(t)
         chosen = [a for a in chosen if not self.units[a.unit_id].busy]
+        engine = self.first_response.engine_for(t, call, chosen) if self.first_response else None
+        if engine is not None:
+            chosen = [*chosen, engine]
         if not chosen:
             return False
-        arrivals = [self._start_job(self.units[a.unit_id], call, a, t) for a in chosen]
+        arrivals = [
+            self._start_job(self.units[a.unit_id], call, a, t, hold=a is engine) for a in chosen
+        ]
         arrive, first = min(arrivals, key=lambda x: x[0])
+        if engine is not None and self.first_response is not None:
+            self.first_response.sent(call, engine, arrivals)
         self.outcomes.append(
             Outcome(
                 call_id=call.call_id,
@@ -223,8 +257,9 @@ class Simulation:
         return True
 
     def _start_job(
-        self, unit: SimUnit, call: SimCall, job: Assignment, t: float
+        self, unit: SimUnit, call: SimCall, job: Assignment, t: float, *, hold: bool = False
     ) -> tuple[float, Assignment]:
+        """Send ``unit``; ``hold``: it stays on scene until `release` (a first responder)."""
         v, world = unit.vehicle, self.world
         unit.busy, unit.relocating = True, 0
         self.tracker.set_available(v.unit_id, v.kind, False)
@@ -235,18 +270,30 @@ class Simulation:
         leave = arrive + call.scene_s
         self._status(depart, unit, "en_route", (unit.lat, unit.lon))
         self._status(arrive, unit, "on_scene", scene)
-        home = (v.lat, v.lon)
+        if hold:
+            return arrive, job
         if v.kind == "ambulance" and call.transport:
-            hospital, to_hospital = world.hospital_for(scene)
-            place = (hospital.lat, hospital.lon)
+            if call.hospital is None:
+                hospital, to_hospital = world.hospital_for(scene)
+                place = (hospital.lat, hospital.lon)
+            else:  # a patient of a mass-casualty incident, to the emergency room assigned
+                place = call.hospital
+                to_hospital = world.travel_s(scene, place, vehicle="ambulance")
             self._status(leave, unit, "transporting", scene)
             self._status(leave + to_hospital, unit, "at_hospital", place)
             leave += to_hospital + world.service.handover_s
         else:
             place = scene
-        self._status(leave, unit, "returning", place)
-        self._at(leave + world.travel_s(place, home, vehicle=v.kind), "free", v.unit_id)
+        self.release(unit, leave, place)
         return arrive, job
+
+    def release(self, unit: SimUnit, leave: float, place: tuple[float, float]) -> None:
+        """``unit`` leaves ``place`` at ``leave`` and is free when back at its station."""
+        v = unit.vehicle
+        self._status(leave, unit, "returning", place)
+        self._at(
+            leave + self.world.travel_s(place, (v.lat, v.lon), vehicle=v.kind), "free", v.unit_id
+        )
 
     def _free(self, t: float, unit_id: str) -> None:
         unit = self.units[unit_id]
@@ -260,6 +307,8 @@ class Simulation:
         for call in waiting:
             if not self._send(t, call):
                 self.waiting.append(call)
+        if self.first_response is not None:  # then the ambulances owed to first-responded calls
+            self.first_response.retry(t)
         self._move_up(t)
 
     def _on_status(self, t: float, data: tuple[str, str, tuple[float, float]]) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import queue
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from simulation.calls import SimCall
@@ -29,7 +29,14 @@ _shared: dict[str, Any] = {}
 
 
 def run_policy(
-    world: World, calls: list[SimCall], name: str, *, hours: float, progress: Progress | None
+    world: World,
+    calls: list[SimCall],
+    name: str,
+    *,
+    hours: float,
+    progress: Progress | None,
+    reserves: Mapping[str, float] | None = None,
+    first_responders: tuple[float, float] | None = None,
 ) -> PolicyRun:
     """One policy's figures, coverage series, outcomes and wall seconds."""
     started = time.perf_counter()
@@ -41,6 +48,8 @@ def run_policy(
         move_up=name == "eta+moveup",
         progress=progress,
         label=name,
+        reserves=reserves,
+        first_responders=first_responders,
     )
     figures = sim.run()
     return figures, sim.tracker.series(sim.horizon_s), sim.outcomes, time.perf_counter() - started
@@ -49,7 +58,13 @@ def run_policy(
 def _child(name: str) -> PolicyRun:
     lines: Any = _shared["lines"]
     return run_policy(
-        _shared["world"], _shared["calls"], name, hours=_shared["hours"], progress=lines.put
+        _shared["world"],
+        _shared["calls"],
+        name,
+        hours=_shared["hours"],
+        progress=lines.put,
+        reserves=_shared["reserves"],
+        first_responders=_shared["first_responders"],
     )
 
 
@@ -61,13 +76,22 @@ def run_policies(
     hours: float,
     workers: int,
     progress: Progress | None,
+    reserves: Mapping[str, float] | None = None,
+    first_responders: tuple[float, float] | None = None,
 ) -> dict[str, PolicyRun]:
     """Every policy of ``names``, ``workers`` at a time in forked processes."""
     if "fork" not in multiprocessing.get_all_start_methods():
         raise SimulationError("parallel policies need the fork start method (Linux, macOS)")
     context = multiprocessing.get_context("fork")
     lines = context.Queue()
-    _shared.update(world=world, calls=calls, hours=hours, lines=lines)
+    _shared.update(
+        world=world,
+        calls=calls,
+        hours=hours,
+        lines=lines,
+        reserves=reserves,
+        first_responders=first_responders,
+    )
     try:
         with context.Pool(processes=min(workers, len(names))) as pool:
             # the move-up run is the longest: start it first, the others share the other core

@@ -114,3 +114,30 @@ def summarise(
         "estimated_incidents": sum(1 for o in outcomes if o.estimated),
         "by_gu": by_gu(outcomes, unserved_gu=unserved_gu, off_network_gu=off_network_gu),
     }
+
+
+def window_summary(
+    call_times: dict[str, float], outcomes: list[Outcome], *, start_s: float, end_s: float
+) -> dict[str, Any]:
+    """The figures of the calls made in [start_s, end_s) (``call_times``: call id -> time).
+
+    Calls no unit answered count as missing both budgets. ``travel_within_5min_pct`` counts
+    the first unit's driving time only: a call that waited for a free unit shows in
+    ``dispatch_delayed`` and ``mean_queued_s`` and in the on-scene figure, not in travel.
+    """
+    mine = {c for c, t in call_times.items() if start_s <= t < end_s}
+    served = [o for o in outcomes if o.call_id in mine]
+    missed = [False] * (len(mine) - len(served))
+    queued = [o.queued_s for o in served]
+    return {
+        "from_s": start_s,
+        "to_s": end_s,
+        "incidents": len(mine),
+        "unserved": len(missed),
+        "travel_within_5min_pct": _pct([o.travel_s <= TRAVEL_BUDGET_S for o in served] + missed),
+        "on_scene_within_7min_pct": _pct([o.on_scene_s <= GOLDEN_TIME_S for o in served] + missed),
+        "mean_travel_s": _stat([o.travel_s for o in served]),
+        "p90_travel_s": _stat([o.travel_s for o in served], 90),
+        "dispatch_delayed": sum(1 for q in queued if q >= 1.0),
+        "mean_queued_s": _stat(queued),
+    }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,6 +83,9 @@ def simulate(
     policies: Sequence[str] = (),
     calls_per_day: float | None = None,
     demand: DemandModel | None = None,
+    extra_calls: Sequence[SimCall] = (),
+    reserves: Mapping[str, float] | None = None,
+    first_responders: tuple[float, float] | None = None,
     progress: Progress | None = None,
     workers: int = 1,
 ) -> SimulationReport:
@@ -90,8 +93,11 @@ def simulate(
 
     ``demand``: the demand model (default: the statistics', ``world.demand``, rescaled to
     ``calls_per_day`` 119 calls a day when given); a scenario passes its own (`Surge`).
-    ``workers`` > 1: the policies run in that many forked processes (`simulation.parallel`),
-    with the same figures.
+    ``extra_calls``: calls of the scenario beyond the demand model's (a crowd's incidents, an
+    MCI's patients), merged in time order. ``reserves``: units of ``world.fleet`` off duty until
+    the second given, ``first_responders``: the seconds engines first-respond to EMS calls
+    (`simulation.engine.Simulation`). ``workers`` > 1: the policies run in
+    that many forked processes (`simulation.parallel`), with the same figures.
     """
     if workers < 1:
         raise SimulationError(f"workers must be >= 1, got {workers}")
@@ -103,6 +109,12 @@ def simulate(
         seed=seed,
         service=world.service,
     )
+    if extra_calls:
+        ids = {c.call_id for c in calls}
+        clash = [c.call_id for c in extra_calls if c.call_id in ids]
+        if clash or len({c.call_id for c in extra_calls}) != len(extra_calls):
+            raise SimulationError(f"extra calls reuse call ids: {clash[:3] or 'among themselves'}")
+        calls = sorted([*calls, *extra_calls], key=lambda c: (c.at_s, c.call_id))
     if progress is not None:
         progress(
             f"{len(calls)} dispatched calls over {hours:g} h (seed {seed}); "
@@ -112,10 +124,28 @@ def simulate(
         hours=hours, seed=seed, calls=calls, network=world.network_name, published=world.published
     )
     if workers > 1 and len(names) > 1:
-        runs = run_policies(world, calls, names, hours=hours, workers=workers, progress=progress)
+        runs = run_policies(
+            world,
+            calls,
+            names,
+            hours=hours,
+            workers=workers,
+            progress=progress,
+            reserves=reserves,
+            first_responders=first_responders,
+        )
     else:
         runs = {
-            name: run_policy(world, calls, name, hours=hours, progress=progress) for name in names
+            name: run_policy(
+                world,
+                calls,
+                name,
+                hours=hours,
+                progress=progress,
+                reserves=reserves,
+                first_responders=first_responders,
+            )
+            for name in names
         }
     for name in names:
         figures, series, outcomes, wall = runs[name]

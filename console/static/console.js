@@ -119,7 +119,8 @@ const rowObserver = new IntersectionObserver((entries) => {
 function dropRow(tr) { rowObserver.unobserve(tr); visibleRows.delete(tr); }
 function rowSignature(inc) {
   return [inc.revision, inc.status, inc.priority, inc.id === state.selected, inc.call_ids.length,
-    (inc.event_ids || []).length, inc.gu, inc.place?.dong, inc.lat, inc.lon, inc.clock_skew_s, QueueFilter.centres.length].join("|");
+    (inc.event_ids || []).length, inc.gu, inc.place?.dong, inc.lat, inc.lon, inc.clock_skew_s, QueueFilter.centres.length,
+    GTMci.badgeKey(inc)].join("|");
 }
 
 function queueRow(inc) {
@@ -134,7 +135,9 @@ function queueRow(inc) {
     onclick: () => select(inc.id), onkeydown: queueKeys,
   },
     GT.el("td", { class: `prio p${inc.priority}` }, String(inc.priority)),
-    GT.el("td", { title: inc.id }, GT.typeLabel(inc.type), partnerBadge(inc), GT.el("div", { class: "muted small where" }, whereLine(inc)),
+    GT.el("td", { title: inc.id }, GT.typeLabel(inc.type), partnerBadge(inc),
+      GTMci.badge(inc),
+      GT.el("div", { class: "muted small where" }, whereLine(inc)),
       inc.clock_skew_s != null ? skewBadge(inc.clock_skew_s) : null),
     GT.el("td", {}, GT.statusLabel(inc.status)),
     GT.el("td", { class: "age" }, GT.mmss(ageSeconds(inc))),
@@ -436,6 +439,7 @@ function renderPanel(d) {
         if (note !== null) command(`/api/incidents/${encodeURIComponent(d.id)}/close`, { note }, "종결 Close");
       } }, "종결 Close")),
     GT.el("output", { id: "panelstatus", role: "status" }, state.panelStatus || ""),
+    GTMci.section(d),
     GTMedia.section(),
     section("추천 Recommendation",
       rec ? GT.el("p", { class: rec.golden_time_breach ? "gt-breach" : "gt-ok" },
@@ -465,17 +469,21 @@ function renderPanel(d) {
     section("경과 Timeline", GT.el("ol", { class: "timeline" }, d.timeline.map((t) => GT.el("li", {},
       GT.el("b", {}, new Date(t.at).toLocaleTimeString("ko-KR")), ` ${t.kind} — ${t.detail} `, GT.el("span", { class: "muted small" }, `(${t.actor})`))))),
   );
+  GTMci.restoreFocus();
 }
 
 async function reloadAll() {
   const [incidents, units] = await Promise.all([GT.get("/api/incidents?limit=500"), GT.get("/api/units")]);
   state.incidents = new Map(incidents.map((i) => [i.id, i]));
   state.units = new Map(units.map((u) => [u.id, u]));
+  await GTMci.loadSurges();
   scheduleRender();
   if (state.selected) detailChanged();
 }
 
 Intake.init(map);
+GTMci.init({ map, open: select, onChange: () => scheduleRender({ units: false }), reload: detailChanged });
+Intake.onPlace = (where) => GTMci.hintIntake(where);
 
 document.addEventListener("keydown", (e) => {
   if (e.target.closest("input, textarea, select") || e.ctrlKey || e.metaKey || e.altKey) return;
@@ -497,6 +505,7 @@ GT.init().then(() => {
       scheduleRender({ queue: false, unitId: known ? u.id : null });
       if (state.selected && u.incident_id === state.selected) detailChanged();
     },
+    surges: (data) => GTMci.setSurges(data.surges),
   }, reloadAll);
   setInterval(tickClocks, 1000);
 });

@@ -22,7 +22,8 @@ const Intake = {
     this.input.addEventListener("input", () => this.schedule());
     this.input.addEventListener("keydown", (e) => this.keys(e));
     this.input.addEventListener("blur", () => setTimeout(() => this.close(), 150));
-    map.on("click", (e) => this.setLocation(e.latlng.lat, e.latlng.lng, { source: "click" }));
+    // A click that picks a point for something else (an MCI's staging point) is not a call's place.
+    map.on("click", (e) => { if (!GT.mapPick) this.setLocation(e.latlng.lat, e.latlng.lng, { source: "click" }); });
     for (const name of ["lat", "lon", "location_uncertainty_m"]) this.form[name].addEventListener("change", () => this.drawFix());
     this.form.addEventListener("submit", (e) => this.submit(e));
     const q = new URLSearchParams(location.search);
@@ -102,6 +103,8 @@ const Intake = {
   drawFix() {
     const lat = Number(this.form.lat.value), lon = Number(this.form.lon.value);
     const r = Number(this.form.location_uncertainty_m.value);
+    const placed = this.form.lat.value && this.form.lon.value;
+    if (this.onPlace) this.onPlace(placed ? { lat, lon, radius: r > 0 ? r : 0 } : null); // e.g. a surge's hint
     if (this.circle) { this.circle.remove(); this.circle = null; }
     if (!this.form.lat.value || !this.form.lon.value || !(r > 0)) return;
     this.circle = GT.fixCircle(lat, lon, r, this.form.location_source.value).addTo(this.map);

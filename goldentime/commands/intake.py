@@ -11,7 +11,7 @@ import click
 import httpx
 
 from goldentime.contracts import IncidentType
-from goldentime.errors import GoldenTimeError
+from goldentime.errors import DataError, GoldenTimeError
 from goldentime.settings import load_settings
 
 
@@ -139,19 +139,41 @@ def call(
     help="Calls to replay (default: settings demo_calls; unset there: every 2021 late fire).",
 )
 @click.option("--no-crews", is_flag=True, help="Only replay calls; nobody dispatches.")
-def demo(url: str | None, speed: float | None, calls: int | None, no_crews: bool) -> None:
-    """Replay the real 2021 late fires of all Seoul as 119 calls; simulated dispatcher and crews
-    act."""
+@click.option(
+    "--scenario",
+    default=None,
+    metavar="NAME|PATH",
+    help="Play a surge scenario's crowd instead of the fires (crowd-crush, or a scenario .toml).",
+)
+def demo(
+    url: str | None,
+    speed: float | None,
+    calls: int | None,
+    no_crews: bool,
+    scenario: str | None,
+) -> None:
+    """Replay the real 2021 late fires of all Seoul as 119 calls (or a surge scenario's crowd,
+    --scenario crowd-crush); simulated dispatcher and crews act."""
     import threading
 
-    from goldentime.demo import replay, run_id_now, scenario_for
+    from goldentime.demo import crowd_scenario_calls, replay, run_id_now, scenario_for
 
     settings = load_settings()
-    scenario = scenario_for(
-        settings.seoul_data_dir,
-        calls=settings.demo_calls if calls is None else calls,
-        run_id=run_id_now(),
-    )
+    if scenario is not None:
+        from simulation.scenario import ScenarioError
+
+        try:
+            played = crowd_scenario_calls(scenario, run_id=run_id_now())
+        except (ScenarioError, DataError) as err:
+            raise click.BadParameter(str(err), param_hint="--scenario") from err
+        limit = settings.demo_calls if calls is None else calls
+        played = played if limit is None else played[:limit]
+    else:
+        played = scenario_for(
+            settings.seoul_data_dir,
+            calls=settings.demo_calls if calls is None else calls,
+            run_id=run_id_now(),
+        )
     pace = speed or settings.demo_speed
     base = url or _default_url()
     stop = threading.Event()
@@ -168,9 +190,10 @@ def demo(url: str | None, speed: float | None, calls: int | None, no_crews: bool
         threading.Thread(
             target=crews.run, kwargs={"stop": stop.is_set}, daemon=True, name="demo-crews"
         ).start()
-    click.echo(f"demo: {len(scenario)} calls from real 2021 fires, at {pace:g}x")
-    accepted = replay(scenario, url=base, speed=pace, echo=click.echo)
-    click.echo(f"demo: done, {accepted}/{len(scenario)} calls accepted")
+    what = f"scenario {scenario}" if scenario is not None else "real 2021 fires"
+    click.echo(f"demo: {len(played)} calls from {what}, at {pace:g}x")
+    accepted = replay(played, url=base, speed=pace, echo=click.echo)
+    click.echo(f"demo: done, {accepted}/{len(played)} calls accepted")
     if not no_crews:
         click.echo("demo: crews keep working; Ctrl-C stops")
         try:

@@ -32,16 +32,45 @@ from goldentime.settings import describe, load_settings
     help="Also start a second centre (경기, its own port, data and database) that exchanges "
     "a joint-response and a mutual-aid request with this one (NENA EIDO over STA-024).",
 )
-def up(port: int | None, no_demo: bool, workers: int | None, partner_demo: bool) -> None:
+@click.option(
+    "--scenario",
+    default=None,
+    metavar="NAME|PATH",
+    help="The demo also plays this surge scenario's crowd through the intake (crowd-crush).",
+)
+def up(
+    port: int | None,
+    no_demo: bool,
+    workers: int | None,
+    partner_demo: bool,
+    scenario: str | None,
+) -> None:
     """Start the whole system: broker (embedded if none configured), workers, console, demo."""
     from goldentime import up as up_module
     from goldentime.logs import setup
 
+    if scenario is not None:
+        from simulation.scenario import ScenarioError, load_scenario
+
+        if no_demo:
+            raise click.UsageError("--scenario is played by the demo: not with --no-demo")
+        try:
+            if load_scenario(scenario).crowd is None:
+                raise click.BadParameter(
+                    f"{scenario} has no [crowd] for the demo to play", param_hint="--scenario"
+                )
+        except ScenarioError as err:
+            raise click.BadParameter(str(err), param_hint="--scenario") from err
     settings = load_settings()
     setup(settings.log_level, fmt=settings.log_format)
     raise SystemExit(
         up_module.run(
-            settings, port=port, demo=not no_demo, workers=workers, partner_demo=partner_demo
+            settings,
+            port=port,
+            demo=not no_demo,
+            workers=workers,
+            partner_demo=partner_demo,
+            scenario=scenario,
         )
     )
 

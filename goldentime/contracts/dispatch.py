@@ -41,6 +41,21 @@ class CommandAction(StrEnum):
     CLOSE = "close"  # close incident_id; its units return
     NOTE = "note"  # add ``note`` to incident_id's timeline (e.g. a message from a partner centre)
     RELOCATE = "relocate"  # a better location for incident_id (e.g. the caller's phone GPS)
+    MCI_LEVEL = "mci_level"  # a supervisor confirms the response level (1..3) of MCI incident_id
+    TRIAGE = "triage"  # START triage counts (red/yellow/green/black) of incident_id from the scene
+    STAGING = "staging"  # the staging point (lat, lon) of MCI incident_id
+    DISTRIBUTE = "distribute"  # spread incident_id's patients over ERs by ETA and capacity
+
+
+class TriageCounts(BaseModel):
+    """START triage counts reported from the scene of a mass-casualty incident."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    red: int = Field(default=0, ge=0, le=10_000, description="Immediate (긴급).")
+    yellow: int = Field(default=0, ge=0, le=10_000, description="Delayed (응급).")
+    green: int = Field(default=0, ge=0, le=10_000, description="Minor, walking wounded (비응급).")
+    black: int = Field(default=0, ge=0, le=10_000, description="Dead or expectant (사망).")
 
 
 class Command(Record):
@@ -57,6 +72,12 @@ class Command(Record):
     lat: Latitude | None = None
     lon: Longitude | None = None
     note: str = Field(default="", max_length=500)
+    level: int | None = Field(
+        default=None, ge=1, le=3, description="Response level (대응 n단계) confirmed: mci_level."
+    )
+    triage: TriageCounts | None = Field(
+        default=None, description="START triage counts from the scene: triage."
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> Self:
@@ -70,6 +91,10 @@ class Command(Record):
             CommandAction.CLOSE: ("incident_id",),
             CommandAction.NOTE: ("incident_id", "note"),
             CommandAction.RELOCATE: ("incident_id", "lat", "lon"),
+            CommandAction.MCI_LEVEL: ("incident_id", "level"),
+            CommandAction.TRIAGE: ("incident_id", "triage"),
+            CommandAction.STAGING: ("incident_id", "lat", "lon"),
+            CommandAction.DISTRIBUTE: ("incident_id",),
         }
         missing = [f for f in need[self.action] if not getattr(self, f)]
         if missing:
