@@ -10,8 +10,8 @@ instead of the database:
    area's calls, the oldest on a tie: the live `dispatch.surge_intake.SurgeDesk`'s rule) with
    ``dispatch.surge.surge_reason``; when the area's calls are in no active incident the
    ordinary rules place it and the incident they give becomes the MCI. The other active
-   incidents of the area (of surge types) are folded into it, each moved link keeping its
-   reason ("folded from ...: <its reason>");
+   incidents of the area (of surge types, not MCIs themselves) are folded into it, each moved
+   link keeping its reason ("folded from ...: <its reason>");
 2. any other call (and a surge-type call in no surge) goes through
    ``dispatch.correlate.decide`` over the open incidents (``CandidateIndex``), as the intake;
 3. after each surge call the MCI's casualties are estimated from its calls
@@ -288,7 +288,9 @@ class _Correlator:
         incidents[target].mci = True
         self.out.areas[target] = area
         for other in counts:
-            if other != target:
+            # another MCI is never folded in (the live rule: its triage, confirmed level and
+            # patients are a team's work; two MCIs of one area are merged by a dispatcher)
+            if other != target and not incidents[other].mci:
                 incidents[other].merged_into = target
                 incidents[other].open.status = IncidentStatus.MERGED
                 for call_id in incidents[other].calls:
