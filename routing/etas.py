@@ -178,7 +178,7 @@ class VehicleGroup:
         return best, plans
 
 
-_BEYOND_MEMO_MAX = 100_000  # entries per unit batch (about 10 MB at most)
+_TAIL_ROWS_MAX = 64  # shared tail rows per unit batch (more units reached: built per query)
 
 
 @dataclass(frozen=True)
@@ -193,10 +193,8 @@ class UnitBatch:
     id_rank: IntArray  # per unit: rank of its unit_id among the sorted ids
     group_order: IntArray  # per unit: position when the groups are laid end to end
     by_id: IntArray  # units sorted by (unit_id, group_order): the order of unreached units
-    # Entries of units beyond the cutoff, by (unit, rank, note): they carry no path, so they
-    # are immutable and a repeated query of the same fleet reuses them instead of building
-    # hundreds of objects per call (most of a whole city's units, for one incident).
-    beyond: dict[tuple[int, int, str], UnitEta] = field(default_factory=dict, compare=False)
+    # Entries of the units beyond the cutoff, by rank offset and note (see `_tail`).
+    tail_rows: dict[tuple[int, str], list[UnitEta]] = field(default_factory=dict, compare=False)
 
     @classmethod
     def build(
@@ -261,7 +259,6 @@ def rank_etas(
     reached = etas <= cutoff_s
     first = np.flatnonzero(reached)
     first = first[np.lexsort((batch.group_order[first], batch.id_rank[first], etas[first]))]
-    rest = batch.by_id[~reached[batch.by_id]].tolist()
     values = etas.tolist()
     beyond = f"not reachable within the cutoff ({cutoff_s:.0f} s)"
     result: list[UnitEta] = []
@@ -284,19 +281,51 @@ def rank_etas(
         distance = path.distance
         result.append(UnitEta(unit.unit_id, eta, unit.vehicle, rank, note, distance, route))
     # Beyond the cutoff (most units of a whole city for one incident): by unit id.
-    notes, memo = batch.notes, batch.beyond
-    if len(memo) > _BEYOND_MEMO_MAX:
-        memo.clear()
-    group_of = batch.group_of
+    if not failed and len(result) <= _TAIL_ROWS_MAX:
+        result.extend(_tail(batch, units, reached, len(result), beyond))
+        return result
+    notes, group_of = batch.notes, batch.group_of
+    rest = batch.by_id[~reached[batch.by_id]].tolist()
     for rank, i in enumerate(rest, start=len(result) + 1):
         note = (failed.get(group_of[i]) if failed else None) or notes[i] or beyond
-        entry = memo.get((i, rank, note))
-        if entry is None:
-            entry = memo[(i, rank, note)] = UnitEta(
-                units[i].unit_id, None, units[i].vehicle, rank, note
-            )
-        result.append(entry)
+        result.append(UnitEta(units[i].unit_id, None, units[i].vehicle, rank, note))
     return result
+
+
+def _tail(
+    batch: UnitBatch,
+    units: Sequence[UnitPosition],
+    reached: npt.NDArray[np.bool_],
+    ranked: int,
+    beyond: str,
+) -> list[UnitEta]:
+    """The entries of the units not reached, in unit-id order, ranked from ``ranked + 1``.
+
+    They carry no path, so they are immutable and shared between queries of the same fleet:
+    a unit at position ``p`` of the id order, with ``j`` reached units before it, has rank
+    ``(ranked - j) + 1 + p``, the entry at ``p`` of the row kept for offset ``ranked - j``.
+    The answer is a few list slices instead of hundreds of new objects per query.
+    """
+    rows = batch.tail_rows
+    if len(rows) > _TAIL_ROWS_MAX + 1:  # another cutoff note: start again
+        rows.clear()
+    order = batch.by_id
+    skipped = np.flatnonzero(reached[order]).tolist()
+    out: list[UnitEta] = []
+    start = 0
+    for j, stop in enumerate([*skipped, len(order)]):
+        if start < stop:
+            key = (ranked - j, beyond)
+            row = rows.get(key)
+            if row is None:
+                row = rows[key] = [
+                    UnitEta(units[i].unit_id, None, units[i].vehicle, ranked - j + 1 + p,
+                            batch.notes[i] or beyond)
+                    for p, i in enumerate(order.tolist())
+                ]  # fmt: skip
+            out.extend(row[start:stop])
+        start = stop + 1
+    return out
 
 
 class _LazyPath:

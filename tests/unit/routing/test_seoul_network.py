@@ -199,3 +199,29 @@ def test_a_fresh_compiled_sidecar_is_loaded_automatically(tmp_path: Path) -> Non
     slow = load_network(source)
     assert "source_nodes" not in slow.graph.graph
     assert slow.compiled.n_arcs == fast.compiled.n_arcs
+
+
+def test_ranks_run_one_to_n_and_unreached_units_follow_by_id_on_every_query(
+    seoul: RoadNetwork,
+) -> None:
+    stations = load_fire_units(inside=seoul, approach_m=None)
+    units = [
+        UnitPosition(f"{u.unit_id}-{vehicle}", u.lat, u.lon, vehicle)
+        for u in stations
+        for vehicle in ("engine", "ambulance", "ladder")
+    ]
+    rng = np.random.default_rng(11)
+    nodes = rng.choice(seoul.compiled.node_ids, size=25, replace=False)
+    for cutoff in (300.0, 420.0, 300.0):  # the shared tail rows again, after another cutoff
+        for node in nodes.tolist():
+            data = seoul.graph.nodes[int(node)]
+            ranked = seoul.etas((data["y"], data["x"]), units, cutoff_s=cutoff)
+            assert [e.rank for e in ranked] == list(range(1, len(units) + 1))
+            reached = [e for e in ranked if e.eta_s is not None]
+            rest = ranked[len(reached) :]
+            assert all(e.eta_s is None for e in rest)
+            assert [e.unit_id for e in rest] == sorted(e.unit_id for e in rest)
+            assert all(
+                e.note and str(int(cutoff)) in e.note for e in rest if "approach" not in e.note
+            )
+            assert {e.unit_id for e in ranked} == {u.unit_id for u in units}
