@@ -15,9 +15,9 @@ from typing import Any
 import faust
 
 from bench._stats import stdout_to_stderr
-from dispatch.app import create_app
 from dispatch.worker import build
 from goldentime import topics
+from goldentime.broker.faust_app import create_app
 from goldentime.contracts import Call, decode
 from goldentime.settings import load_settings
 

@@ -42,10 +42,10 @@ import orjson
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from bench._stats import percentile, stdout_to_stderr
-from dispatch.app import create_app
 from dispatch.structure_alarms import short_id
 from goldentime import topics
 from goldentime.broker import EmbeddedBroker, ensure_topics
+from goldentime.broker.faust_app import create_app
 from goldentime.contracts.sensors import (
     SENSOR_ALARMS,
     UNITS,

@@ -11,9 +11,9 @@ import logging
 import faust
 
 from dispatch.agents import register
-from dispatch.app import create_app
 from dispatch.batch_consumer import BatchConsumer
 from dispatch.context import DispatchContext, build_context
+from goldentime.broker.faust_app import create_app
 from goldentime.metrics import Metrics, serve_faust_metrics
 from goldentime.procutil import freeze_startup_heap
 from goldentime.settings import Settings

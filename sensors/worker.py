@@ -6,7 +6,7 @@ import logging
 
 import faust
 
-from dispatch.app import create_app
+from goldentime.broker.faust_app import create_app
 from goldentime.metrics import Metrics, serve_faust_metrics
 from goldentime.settings import Settings
 from sensors.agents import SensorsContext, build_context, register

@@ -1,4 +1,4 @@
-"""The dispatch faust application: built from settings, one code path for Tansu and Kafka."""
+"""The faust application factory: built from settings, one code path for Tansu and Kafka."""
 
 from __future__ import annotations
 
