@@ -266,7 +266,7 @@ def run(*, rounds: int) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     from goldentime.settings import load_settings
-    from goldentime.up import LocalSystem
+    from ops.up import LocalSystem
 
     with tempfile.TemporaryDirectory(prefix="bench-console-") as tmp:
         settings = load_settings(data_dir=Path(tmp), console_port=0)

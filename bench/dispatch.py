@@ -1,6 +1,6 @@
 """`goldentime bench dispatch`: call-to-recommendation latency and intake throughput.
 
-Everything runs on one embedded Tansu broker started by :class:`goldentime.up.LocalSystem`.
+Everything runs on one embedded Tansu broker started by :class:`ops.up.LocalSystem`.
 
 Everything runs on the configured road network (Seoul-wide by default) with every unit of it
 (438 vehicles at 176 stations on the Seoul network), and the calls fall all over the city
@@ -45,7 +45,7 @@ from dispatch.store import CallRow
 from goldentime.contracts import Call, encode
 from goldentime.db import create_schema, make_engine
 from goldentime.settings import load_settings
-from goldentime.up import LocalSystem
+from ops.up import LocalSystem
 
 STEADY_RATE, STEADY_S = 10.0, 15.0
 BURST_RATE, BURST_S = 100.0, 2.0

@@ -26,11 +26,11 @@ from sqlalchemy import func, select
 from dispatch.cells import cell_of
 from dispatch.replay import generate_replay
 from dispatch.store import CallRow, live_workers
-from goldentime.chaos import start_local_system
 from goldentime.contracts import encode
 from goldentime.db import make_engine, session_factory
 from goldentime.errors import GoldenTimeError
 from goldentime.settings import load_settings
+from ops.chaos import start_local_system
 
 SPREAD_TIMEOUT_S = 60.0
 STORE_TIMEOUT_S = 180.0

@@ -10,7 +10,7 @@ Everything runs on one embedded Tansu broker with the real faust agent (`sensors
    runs from sending the reading that decided it to the alarm's arrival on ``sensor.alarms``.
    (Reading to *alarm*: the incident is opened by dispatch, not measured here.)
 3. Baseline: a plain faust agent (own group, same batching) that only decodes the readings.
-4. Reading to incident, through the real system (:class:`goldentime.up.LocalSystem`: its own
+4. Reading to incident, through the real system (:class:`ops.up.LocalSystem`: its own
    embedded broker, the dispatch worker and the console, plus a sensors worker child): each
    round sends a normal reading, then one that crosses the critical level (50 gal) on the
    deck accelerometer of a different bridge, and times from sending the crossing reading to
@@ -54,8 +54,8 @@ from goldentime.contracts.sensors import (
     encode_readings,
 )
 from goldentime.settings import load_settings
-from goldentime.supervisor import ChildSpec, python_argv
-from goldentime.up import LocalSystem
+from ops.supervisor import ChildSpec, python_argv
+from ops.up import LocalSystem
 from sensors.agents import BATCH_MAX, BATCH_WITHIN_S, build_context, decode_message, register
 from sensors.registry import load_registry
 from sensors.worker import run_app

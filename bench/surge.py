@@ -14,7 +14,7 @@ compressed: the worker takes them as fast as it can) and a real dispatch intake 
 own consumer group and SQLite database, the recommender task off, as `bench dispatch`)
 correlates and stores them, surges included. Calls/s are counted from its first stored row to
 its last; the baseline is a plain faust agent that only decodes the same records (as in
-`bench dispatch`). ``goldentime.consistency`` then checks that no call was lost, no planted
+`bench dispatch`). ``ops.consistency`` then checks that no call was lost, no planted
 event split (duplicated) or merged with another, and counts the crowd's incidents and MCIs.
 """
 
@@ -50,16 +50,16 @@ from dispatch.replay import (
 )
 from dispatch.store import CallRow
 from goldentime.broker import EmbeddedBroker, ensure_topics
-from goldentime.consistency import (
+from goldentime.contracts import Call, CallSource, IncidentType, LocationSource
+from goldentime.db import create_schema, make_engine
+from goldentime.settings import load_settings
+from ops.consistency import (
     DeadLetterReader,
     Expected,
     compare,
     incident_members,
     stored_links,
 )
-from goldentime.contracts import Call, CallSource, IncidentType, LocationSource
-from goldentime.db import create_schema, make_engine
-from goldentime.settings import load_settings
 
 SEOUL_CALLS_PER_HOUR = 2_060_000 / 8_760  # 235 (stats_119_seoul.yaml, docs/simulation.md)
 ALLEY = (37.5345, 126.9945)  # 이태원동, the alley by the Hamilton hotel

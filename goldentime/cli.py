@@ -1,9 +1,9 @@
-"""The `goldentime` command line.
+"""The shell of the `goldentime` command line: a click group whose commands are imported lazily.
 
-Domain packages contribute their commands by name in ``PLUGIN_COMMANDS`` and
-``BENCH_COMMANDS`` ("module:attribute" of a click command), imported only when used, so one
+The shell knows no command: the upper floor (:mod:`ops.cli`) hands it the table of names ->
+"module:attribute" of a click command (``make_cli``), each imported only when used, so one
 package's commands never slow down or break another's. Every GoldenTimeError becomes a
-one-line message and exit code 2, never a traceback.
+one-line message and exit code 2, never a traceback (``run``).
 """
 
 from __future__ import annotations
@@ -17,48 +17,6 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from goldentime.errors import GoldenTimeError
-
-# Command name -> "module:attribute" of a click.Command, imported lazily.
-PLUGIN_COMMANDS: dict[str, str] = {
-    "up": "goldentime.commands.system:up",
-    "config": "goldentime.commands.system:config",
-    "worker": "goldentime.commands.system:worker",
-    "console": "goldentime.commands.system:console",
-    "broker": "goldentime.commands.system:broker",
-    "contracts": "goldentime.commands.system:contracts",
-    "db": "goldentime.commands.system:db",
-    "chaos": "goldentime.commands.chaos:chaos",
-    "topics": "goldentime.commands.topics:topics",
-    "user": "console.cli:user",
-    "call": "console.caller_media_cli:call",
-    "demo": "goldentime.commands.intake:demo",
-    "report": "dispatch.cli:report",
-    "simulate": "simulation.cli:simulate",
-    "route": "routing.cli:route",
-    "eta": "routing.cli:eta",
-    "coverage": "routing.cli:coverage",
-    "network": "routing.network_cli:network",
-    "firemap": "firemap.cli:firemap",
-    "place": "places.cli:place",
-    "video": "video_relay.cli:video",
-    "sensors": "sensors.cli:sensors",
-    "alert": "alerts.cli:alert",
-    "eido": "exchange.cli:eido",
-}
-
-# `goldentime bench NAME` -> "module:attribute" of a click.Command.
-BENCH_COMMANDS: dict[str, str] = {
-    "routing": "bench.routing:command",
-    "firemap": "bench.firemap:command",
-    "places": "bench.places:command",
-    "video": "bench.video:command",
-    "alerts": "bench.alerts:command",
-    "dispatch": "bench.dispatch:command",
-    "sensors": "bench.sensors:command",
-    "surge": "bench.surge:command",
-    "scaleout": "bench.scaleout:command",
-    "console": "bench.console:command",
-}
 
 
 def _load(spec: str, name: str) -> click.Command:
@@ -103,22 +61,28 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
 
-@click.group(cls=LazyGroup, lazy=PLUGIN_COMMANDS)
-@click.option("-v", "--verbose", is_flag=True, help="Log at debug level.")
-def cli(verbose: bool) -> None:
-    """Golden Time: 119 emergency and disaster response command system."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def make_cli(*, commands: dict[str, str], benches: dict[str, str]) -> click.Group:
+    """The `goldentime` group with ``commands`` and a `bench` group with ``benches`` (both
+    name -> "module:attribute" of a click command, imported on first use)."""
+
+    @click.group(cls=LazyGroup, lazy=commands)
+    @click.option("-v", "--verbose", is_flag=True, help="Log at debug level.")
+    def cli(verbose: bool) -> None:
+        """Golden Time: 119 emergency and disaster response command system."""
+        logging.basicConfig(
+            level=logging.DEBUG if verbose else logging.WARNING,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+
+    @cli.group(cls=LazyGroup, lazy=benches)
+    def bench() -> None:
+        """Benchmarks: each prints its figures and its ratio against a baseline run."""
+
+    return cli
 
 
-@cli.group(cls=LazyGroup, lazy=BENCH_COMMANDS)
-def bench() -> None:
-    """Benchmarks: each prints its figures and its ratio against a baseline run."""
-
-
-def main(argv: list[str] | None = None) -> None:
+def run(cli: click.Group, argv: list[str] | None = None) -> None:
+    """Run ``cli`` as the `goldentime` program: errors become one line and an exit code."""
     try:
         code = cli.main(args=argv, prog_name="goldentime", standalone_mode=False)
     except click.exceptions.Abort:

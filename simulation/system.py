@@ -31,7 +31,7 @@ import numpy as np
 from dispatch.intake import incident_id_for
 from goldentime.clock import ScaledClock
 from goldentime.settings import load_settings
-from goldentime.up import LocalSystem
+from ops.up import LocalSystem
 from simulation.calls import SimCall, generate_calls
 from simulation.engine import START, Progress, Simulation
 from simulation.errors import SimulationError

@@ -1,4 +1,4 @@
-"""Intake commands: post a 119 call, replay the demo scenario."""
+"""Intake command: post a 119 call to the console (`goldentime call`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import click
 import httpx
 
 from goldentime.contracts import IncidentType
-from goldentime.errors import DataError, GoldenTimeError
+from goldentime.errors import GoldenTimeError
 from goldentime.settings import load_settings
 
 
@@ -127,77 +127,3 @@ def call(
         click.echo(f"call {result['call_id']} -> incident {result['incident_id']}")
     else:
         click.echo(f"call {result['call_id']} accepted (incident not assigned yet)")
-
-
-@click.command()
-@click.option("--url", default=None, help="Console URL (default from settings).")
-@click.option("--speed", type=float, default=None, help="Scenario seconds per real second.")
-@click.option(
-    "--calls",
-    type=click.IntRange(0, 100_000),
-    default=None,
-    help="Calls to replay (default: settings demo_calls; unset there: every 2021 late fire).",
-)
-@click.option("--no-crews", is_flag=True, help="Only replay calls; nobody dispatches.")
-@click.option(
-    "--scenario",
-    default=None,
-    metavar="NAME|PATH",
-    help="Play a surge scenario's crowd instead of the fires (crowd-crush, or a scenario .toml).",
-)
-def demo(
-    url: str | None,
-    speed: float | None,
-    calls: int | None,
-    no_crews: bool,
-    scenario: str | None,
-) -> None:
-    """Replay the real 2021 late fires of all Seoul as 119 calls (or a surge scenario's crowd,
-    --scenario crowd-crush); simulated dispatcher and crews act."""
-    import threading
-
-    from goldentime.demo import crowd_scenario_calls, replay, run_id_now, scenario_for
-
-    settings = load_settings()
-    if scenario is not None:
-        from simulation.scenario import ScenarioError
-
-        try:
-            played = crowd_scenario_calls(scenario, run_id=run_id_now())
-        except (ScenarioError, DataError) as err:
-            raise click.BadParameter(str(err), param_hint="--scenario") from err
-        limit = settings.demo_calls if calls is None else calls
-        played = played if limit is None else played[:limit]
-    else:
-        played = scenario_for(
-            settings.seoul_data_dir,
-            calls=settings.demo_calls if calls is None else calls,
-            run_id=run_id_now(),
-        )
-    pace = speed or settings.demo_speed
-    base = url or _default_url()
-    stop = threading.Event()
-    if not no_crews:
-        from dispatch.context import road_network
-        from dispatch.crews import DemoCrews
-
-        crews = DemoCrews(
-            httpx.Client(base_url=base, timeout=10.0),
-            road_network(settings),
-            speed=pace,
-            echo=click.echo,
-        )
-        threading.Thread(
-            target=crews.run, kwargs={"stop": stop.is_set}, daemon=True, name="demo-crews"
-        ).start()
-    what = f"scenario {scenario}" if scenario is not None else "real 2021 fires"
-    click.echo(f"demo: {len(played)} calls from {what}, at {pace:g}x")
-    accepted = replay(played, url=base, speed=pace, echo=click.echo)
-    click.echo(f"demo: done, {accepted}/{len(played)} calls accepted")
-    if not no_crews:
-        click.echo("demo: crews keep working; Ctrl-C stops")
-        try:
-            while True:
-                time.sleep(1.0)
-        finally:
-            stop.set()

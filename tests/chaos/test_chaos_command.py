@@ -13,7 +13,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from goldentime.commands.chaos import chaos
+from ops.commands.chaos import chaos
 
 pytestmark = pytest.mark.chaos
 

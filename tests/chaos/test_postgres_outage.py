@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from gt_postgres import PostgresServer, postgres_server, unavailable_reason
 
-from goldentime.chaos import ChaosOptions, Target, run_chaos, start_local_system
 from goldentime.settings import load_settings
+from ops.chaos import ChaosOptions, Target, run_chaos, start_local_system
 
 pytestmark = pytest.mark.chaos
 

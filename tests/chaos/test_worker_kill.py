@@ -26,7 +26,7 @@ from dispatch.catalog import load_catalog
 from dispatch.replay import generate_replay
 from goldentime.db import make_engine
 from goldentime.settings import load_settings
-from goldentime.up import LocalSystem
+from ops.up import LocalSystem
 
 pytestmark = pytest.mark.chaos
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from goldentime.chaos import start_local_system
 from goldentime.settings import load_settings
+from ops.chaos import start_local_system
 
 
 @pytest.fixture(scope="module")

@@ -24,13 +24,13 @@ from console.app import CallRequest
 from console.commands import DispatchBody, MergeBody, NoteBody, PositionBody, StatusBody
 from dispatch.store import CallRow, CommandRow, IncidentRow, SignalRow
 from goldentime import topics
-from goldentime.consistency import DeadLetterReader, bad_key, reason_class
 from goldentime.contracts import Call, Record, decode
 from goldentime.contracts.dispatch import Command
 from goldentime.contracts.sensors import SensorReading
 from goldentime.contracts.video import VideoEvent
 from goldentime.db import make_engine
 from goldentime.errors import ContractError
+from ops.consistency import DeadLetterReader, bad_key, reason_class
 from sensors.registry import load_registry
 
 pytestmark = pytest.mark.fuzz

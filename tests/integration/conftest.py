@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from goldentime.settings import Settings, load_settings
-from goldentime.up import LocalSystem
+from ops.up import LocalSystem
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ from alerts.demo import (
 from alerts.fakes.mastodon_api import FakeMastodonApi
 from alerts.fakes.twilio_api import FakeTwilioApi
 from goldentime.settings import load_settings
-from goldentime.up import LocalSystem
+from ops.up import LocalSystem
 
 CHROMIUM = "/usr/bin/chromium"
 

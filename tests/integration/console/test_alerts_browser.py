@@ -16,7 +16,7 @@ import pytest
 from gt_testing import screenshot_dir
 from playwright.sync_api import Browser, Page, expect
 
-from goldentime.up import LocalSystem
+from ops.up import LocalSystem
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 

@@ -15,7 +15,7 @@ from playwright.sync_api import Browser
 
 from bench.console import N_INCIDENTS, N_UNITS, measure, open_board, seed_board, summary
 from goldentime.settings import load_settings
-from goldentime.up import LocalSystem
+from ops.up import LocalSystem
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 

@@ -20,8 +20,8 @@ import pytest
 from click.testing import CliRunner
 from playwright.sync_api import Browser, BrowserType, Page, expect
 
-from goldentime.cli import cli as cli_main
-from goldentime.up import LocalSystem
+from ops.cli import cli as cli_main
+from ops.up import LocalSystem
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 

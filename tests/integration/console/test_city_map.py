@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import update
 
 from bench.console import city_points
-from goldentime.up import LocalSystem
+from ops.up import LocalSystem
 
 from .conftest import BROWSER_PASSWORD, LIVE_TIMEOUT_MS, sign_in
 

@@ -24,7 +24,7 @@ import pytest
 from gt_testing import screenshot_dir, wait_until
 from playwright.sync_api import Browser, Page, expect
 
-from goldentime.up import LocalSystem
+from ops.up import LocalSystem
 
 from .conftest import BROWSER_PASSWORD, LIVE_TIMEOUT_MS, sign_in
 

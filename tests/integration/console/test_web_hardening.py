@@ -17,7 +17,7 @@ import pytest
 from gt_testing import wait_until
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from goldentime.up import LocalSystem
+from ops.up import LocalSystem
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 

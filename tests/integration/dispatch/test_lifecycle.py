@@ -10,7 +10,7 @@ import httpx
 import pytest
 from gt_testing import wait_until
 
-from goldentime.up import LocalSystem
+from ops.up import LocalSystem
 
 pytestmark = pytest.mark.integration
 

@@ -22,7 +22,7 @@ import pytest
 from gt_testing import wait_until
 
 from dispatch.cells import cell_of
-from goldentime.up import LocalSystem
+from ops.up import LocalSystem
 
 pytestmark = pytest.mark.integration
 

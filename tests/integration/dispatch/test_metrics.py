@@ -18,7 +18,7 @@ from goldentime.broker.clients import sync_producer
 from goldentime.metrics import METRICS_PORT_ENV
 from goldentime.procutil import free_port
 from goldentime.settings import load_settings
-from goldentime.up import LocalSystem
+from ops.up import LocalSystem
 
 pytestmark = pytest.mark.integration
 

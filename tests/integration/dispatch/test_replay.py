@@ -24,7 +24,7 @@ from gt_testing import wait_until
 from dispatch.catalog import load_catalog
 from dispatch.replay import generate_replay
 from goldentime.db import make_engine
-from goldentime.up import LocalSystem
+from ops.up import LocalSystem
 
 pytestmark = pytest.mark.integration
 

@@ -33,7 +33,7 @@ from goldentime.contracts.sensors import (
     encode_readings,
 )
 from goldentime.db import make_engine, session_factory
-from goldentime.up import LocalSystem
+from ops.up import LocalSystem
 from routing import load_network
 
 pytestmark = pytest.mark.integration

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from goldentime.up import LocalSystem
+from ops.up import LocalSystem
 from tests.support.eido import SAMPLE
 
 pytestmark = pytest.mark.integration

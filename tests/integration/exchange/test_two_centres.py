@@ -22,7 +22,7 @@ from playwright.sync_api import Page, expect
 
 from goldentime.procutil import free_port
 from goldentime.settings import load_settings
-from goldentime.up import LocalSystem
+from ops.up import LocalSystem
 from tests.support.eido import SCHEMA_DIR
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]

@@ -14,7 +14,7 @@ import pytest
 from gt_testing import read_topic, wait_until
 from kafka import KafkaProducer
 
-from goldentime.up import LocalSystem
+from ops.up import LocalSystem
 
 pytestmark = pytest.mark.integration
 

@@ -32,7 +32,7 @@ from goldentime.db import (
     writer,
 )
 from goldentime.settings import load_settings
-from goldentime.up import LocalSystem
+from ops.up import LocalSystem
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 NOW = datetime(2026, 11, 26, 0, 0, tzinfo=UTC)

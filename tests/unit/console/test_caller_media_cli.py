@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from goldentime.cli import cli
 from goldentime.errors import GoldenTimeError
+from ops.cli import cli
 
 
 def test_call_still_takes_calls_and_has_media_link() -> None:

@@ -9,9 +9,9 @@ from click.testing import CliRunner
 from dispatch.cli import parse_since
 from dispatch.report import golden_time_report
 from dispatch.store import IncidentRow
-from goldentime.cli import cli
 from goldentime.db import create_schema, make_engine, session_factory
 from goldentime.errors import GoldenTimeError
+from ops.cli import cli
 
 T0 = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
 

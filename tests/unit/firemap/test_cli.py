@@ -47,7 +47,7 @@ def test_import_lenient_lists_rejects_and_exits_1(write_file: Callable[..., Path
 
 def test_strict_import_and_bad_point_are_one_line_errors(write_file: Callable[..., Path]) -> None:
     path = write_file("h.csv", [HYDRANT_HEADER.replace(",좌표X", ",X"), *HYDRANT_ROWS])
-    code = "from goldentime.cli import main; import sys; main(sys.argv[1:])"
+    code = "from ops.cli import main; import sys; main(sys.argv[1:])"
     run = subprocess.run(
         [sys.executable, "-c", code, "firemap", "import", str(path), "--layer", "hydrants"],
         capture_output=True,

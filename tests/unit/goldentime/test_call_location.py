@@ -53,7 +53,7 @@ def test_every_source_the_issue_names() -> None:
 
 
 def test_cli_call_refuses_a_bad_uncertainty(capsys: pytest.CaptureFixture[str]) -> None:
-    from goldentime.cli import main
+    from ops.cli import main
 
     with pytest.raises(SystemExit) as info:
         main(["call", "--lat", "37.5", "--lon", "126.9", "--type", "ems", "--uncertainty", "0"])

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from goldentime import cli as cli_module
-from goldentime.cli import cli, main
+from ops.cli import cli, main
 
 
 def test_help_lists_every_plugin_command() -> None:
@@ -77,7 +77,7 @@ def test_call_to_unreachable_console_is_a_clear_error(capsys: pytest.CaptureFixt
 
 
 def test_lazy_group_loads_only_on_use() -> None:
-    group = cli_module.LazyGroup(name="g", lazy={"x": "goldentime.commands.system:config"})
+    group = cli_module.LazyGroup(name="g", lazy={"x": "ops.commands.system:config"})
     ctx = click.Context(group)
     assert group.list_commands(ctx) == ["x"]
     assert group.get_command(ctx, "x") is not None

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from goldentime.cli import cli, main
+from ops.cli import cli, main
 
 
 def test_search_json_is_the_exact_list() -> None:

@@ -1,4 +1,4 @@
-"""CLI commands (click CliRunner on goldentime.cli:cli) and graph/units loading errors."""
+"""CLI commands (click CliRunner on ops.cli:cli) and graph/units loading errors."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from goldentime.cli import cli, main
+from ops.cli import cli, main
 from routing import GraphLoadError, RoutingError, SpeedTable, load_network
 from routing.graphml import read_graphml
 from routing.units import read_units

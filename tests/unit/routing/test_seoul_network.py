@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from goldentime.cli import cli
+from ops.cli import cli
 from routing import RoadNetwork, UnitPosition, load_network
 from routing.approach import Approach
 from routing.errors import RoutingError

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from goldentime.cli import cli
+from ops.cli import cli
 from simulation.scenario import load_scenario
 from simulation.scenario_run import run_scenario
 from simulation.world import World

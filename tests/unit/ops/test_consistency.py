@@ -11,14 +11,14 @@ from dispatch.catalog import load_catalog
 from dispatch.correlate import Signal
 from dispatch.intake import ingest
 from goldentime import topics
-from goldentime.chaos import generate_mixed, malformed_value
-from goldentime.consistency import Expected, compare, reason_class, stored_links
 from goldentime.contracts import Call, DeadLetter, decode
 from goldentime.contracts.sensors import SensorReading
 from goldentime.contracts.video import VideoEvent
 from goldentime.db import Base, make_engine, session_factory
 from goldentime.errors import ContractError
 from goldentime.settings import load_settings
+from ops.chaos import generate_mixed, malformed_value
+from ops.consistency import Expected, compare, reason_class, stored_links
 
 START = datetime(2025, 3, 1, tzinfo=UTC)
 

@@ -10,9 +10,9 @@ from typing import Any
 import click
 import httpx
 
-from goldentime.chaos import ChaosError, ChaosOptions, ChaosResult, Target, run_chaos
-from goldentime.fault_drill import parse_faults
 from goldentime.settings import Settings, load_settings
+from ops.chaos import ChaosError, ChaosOptions, ChaosResult, Target, run_chaos
+from ops.fault_drill import parse_faults
 
 SLOT_BASE = datetime(1900, 1, 1, tzinfo=UTC)
 SLOTS = 4000
@@ -148,7 +148,7 @@ def _run_local(options: ChaosOptions, *, workers: int, echo: Any) -> ChaosResult
     import tempfile
     from pathlib import Path
 
-    from goldentime.chaos import start_local_system
+    from ops.chaos import start_local_system
 
     with tempfile.TemporaryDirectory(prefix="goldentime-chaos-") as tmp:
         # demo auth: the drill's probe calls post to the throw-away console without a token

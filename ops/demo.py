@@ -6,7 +6,7 @@ whose cut lacks that gu) becomes a call, in the order they happened; some fires 
 caller a little later and a few dozen metres away (a duplicate that correlation should attach).
 Calls go through the public HTTP intake API, like any telephony adapter, at ``speed`` scenario
 seconds per real second. `goldentime up` starts it next to the fire video, the Jamsu bridge
-flood and the 사직터널 fire (goldentime/up.py).
+flood and the 사직터널 fire (ops/up.py).
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """Chaos run: replay mixed events into a system while dispatch workers are SIGKILLed.
 
-The input comes from :func:`goldentime.chaos_input.generate_mixed`. :func:`run_chaos` sends it
+The input comes from :func:`ops.chaos_input.generate_mixed`. :func:`run_chaos` sends it
 at a steady rate (calls and video through the intake outbox on a local system), kills a random
-dispatch worker every ``kill_every_s`` (only on a :class:`~goldentime.up.LocalSystem`: a remote
+dispatch worker every ``kill_every_s`` (only on a :class:`~ops.up.LocalSystem`: a remote
 deployment's workers are not ours to kill), drills the ``faults`` in turn
-(``goldentime.fault_drill``), lets the supervisor restart what died, waits until everything is
+(``ops.fault_drill``), lets the supervisor restart what died, waits until everything is
 stored and every accepted record processed, and checks the database against the input with
-:mod:`goldentime.consistency`.
+:mod:`ops.consistency`.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from goldentime.chaos_input import ChaosError, MixedInput, Outbound, generate_mixed, malformed_value
-from goldentime.consistency import (
+from goldentime.errors import BrokerError
+from ops.chaos_input import ChaosError, MixedInput, Outbound, generate_mixed, malformed_value
+from ops.consistency import (
     DeadLetterReader,
     Expected,
     Report,
@@ -33,11 +34,10 @@ from goldentime.consistency import (
     incident_members,
     stored_links,
 )
-from goldentime.errors import BrokerError
 
 if TYPE_CHECKING:
     from goldentime.settings import Settings
-    from goldentime.up import LocalSystem
+    from ops.up import LocalSystem
 
 
 Echo = Callable[[str], None]
@@ -78,9 +78,9 @@ class ChaosOptions:
     events: int = 5000
     kill_every_s: float | None = 3.0
     rate: float = 250.0
-    faults: tuple[str, ...] = ()  # goldentime.fault_drill.FAULT_KINDS, in turn
+    faults: tuple[str, ...] = ()  # ops.fault_drill.FAULT_KINDS, in turn
     db_outage_s: float = 20.0
-    # the database fault's injector (goldentime.fault_drill.Drill.database_away; default: a
+    # the database fault's injector (ops.fault_drill.Drill.database_away; default: a
     # SQLite lock)
     database_away: Callable[[float], Callable[[], None]] | None = None
     seed: int = 119
@@ -170,9 +170,9 @@ def _send(producer: KafkaProducer, records: list[Outbound]) -> None:
 def run_chaos(target: Target, options: ChaosOptions, *, seoul_data_dir: Path,
               echo: Echo = lambda _line: None) -> ChaosResult:  # fmt: skip
     """Replay, kill, drill the faults, wait for the record to settle, then check it; see the
-    module docstring and ``goldentime.fault_drill``."""
+    module docstring and ``ops.fault_drill``."""
     from goldentime.db import make_engine
-    from goldentime.fault_drill import Drill, DrillError, DurableSender
+    from ops.fault_drill import Drill, DrillError, DurableSender
 
     t0 = time.monotonic()
     mixed = generate_mixed(options.events, seed=options.seed, prefix=options.prefix,
@@ -315,8 +315,8 @@ def _worker_info(target: Target, engine: Any) -> list[dict[str, Any]]:
 
 def start_local_system(settings: Settings, *, workers: int, sensors: bool = True) -> LocalSystem:
     """A started LocalSystem with quick rejoins after a kill, plus the sensors worker."""
-    from goldentime.supervisor import ChildSpec, python_argv
-    from goldentime.up import LocalSystem as System
+    from ops.supervisor import ChildSpec, python_argv
+    from ops.up import LocalSystem as System
 
     system = System(settings, workers=workers, echo=lambda _line: None)
     system.env["GOLDENTIME_KAFKA_SESSION_TIMEOUT_S"] = "2"  # a killed worker's partitions move fast

@@ -46,8 +46,8 @@ def up(
     scenario: str | None,
 ) -> None:
     """Start the whole system: broker (embedded if none configured), workers, console, demo."""
-    from goldentime import up as up_module
     from goldentime.logs import setup
+    from ops import up as up_module
 
     if scenario is not None:
         from simulation.scenario import ScenarioError, load_scenario

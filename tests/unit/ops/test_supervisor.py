@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from goldentime.supervisor import ChildSpec, Supervisor
+from ops.supervisor import ChildSpec, Supervisor
 
 SLEEPER = [sys.executable, "-c", "import time\nwhile True: time.sleep(0.1)"]
 

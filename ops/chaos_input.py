@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from goldentime import topics
-from goldentime.consistency import Expected, bad_key
 from goldentime.contracts import Call, encode
 from goldentime.contracts.sensors import SensorReading
 from goldentime.contracts.video import VideoEvent, VideoEventType, VideoPhase
 from goldentime.errors import GoldenTimeError
+from ops.consistency import Expected, bad_key
 
 if TYPE_CHECKING:
     from sensors.model import SensorSpec

@@ -24,7 +24,7 @@ from goldentime.db import create_schema, engine_for
 from goldentime.errors import SupervisorError
 from goldentime.procutil import free_port, port_open
 from goldentime.settings import Settings, child_environment
-from goldentime.supervisor import ChildSpec, Supervisor, python_argv
+from ops.supervisor import ChildSpec, Supervisor, python_argv
 
 Echo = Callable[[str], None]
 

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from goldentime.demo import SEOUL_EXTENT, build_scenario, load_fires, scenario_for
 from goldentime.errors import DataError
 from goldentime.settings import load_settings
+from ops.demo import SEOUL_EXTENT, build_scenario, load_fires, scenario_for
 
 DATA = load_settings().seoul_data_dir
 FIRES = DATA / "incidents" / "late_fires_2021.csv"

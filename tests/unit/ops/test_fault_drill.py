@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from goldentime.commands.chaos import chaos
-from goldentime.fault_drill import DrillError, parse_faults
+from ops.commands.chaos import chaos
+from ops.fault_drill import DrillError, parse_faults
 
 
 def test_fault_kinds_are_parsed_in_order_and_unknown_ones_refused() -> None:

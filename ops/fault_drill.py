@@ -1,6 +1,6 @@
 """Fault drills for `goldentime chaos --faults`: kill, restart, lock, and time the recovery.
 
-A drill runs on a started :class:`~goldentime.up.LocalSystem` while the mixed replay is being
+A drill runs on a started :class:`~ops.up.LocalSystem` while the mixed replay is being
 sent. The faults run one after the other, each measured the same way: a *probe* call is posted
 to the console's intake (``POST /api/calls``, retried with the same id on 503 or a refused
 connection, as a telephony gateway would) right when the fault starts, and the fault's
@@ -40,13 +40,13 @@ from kafka.errors import KafkaError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from goldentime.consistency import BAD_KEY_MARK
 from goldentime.errors import GoldenTimeError
 from goldentime.outbox import OutboxEntry, insert_entries, outbox_engine
+from ops.consistency import BAD_KEY_MARK
 
 if TYPE_CHECKING:
-    from goldentime.chaos_input import Outbound
-    from goldentime.up import LocalSystem
+    from ops.chaos_input import Outbound
+    from ops.up import LocalSystem
 
 FAULT_KINDS = ("worker", "broker", "database", "console")
 RECOVERY_TIMEOUT_S = 120.0

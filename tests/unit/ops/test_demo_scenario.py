@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from console.app import CallRequest
-from goldentime.cli import cli
-from goldentime.demo import crowd_scenario_calls
 from goldentime.errors import DataError
+from ops.cli import cli
+from ops.demo import crowd_scenario_calls
 
 
 def test_the_crowd_crush_is_played_as_intake_calls_from_its_first_call() -> None:

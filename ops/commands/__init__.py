@@ -1,0 +1,1 @@
+"""Commands that compose domains: up, worker, console, demo, chaos, ..."""
