@@ -1,8 +1,8 @@
 """The alerts package wired for a running process: configuration, channels, the service.
 
-:func:`alerts_config` is the ONE place that reads the alert settings: from the settings model
-when it has the field, else from the environment variable of the same name (until
-``goldentime.settings`` carries them). :func:`build_service` turns them into an
+:func:`alerts_config` is the ONE place that reads the alert settings, all from the settings
+model (``goldentime.settings``: environment variables ``GOLDENTIME_TWILIO_...`` and the TOML
+file). :func:`build_service` turns them into an
 :class:`AlertService` over the incident database: live channels (Twilio SMS, Mastodon) and the
 sandbox channels that exercises use. :func:`publisher_sink` is the seam that puts the
 service's workflow and delivery records on ``alert.requests`` / ``alert.deliveries``.
@@ -11,12 +11,12 @@ service's workflow and delivery records on ``alert.requests`` / ``alert.deliveri
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, fields
 from typing import Any
 
 import anyio.from_thread
+from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.areas import load_gazetteer
@@ -71,40 +71,17 @@ class AlertsConfig:
 
 
 def env_name(field: str) -> str:
+    """The environment variable of an alert setting (named in configuration errors)."""
     return f"GOLDENTIME_{field.upper()}"
 
 
-def _coerce(field: str, raw: str, default: object) -> object:
-    text = raw.strip()
-    if isinstance(default, bool):
-        if text.lower() in ("1", "true", "yes", "on"):
-            return True
-        if text.lower() in ("0", "false", "no", "off", ""):
-            return False
-        raise AlertsConfigError(f"{env_name(field)}={raw!r} is not a boolean (true/false)")
-    if isinstance(default, float):
-        try:
-            value = float(text)
-        except ValueError as err:
-            raise AlertsConfigError(f"{env_name(field)}={raw!r} is not a number") from err
-        if not 0 < value <= 10_000:
-            raise AlertsConfigError(f"{env_name(field)}={value} must be in (0, 10000]")
-        return value
-    return text or None
-
-
-def alerts_config(settings: Settings, *, environ: Mapping[str, str] | None = None) -> AlertsConfig:
-    """The alert settings: an explicit ``environ`` first (tests, the demo), then the settings
-    model's field, then the process environment."""
+def alerts_config(settings: Settings) -> AlertsConfig:
+    """The alert settings of ``settings`` (every field comes from the settings model), checked
+    for channels that are half configured."""
     values: dict[str, Any] = {}
     for item in fields(AlertsConfig):
-        name = env_name(item.name)
-        if environ is not None and name in environ:
-            values[item.name] = _coerce(item.name, environ[name], item.default)
-        elif item.name in type(settings).model_fields:
-            values[item.name] = getattr(settings, item.name)
-        elif name in os.environ:
-            values[item.name] = _coerce(item.name, os.environ[name], item.default)
+        value = getattr(settings, item.name)
+        values[item.name] = value.get_secret_value() if isinstance(value, SecretStr) else value
     config = AlertsConfig(**values)
     for prefix in ("twilio", "twilio_sandbox", "mastodon", "mastodon_sandbox"):
         given = {

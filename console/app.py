@@ -30,7 +30,7 @@ from console.auth import (
     AuthConfig,
     LoginRateLimiter,
     SessionSigner,
-    auth_config_from_env,
+    auth_config,
     load_or_create_secret,
 )
 from console.basemap import Basemap, add_basemap_routes
@@ -188,7 +188,7 @@ def create_app(
 ) -> FastAPI:
     """The console app. Without ``publisher`` it publishes to Kafka from ``settings``.
 
-    Without ``auth`` the mode comes from ``GOLDENTIME_AUTH`` (``required`` unless ``demo``).
+    Without ``auth`` the mode comes from ``settings.auth`` (``required`` unless ``demo``).
     Without ``alerts`` the public-warning service is built from the alert settings
     (:func:`alerts.runtime.build_service`), its records published through ``publisher``.
     With ``warm_basemap`` the map's roads are built from the road network in the background
@@ -213,7 +213,7 @@ def create_app(
         clock=clock,
         relay_send=relay_publisher.publish if relay_publisher is not None else None,
     )
-    auth = auth or auth_config_from_env()
+    auth = auth or auth_config(settings)
     accounts = Accounts(  # read-then-write: BEGIN IMMEDIATE
         session_factory(writer(engine)),
         audit_sessions=session_factory(writer(intake.write_engine)),

@@ -8,7 +8,7 @@
 * With ``GOLDENTIME_AUTH=demo`` a request without credentials acts as the built-in user
   ``demo`` holding every role, and every page shows a red banner.
 
-Configuration is read from the environment here and nowhere else (:func:`auth_config_from_env`).
+The mode comes from the settings model and nowhere else (:func:`auth_config`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any, Literal
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from console.errors import AuthConfigError
+from goldentime.settings import Settings
 
 AUTH_ENV = "GOLDENTIME_AUTH"
 AuthMode = Literal["required", "demo"]
@@ -53,13 +54,10 @@ class AuthConfig:
         return self.mode == "demo"
 
 
-def auth_config_from_env(environ: dict[str, str] | None = None) -> AuthConfig:
-    """``GOLDENTIME_AUTH`` = ``required`` (default) or ``demo``."""
-    env = os.environ if environ is None else environ
-    value = env.get(AUTH_ENV, "required").strip().lower() or "required"
-    if value not in ("required", "demo"):
-        raise AuthConfigError(f"{AUTH_ENV} must be 'required' or 'demo', not {value!r}")
-    return AuthConfig(mode="demo" if value == "demo" else "required")
+def auth_config(settings: Settings) -> AuthConfig:
+    """How the console authenticates, from the settings model (``auth``: env ``GOLDENTIME_AUTH``
+    or ``auth`` in the TOML file; ``required`` unless ``demo``)."""
+    return AuthConfig(mode=settings.auth)
 
 
 def load_or_create_secret(path: Path) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -34,6 +33,7 @@ from prometheus_client import (
 )
 
 from goldentime.errors import ConfigError
+from goldentime.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -325,25 +325,13 @@ def start_metrics_server(
     return server
 
 
-def configured_port(settings: Any, *, environ: Mapping[str, str] | None = None) -> int | None:
-    """The metrics port: ``settings.metrics_port`` (env GOLDENTIME_METRICS_PORT), else the
-    environment variable itself for objects without that field.
+def configured_port(settings: Settings) -> int | None:
+    """The metrics port: ``settings.metrics_port`` (env GOLDENTIME_METRICS_PORT, checked by the
+    settings model).
 
     Returns None when metrics are not configured (the process serves no endpoint).
     """
-    value = getattr(settings, "metrics_port", None)
-    if value is not None:
-        return int(value)
-    raw = (os.environ if environ is None else environ).get(METRICS_PORT_ENV, "").strip()
-    if not raw:
-        return None
-    try:
-        port = int(raw)
-    except ValueError as err:
-        raise MetricsError(f"{METRICS_PORT_ENV}={raw!r} is not a port number") from err
-    if not 0 <= port <= 65535:
-        raise MetricsError(f"{METRICS_PORT_ENV}={port} is outside 0..65535")
-    return port
+    return settings.metrics_port
 
 
 OffsetsSource = Callable[
@@ -395,7 +383,7 @@ def watch_faust_consumer(
 
 
 def serve_faust_metrics(
-    app: Any, *, settings: Any, metrics: Metrics, other_consumers: Sequence[OffsetsSource] = ()
+    app: Any, *, settings: Settings, metrics: Metrics, other_consumers: Sequence[OffsetsSource] = ()
 ) -> MetricsServer | None:
     """For a faust worker: when a metrics port is configured, watch the consumer and serve.
 

@@ -27,6 +27,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from goldentime.errors import ConfigError
 
@@ -290,7 +292,7 @@ class Settings(BaseSettings):
         description="Twilio account SID (unset: no SMS).",
         **_env("TWILIO_ACCOUNT_SID"),
     )
-    twilio_auth_token: str | None = Field(
+    twilio_auth_token: SecretStr | None = Field(
         default=None,
         description="Twilio auth token; also verifies X-Twilio-Signature.",
         **_env("TWILIO_AUTH_TOKEN"),
@@ -310,7 +312,7 @@ class Settings(BaseSettings):
         description="Sandbox Twilio account SID: the SMS channel of exercises.",
         **_env("TWILIO_SANDBOX_ACCOUNT_SID"),
     )
-    twilio_sandbox_auth_token: str | None = Field(
+    twilio_sandbox_auth_token: SecretStr | None = Field(
         default=None,
         description="Sandbox Twilio auth token.",
         **_env("TWILIO_SANDBOX_AUTH_TOKEN"),
@@ -325,7 +327,7 @@ class Settings(BaseSettings):
         description="Mastodon instance for public warnings (unset: none).",
         **_env("MASTODON_BASE_URL"),
     )
-    mastodon_token: str | None = Field(
+    mastodon_token: SecretStr | None = Field(
         default=None,
         description="Mastodon access token.",
         **_env("MASTODON_TOKEN"),
@@ -335,7 +337,7 @@ class Settings(BaseSettings):
         description="Mastodon instance for exercises.",
         **_env("MASTODON_SANDBOX_BASE_URL"),
     )
-    mastodon_sandbox_token: str | None = Field(
+    mastodon_sandbox_token: SecretStr | None = Field(
         default=None,
         description="Mastodon token for exercises.",
         **_env("MASTODON_SANDBOX_TOKEN"),
@@ -519,6 +521,8 @@ def child_environment(settings: Settings) -> dict[str, str]:
 
 def _env_value(value: Any) -> str:
     """A setting as its environment variable holds it (lists of models as JSON, secrets kept)."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
     if isinstance(value, list):
         return json.dumps([_plain(v) for v in value], ensure_ascii=False)
     if isinstance(value, dict):
@@ -536,8 +540,37 @@ def _plain(value: Any) -> Any:
     return value
 
 
+REDACTED = "**********"
+
+
+def _shown(value: Any) -> Any:
+    """A setting as `goldentime config` shows it: secrets redacted, paths as text."""
+    if isinstance(value, SecretStr):
+        return REDACTED
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, BaseModel):
+        return {k: _shown(getattr(value, k)) for k in type(value).model_fields}
+    if isinstance(value, list):
+        return [_shown(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _shown(v) for k, v in value.items()}
+    return value
+
+
+def _url_shown(url: str | None) -> str | None:
+    """A database URL with its password redacted."""
+    if url is None:
+        return None
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url  # not a URL: the database layer reports it
+
+
 def describe(settings: Settings) -> list[dict[str, Any]]:
-    """One row per field: name, environment variable, effective value, default, description."""
+    """One row per field: name, environment variable, effective value (secrets redacted),
+    default, description."""
     rows: list[dict[str, Any]] = []
     for name, info in Settings.model_fields.items():
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
@@ -546,7 +579,7 @@ def describe(settings: Settings) -> list[dict[str, Any]]:
             {
                 "name": name,
                 "env": extra.get("env"),
-                "value": str(value) if isinstance(value, Path) else value,
+                "value": _url_shown(value) if name == "database_url" else _shown(value),
                 "default": str(info.default) if isinstance(info.default, Path) else info.default,
                 "description": info.description,
             }

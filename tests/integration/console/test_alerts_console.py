@@ -54,7 +54,7 @@ class Recorder:
 
 
 @pytest.fixture
-def console(tmp_path: Path) -> Iterator[dict[str, Any]]:
+def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     port = free_port("127.0.0.1")
     base = f"http://127.0.0.1:{port}"
     from alerts.demo import DEMO_MASTODON_TOKEN, DEMO_TWILIO_SID, DEMO_TWILIO_TOKEN
@@ -67,6 +67,8 @@ def console(tmp_path: Path) -> Iterator[dict[str, Any]]:
         sandbox_url=twilio.base_url,  # unused: no exercise here
         mastodon_url=mastodon.base_url,
     )
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)  # read by the settings model, as a console process does
     settings = load_settings(data_dir=tmp_path)
     engine = make_engine(f"sqlite:///{tmp_path / 'gt.db'}")
     recorder = Recorder()
@@ -75,7 +77,7 @@ def console(tmp_path: Path) -> Iterator[dict[str, Any]]:
         publisher=recorder,
         engine=engine,
         auth=AuthConfig(mode="required", secret_key="it-secret"),
-        alerts_settings=alerts_config(settings, environ=env),
+        alerts_settings=alerts_config(settings),
     )
     accounts = Accounts(session_factory(writer(engine)))
     now = datetime.now(UTC)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from console.accounts import Accounts
-from console.auth import AuthConfig, SessionSigner, auth_config_from_env
+from console.auth import AuthConfig, SessionSigner, auth_config
 from console.errors import AccountError, AuthConfigError
 from console.roles import Role
+from goldentime.errors import ConfigError
+from goldentime.settings import load_settings
 
 from .conftest import NOW, PASSWORD, SecuredConsole
 
@@ -149,11 +152,20 @@ def test_signed_in_user_in_demo_mode_still_needs_csrf(demo: SecuredConsole) -> N
     assert browser.post("/api/incidents/I/close", json={}).status_code == 403
 
 
-def test_auth_mode_from_env() -> None:
-    assert auth_config_from_env({}).mode == "required"
-    assert auth_config_from_env({"GOLDENTIME_AUTH": "demo"}).demo
-    with pytest.raises(AuthConfigError, match="GOLDENTIME_AUTH"):
-        auth_config_from_env({"GOLDENTIME_AUTH": "off"})
+def test_auth_mode_from_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GOLDENTIME_AUTH", raising=False)
+    monkeypatch.delenv("GOLDENTIME_CONFIG", raising=False)
+    assert auth_config(load_settings(data_dir=tmp_path)).mode == "required"
+    monkeypatch.setenv("GOLDENTIME_AUTH", "demo")
+    assert auth_config(load_settings(data_dir=tmp_path)).demo
+    monkeypatch.setenv("GOLDENTIME_AUTH", "off")
+    with pytest.raises(ConfigError, match="GOLDENTIME_AUTH"):
+        load_settings(data_dir=tmp_path)
+    monkeypatch.delenv("GOLDENTIME_AUTH")
+    config = tmp_path / "goldentime.toml"
+    config.write_text('auth = "demo"\n', encoding="utf-8")
+    monkeypatch.setenv("GOLDENTIME_CONFIG", str(config))
+    assert auth_config(load_settings(data_dir=tmp_path)).demo, "the file's auth is used"
     with pytest.raises(AuthConfigError):
         AuthConfig(mode="none")  # type: ignore[arg-type]
 

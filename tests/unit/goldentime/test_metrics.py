@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 import socket
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
+from pathlib import Path
 
 import httpx
 import pytest
 
+from goldentime.errors import ConfigError
 from goldentime.metrics import (
     METRICS_PORT_ENV,
     AlertOutcome,
@@ -24,6 +25,7 @@ from goldentime.metrics import (
     reason_class_of,
     start_metrics_server,
 )
+from goldentime.settings import load_settings
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -176,11 +178,15 @@ def test_a_taken_port_is_a_clear_error() -> None:
         start_metrics_server(70000, metrics=Metrics())
 
 
-def test_port_comes_from_the_settings_field_or_the_environment() -> None:
-    assert configured_port(SimpleNamespace(metrics_port=9100), environ={}) == 9100
-    assert configured_port(SimpleNamespace(), environ={}) is None
-    assert configured_port(SimpleNamespace(), environ={METRICS_PORT_ENV: " 9200 "}) == 9200
-    with pytest.raises(MetricsError, match="not a port"):
-        configured_port(SimpleNamespace(), environ={METRICS_PORT_ENV: "ninety"})
-    with pytest.raises(MetricsError, match="outside"):
-        configured_port(SimpleNamespace(), environ={METRICS_PORT_ENV: "99999"})
+def test_port_comes_from_the_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(METRICS_PORT_ENV, raising=False)
+    assert configured_port(load_settings(data_dir=tmp_path)) is None
+    assert configured_port(load_settings(data_dir=tmp_path, metrics_port=9100)) == 9100
+    monkeypatch.setenv(METRICS_PORT_ENV, " 9200 ")
+    assert configured_port(load_settings(data_dir=tmp_path)) == 9200
+    monkeypatch.setenv(METRICS_PORT_ENV, "ninety")
+    with pytest.raises(ConfigError, match=METRICS_PORT_ENV):
+        load_settings(data_dir=tmp_path)
+    monkeypatch.setenv(METRICS_PORT_ENV, "99999")
+    with pytest.raises(ConfigError, match=METRICS_PORT_ENV):
+        load_settings(data_dir=tmp_path)

@@ -101,3 +101,39 @@ def test_explicit_settings_travel_to_children_as_env(tmp_path: Path) -> None:
         "GOLDENTIME_DISPATCH_WORKERS": "2",
     }
     assert load_settings(**{}).auth == "required"
+
+
+def test_secrets_are_redacted_by_config_and_kept_for_children(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from goldentime.settings import child_environment
+    from ops.commands.system import config
+
+    monkeypatch.setenv("GOLDENTIME_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("GOLDENTIME_TWILIO_AUTH_TOKEN", "twilio-secret-1")
+    monkeypatch.setenv("GOLDENTIME_MASTODON_TOKEN", "mastodon-secret-2")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://gt:db-secret-4@db/gt")
+    partners = [{"id": "gyeonggi.119.kr", "name": "경기", "token_in": "partner-secret-3"}]
+    monkeypatch.setenv("GOLDENTIME_EXCHANGE_PARTNERS", json.dumps(partners))
+    settings = load_settings()
+    assert settings.twilio_auth_token is not None
+    assert settings.twilio_auth_token.get_secret_value() == "twilio-secret-1"
+    for args in ([], ["--json"]):
+        result = CliRunner().invoke(config, args)
+        assert result.exit_code == 0, result.output
+        for secret in ("twilio-secret-1", "mastodon-secret-2", "partner-secret-3", "db-secret-4"):
+            assert secret not in result.output, (args, secret)
+        assert "**********" in result.output
+    rows = {r["name"]: r for r in json.loads(CliRunner().invoke(config, ["--json"]).output)}
+    assert rows["twilio_auth_token"]["value"] == "**********"
+    assert rows["twilio_sender"]["value"] is None
+    assert rows["database_url"]["value"] == "postgresql+psycopg://gt:***@db/gt"
+    assert rows["exchange_partners"]["value"][0]["token_in"] == "**********"
+    assert rows["exchange_partners"]["value"][0]["id"] == "gyeonggi.119.kr"
+    env = child_environment(load_settings(twilio_auth_token="twilio-secret-1"))
+    assert env["GOLDENTIME_TWILIO_AUTH_TOKEN"] == "twilio-secret-1", "children get the value"
+    assert load_settings().effective_database_url.endswith(":db-secret-4@db/gt")
