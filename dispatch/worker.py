@@ -10,8 +10,7 @@ import logging
 
 import faust
 
-from dispatch.agents import register
-from dispatch.batch_consumer import BatchConsumer
+from dispatch.agents import DispatchConsumers, register
 from dispatch.context import DispatchContext, build_context
 from goldentime.broker.faust_app import create_app
 from goldentime.metrics import Metrics, serve_faust_metrics
@@ -21,21 +20,24 @@ from goldentime.settings import Settings
 
 def build(
     settings: Settings, *, metrics: Metrics | None = None, recommendations: bool = True
-) -> tuple[faust.App, DispatchContext, BatchConsumer]:
-    """The worker's app, context and calls consumer (``recommendations``: see ``register``)."""
+) -> tuple[faust.App, DispatchContext, DispatchConsumers]:
+    """The worker's app, context and topic consumers (``recommendations``: see ``register``)."""
     ctx = build_context(settings)
     app = create_app(settings)
-    calls_consumer = register(app, ctx, metrics=metrics, recommendations=recommendations)
+    consumers = register(app, ctx, metrics=metrics, recommendations=recommendations)
     freeze_startup_heap()
-    return app, ctx, calls_consumer
+    return app, ctx, consumers
 
 
 def run(settings: Settings) -> None:
     """Run until SIGTERM/SIGINT; faust handles the signals and shuts down cleanly."""
     metrics = Metrics(process_metrics=True)
-    app, _ctx, calls_consumer = build(settings, metrics=metrics)
+    app, _ctx, consumers = build(settings, metrics=metrics)
     server = serve_faust_metrics(
-        app, settings=settings, metrics=metrics, other_consumers=[calls_consumer.offsets]
+        app,
+        settings=settings,
+        metrics=metrics,
+        other_consumers=[c.offsets for c in consumers.all()],
     )
     worker = faust.Worker(
         app,
