@@ -24,7 +24,7 @@ PLUGIN_COMMANDS: dict[str, str] = {
     "call": "console.caller_media_cli:call",
     "demo": "ops.commands.demo:demo",
     "report": "dispatch.cli:report",
-    "simulate": "simulation.cli:simulate",
+    "simulate": "ops.commands.simulate:simulate",
     "route": "routing.cli:route",
     "eta": "routing.cli:eta",
     "coverage": "routing.cli:coverage",

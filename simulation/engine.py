@@ -7,7 +7,7 @@ drives back to its station and is available again. A call no unit can answer wai
 retried, first come first served, whenever a unit becomes available.
 
 Time is injected through a `Pacer`: `VirtualPacer` jumps from event to event (the default,
-fast mode); `simulation.system.ScaledPacer` sleeps on a `ScaledClock`, so the same events
+fast mode); `ops.simulate_system.ScaledPacer` sleeps on a `ScaledClock`, so the same events
 drive the real system at ``speed`` x real time. An `Observer` sees every call and unit status
 change (the through-system mode posts them to the HTTP API).
 """

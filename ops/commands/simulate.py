@@ -227,7 +227,7 @@ def simulate(
         )
         report = scenario_report.report
     elif through_system:
-        from simulation.system import simulate_through_system
+        from ops.simulate_system import simulate_through_system
 
         report = simulate_through_system(
             world,

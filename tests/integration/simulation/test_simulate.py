@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from simulation.cli import simulate
+from ops.commands.simulate import simulate
 
 pytestmark = pytest.mark.integration
 
