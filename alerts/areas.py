@@ -25,11 +25,11 @@ from shapely.geometry import shape
 
 from alerts.cap import Area, Circle, NamedValue, Polygon
 from alerts.errors import AreaError
+from goldentime.geo import span_degrees
 
 GU_GEOCODE = "KR-SIG_CD"
 DONG_GEOCODE = "KR-KOSTAT-ADM_CD"
 SIMPLIFY_DEGREES = 0.0002  # about 20 m: keeps CAP polygons small, area unchanged to the street
-KM_PER_DEGREE_LAT = 111.32
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,8 +202,7 @@ def circle_area(desc: str, *, lat: float, lon: float, radius_km: float) -> Area:
 def circle_geometry(circle: Circle, *, segments: int = 64) -> Any:
     """The circle as a lon/lat polygon (local equirectangular approximation, < 0.1 % at 50 km)."""
     angles = [2 * math.pi * i / segments for i in range(segments)]
-    dlat = circle.radius_km / KM_PER_DEGREE_LAT
-    dlon = circle.radius_km / (KM_PER_DEGREE_LAT * math.cos(math.radians(circle.lat)))
+    dlat, dlon = span_degrees(circle.lat, circle.radius_km * 1000.0)
     ring = [(circle.lon + dlon * math.cos(a), circle.lat + dlat * math.sin(a)) for a in angles]
     return ShapelyPolygon(ring)
 

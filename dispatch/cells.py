@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import math
 
+from goldentime.geo import EARTH_RADIUS_M as EARTH_RADIUS_M  # re-exported
+from goldentime.geo import haversine_m, span_degrees
+
 CELL_LAT_DEG = 0.005  # ~556 m
 CELL_LON_DEG = 0.00625  # ~551 m at 37.5 N
-EARTH_RADIUS_M = 6_371_008.8
 
 
 def cell_index(lat: float, lon: float) -> tuple[int, int]:
@@ -27,8 +29,7 @@ def cell_of(lat: float, lon: float) -> str:
 
 def cell_span(lat: float, lon: float, radius_m: float) -> tuple[int, int, int, int]:
     """First and last row and column of the cells a circle of ``radius_m`` touches."""
-    dlat = radius_m / 111_320.0
-    dlon = radius_m / (111_320.0 * max(math.cos(math.radians(lat)), 1e-6))
+    dlat, dlon = span_degrees(lat, radius_m)
     r0, c0 = cell_index(lat - dlat, lon - dlon)
     r1, c1 = cell_index(lat + dlat, lon + dlon)
     return r0, r1, c0, c1
@@ -40,9 +41,4 @@ def cells_within(lat: float, lon: float, radius_m: float) -> list[str]:
     return sorted(f"{r}:{c}" for r in range(r0, r1 + 1) for c in range(c0, c1 + 1))
 
 
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+distance_m = haversine_m  # great-circle distance in metres

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from dispatch.catalog import Catalog
-from dispatch.cells import EARTH_RADIUS_M, distance_m
+from dispatch.cells import distance_m
 from goldentime.contracts import Call, CallSource, IncidentType
+from goldentime.geo import destination, span_degrees
 
 CENTRAL_SEOUL = (37.5442, 37.5891, 126.9499, 127.0066)  # lat min, lat max, lon min, lon max
 SEOUL = (37.4260, 37.7010, 126.7650, 127.1840)  # the box around the 25 gu
@@ -64,9 +65,7 @@ class Replay:
 
 
 def _offset(lat: float, lon: float, *, bearing: float, metres: float) -> tuple[float, float]:
-    dlat = metres * math.cos(bearing) / EARTH_RADIUS_M
-    dlon = metres * math.sin(bearing) / (EARTH_RADIUS_M * math.cos(math.radians(lat)))
-    return lat + math.degrees(dlat), lon + math.degrees(dlon)
+    return destination(lat, lon, bearing_rad=bearing, distance_m=metres)
 
 
 def _sites(
@@ -77,8 +76,7 @@ def _sites(
     """Random points at least EVENT_SEPARATION_M apart (dart throwing), inset by the spread,
     and where ``within`` (lat, lon) holds, if given."""
     lat0, lat1, lon0, lon1 = box
-    inset_lat = CALLER_SPREAD_M / 111_320.0
-    inset_lon = inset_lat / math.cos(math.radians((lat0 + lat1) / 2))
+    inset_lat, inset_lon = span_degrees((lat0 + lat1) / 2, CALLER_SPREAD_M)
     sites: list[tuple[float, float]] = []
     for _ in range(SITE_ATTEMPTS):
         point = (

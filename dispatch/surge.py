@@ -44,13 +44,12 @@ from numpy.typing import NDArray
 from dispatch.casualty_words import stated_casualties
 from goldentime.contracts import IncidentType
 from goldentime.errors import ContractError
+from goldentime.geo import LocalProjection, haversine_m
 
 SURGE_TYPES: frozenset[IncidentType] = frozenset(
     {IncidentType.EMS, IncidentType.CARDIAC_ARREST, IncidentType.RESCUE, IncidentType.OTHER}
 )
 
-_M_PER_DEG_LAT = 110_574.0
-_M_PER_DEG_LON_EQ = 111_320.0
 _MAX_ROUNDS = 8  # median iterations; they settle in 2-3 on real clusters
 _MAX_SEEDS = 300  # density of at most this many candidates (nearest the call) is computed
 
@@ -182,10 +181,9 @@ class _Cluster:
     def __init__(self, call: SurgeCall, calls: list[SurgeCall], rules: SurgeRules) -> None:
         self.rules = rules
         self.lat0, self.lon0 = call.lat, call.lon
-        self.kx = _M_PER_DEG_LON_EQ * math.cos(math.radians(call.lat))
+        self.projection = LocalProjection(call.lat, call.lon)
         cap = rules.max_uncertainty_m
-        xs = (np.array([c.lon for c in calls]) - self.lon0) * self.kx
-        ys = (np.array([c.lat for c in calls]) - self.lat0) * _M_PER_DEG_LAT
+        xs, ys = self.projection.project([c.lat for c in calls], [c.lon for c in calls])
         unc = np.minimum(np.array([c.uncertainty_m or 0.0 for c in calls]), cap)
         # Anything that could share an area with the call: both circles and the widest
         # radius (radius_m plus at most half of it for a loose centre) counted.
@@ -199,7 +197,8 @@ class _Cluster:
         self.centre = (0.0, 0.0)
 
     def unproject(self, x: float, y: float) -> tuple[float, float]:
-        return self.lat0 + y / _M_PER_DEG_LAT, self.lon0 + x / self.kx
+        lat, lon = self.projection.unproject(x, y)
+        return float(lat), float(lon)
 
     def distance(self, i: int) -> float:
         return math.hypot(float(self.xs[i]) - self.centre[0], float(self.ys[i]) - self.centre[1])
@@ -331,11 +330,7 @@ def _minutes(seconds: float) -> str:
     return f"{minutes:.0f} min" if minutes == round(minutes) else f"{minutes:.1f} min"
 
 
-def _distance(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(a)))
+_distance = haversine_m
 
 
 def _check(ok: bool, field: str, expected: str) -> None:

@@ -28,6 +28,7 @@ from goldentime.contracts import Call, encode
 from goldentime.contracts.sensors import SensorReading
 from goldentime.contracts.video import VideoEvent, VideoEventType, VideoPhase
 from goldentime.errors import GoldenTimeError
+from goldentime.geo import destination
 from ops.consistency import Expected, bad_key
 
 if TYPE_CHECKING:
@@ -95,9 +96,7 @@ def _video(
 def _offset(lat: float, lon: float, rng: random.Random, metres: float) -> tuple[float, float]:
     bearing = rng.uniform(0, 2 * math.pi)
     dist = rng.uniform(0, metres)
-    dlat = dist * math.cos(bearing) / 111_320.0
-    dlon = dist * math.sin(bearing) / (111_320.0 * math.cos(math.radians(lat)))
-    return lat + dlat, lon + dlon
+    return destination(lat, lon, bearing_rad=bearing, distance_m=dist)
 
 
 def _video_records(

@@ -25,6 +25,7 @@ import httpx
 
 from goldentime.clock import Clock, SystemClock
 from goldentime.errors import DataError
+from goldentime.geo import destination
 
 # Scenario seconds between fires: Seoul dispatches ~1,900 incidents a day, one every ~45 s.
 MEAN_GAP_S = 45.0
@@ -70,9 +71,8 @@ def load_fires(
 
 def _nudge(lat: float, lon: float, rng: random.Random, metres: float) -> tuple[float, float]:
     bearing = rng.uniform(0, 2 * math.pi)
-    dlat = metres * math.cos(bearing) / 111_320
-    dlon = metres * math.sin(bearing) / (111_320 * math.cos(math.radians(lat)))
-    return round(lat + dlat, 6), round(lon + dlon, 6)
+    to_lat, to_lon = destination(lat, lon, bearing_rad=bearing, distance_m=metres)
+    return round(to_lat, 6), round(to_lon, 6)
 
 
 def build_scenario(

@@ -10,7 +10,6 @@ landmark before an address), then the shorter name. Spaces and punctuation never
 from __future__ import annotations
 
 import bisect
-import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from goldentime.geo import local_distance_m
 from places.hangul import jamo, normalize
 from places.names import aliases
 from places.sources import Entry
@@ -190,6 +190,4 @@ def group_points(entries: Sequence[Entry], *, within_m: float) -> list[Place]:
 
 
 def metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    dy = (lat2 - lat1) * 110_574.0
-    dx = (lon2 - lon1) * 111_320.0 * math.cos(math.radians((lat1 + lat2) / 2))
-    return math.hypot(dx, dy)
+    return local_distance_m(lat1, lon1, lat2, lon2)

@@ -10,7 +10,6 @@ error across the city), vectorised for a whole board of incidents at once.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,11 +18,11 @@ import numpy as np
 import shapely
 from shapely import STRtree
 
+from goldentime.geo import LocalProjection
 from places.sources import NamedNode, RoadLink
 
 LAT0 = 37.55
-M_PER_DEG_LAT = 110_574.0
-M_PER_DEG_LON = 111_320.0 * math.cos(math.radians(LAT0))
+_SEOUL = LocalProjection(LAT0, 127.0)  # x east of 127 E, y north of 37.55 N
 # Beyond these a "nearest" answer would mislead (강동구 has no network in this data).
 MAX_INTERSECTION_M = 1500.0
 MAX_ROAD_M = 300.0
@@ -65,7 +64,7 @@ class Reverse:
 
 def project(lat: Any, lon: Any) -> tuple[Any, Any]:
     """WGS84 -> local metres (x east, y north) around Seoul."""
-    return (np.asarray(lon) - 127.0) * M_PER_DEG_LON, (np.asarray(lat) - LAT0) * M_PER_DEG_LAT
+    return _SEOUL.project(lat, lon)
 
 
 class ReverseGeocoder:

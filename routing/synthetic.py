@@ -9,10 +9,10 @@ one-way. Lengths are the straight distance times a 0-15 % detour factor. ``side=
 
 from __future__ import annotations
 
-import math
-
 import networkx as nx
 import numpy as np
+
+from goldentime.geo import LocalProjection
 
 SEOUL_CENTRE = (37.5665, 126.9780)
 
@@ -32,8 +32,7 @@ def road_like_graph(
     x_m = (cols - side / 2) * spacing_m + rng.uniform(-15, 15, n)
     y_m = (rows - side / 2) * spacing_m + rng.uniform(-15, 15, n)
     lat0, lon0 = SEOUL_CENTRE
-    lat = lat0 + y_m / 111_320.0
-    lon = lon0 + x_m / (111_320.0 * math.cos(math.radians(lat0)))
+    lat, lon = LocalProjection(lat0, lon0).unproject(x_m, y_m)
     graph = nx.MultiDiGraph(crs="epsg:4326", name=f"synthetic-{side}x{side}-seed{seed}")
     graph.add_nodes_from((int(i), {"x": float(lon[i]), "y": float(lat[i])}) for i in range(n))
     right = np.flatnonzero(cols < side - 1)

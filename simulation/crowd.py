@@ -26,9 +26,8 @@ from typing import Any
 import numpy as np
 
 from goldentime.contracts import IncidentType
+from goldentime.geo import destination
 from simulation.scenario import CrowdSpec, NearbyCall
-
-EARTH_M_PER_DEG = 111_320.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +67,8 @@ class CrowdCall:
 
 def offset(lat: float, lon: float, *, bearing_rad: float, metres: float) -> tuple[float, float]:
     """The point ``metres`` from (lat, lon) in direction ``bearing_rad`` (0 = north)."""
-    dlat = metres * math.cos(bearing_rad) / EARTH_M_PER_DEG
-    dlon = metres * math.sin(bearing_rad) / (EARTH_M_PER_DEG * math.cos(math.radians(lat)))
-    return round(lat + dlat, 7), round(lon + dlon, 7)
+    to_lat, to_lon = destination(lat, lon, bearing_rad=bearing_rad, distance_m=metres)
+    return round(to_lat, 7), round(to_lon, 7)
 
 
 def rising_times(rng: np.random.Generator, spec: CrowdSpec) -> list[float]:

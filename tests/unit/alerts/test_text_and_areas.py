@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 import pytest
@@ -105,9 +106,11 @@ def test_gazetteer_names() -> None:
 
 def test_circle_geometry_radius() -> None:
     shape = area_geometry(circle_area("c", lat=37.5, lon=127.0, radius_km=1.0))
-    # ~pi km^2 -> degrees^2 at 37.5N
-    km2 = shape.area * 111.32 * 111.32 * 0.7934
-    assert 3.05 < km2 < 3.15
+    # pi km^2 on the WGS84 ellipsoid (a 64-gon holds 99.84 % of its circle)
+    from pyproj import Geod
+
+    km2 = abs(Geod(ellps="WGS84").geometry_area_perimeter(shape)[0]) / 1e6
+    assert km2 == pytest.approx(math.pi * 0.9984, rel=0.01)
     with pytest.raises(AreaError):
         circle_area("c", lat=37.5, lon=127.0, radius_km=0)
 
