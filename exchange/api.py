@@ -52,6 +52,15 @@ def create_router(
     service: ExchangeService, desk: RequestDesk, *, connected: Callable[[str], bool]
 ) -> APIRouter:
     router = APIRouter()
+    _add_eido_routes(router, service, connected=connected)
+    _add_request_routes(router, desk)
+    return router
+
+
+def _add_eido_routes(
+    router: APIRouter, service: ExchangeService, *, connected: Callable[[str], bool]
+) -> None:
+    """Partners and EIDO documents: export, import, validate."""
 
     @router.get("/api/exchange/partners", tags=["exchange"])
     def partners() -> list[dict[str, Any]]:
@@ -114,6 +123,10 @@ def create_router(
             "normalised": [str(n) for n in service.schema.normalised],
         }
 
+
+def _add_request_routes(router: APIRouter, desk: RequestDesk) -> None:
+    """Mutual-aid requests: ask, decline, list."""
+
     @router.post("/api/exchange/incidents/{incident_id}/mutual-aid", tags=["exchange"])
     async def mutual_aid(incident_id: str, request: MutualAidRequest) -> dict[str, Any]:
         """Ask a partner centre for units for this incident (a requestForService)."""
@@ -141,5 +154,3 @@ def create_router(
     ) -> list[dict[str, Any]]:
         """Requests sent and received, newest first."""
         return desk.list(incident_id=incident_id)
-
-    return router

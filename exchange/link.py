@@ -176,114 +176,150 @@ async def serve_partner(
     clock: Clock,
 ) -> None:
     """One authenticated partner connection, until it closes."""
-    inbox = Inbox(sessions, clock)
-    subscriptions: list[Subscription] = []
+    link = _PartnerLink(
+        partner, send=send, service=service, desk=desk, sessions=sessions, clock=clock
+    )
     queue = feed.subscribe()
-    lock = asyncio.Lock()
+    pumping = asyncio.create_task(link.pump(queue))
+    try:
+        while True:
+            await link.on_message(await receive())
+    finally:
+        pumping.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pumping
+        feed.unsubscribe(queue)
 
-    async def send_locked(text: str) -> None:
-        async with lock:
-            await send(text)
 
-    async def notify(sub: Subscription, incident_id: str) -> None:
+class _PartnerLink:
+    """The state of one partner connection: its subscriptions and the send lock."""
+
+    def __init__(
+        self,
+        partner: ExchangePartner,
+        *,
+        send: Send,
+        service: ExchangeService,
+        desk: RequestDesk,
+        sessions: Sessions,
+        clock: Clock,
+    ) -> None:
+        self.partner = partner
+        self.service = service
+        self.desk = desk
+        self.sessions = sessions
+        self.inbox = Inbox(sessions, clock)
+        self.subscriptions: list[Subscription] = []
+        self._send = send
+        self._lock = asyncio.Lock()
+        self.catching_up = asyncio.Lock()  # live changes wait while a new subscription catches up
+
+    async def send_locked(self, text: str) -> None:
+        async with self._lock:
+            await self._send(text)
+
+    async def notify(self, sub: Subscription, incident_id: str) -> None:
+        partner = self.partner
         try:
-            eido = await asyncio.to_thread(service.export, incident_id)
+            eido = await asyncio.to_thread(self.service.export, incident_id)
         except Exception:
             log.exception("cannot export %s for %s", incident_id, partner.id)
             return
         transaction = f"tx-{uuid.uuid4().hex}"
-        await send_locked(
+        await self.send_locked(
             dumps(
                 "event",
                 {"subscriptionId": sub.id, "transactionId": transaction, "notification": [eido]},
             )
         )
-        await service.note(
+        await self.service.note(
             incident_id,
             f"EIDO 통지 event to {partner.name} (subscription {sub.id})",
             partner_id=partner.id,
             key=f"out:{transaction}",
         )
 
-    catching_up = asyncio.Lock()  # live changes wait while a new subscription catches up
-
-    async def pump() -> None:
+    async def pump(self, queue: asyncio.Queue[Any]) -> None:
         while True:
             change: Change = await queue.get()
             if change.kind == "resync":  # the feed dropped changes for us: send current state
-                async with catching_up:
-                    for sub in list(subscriptions):
-                        for incident_id in await asyncio.to_thread(_catch_up, sessions, sub, None):
-                            await notify(sub, incident_id)
+                async with self.catching_up:
+                    for sub in list(self.subscriptions):
+                        for incident_id in await asyncio.to_thread(
+                            _catch_up, self.sessions, sub, None
+                        ):
+                            await self.notify(sub, incident_id)
                 continue
             if change.kind != "incident":
                 continue
-            async with catching_up:
-                for sub in list(subscriptions):
+            async with self.catching_up:
+                for sub in list(self.subscriptions):
                     if sub.matches(change.data):
-                        await notify(sub, str(change.data["id"]))
+                        await self.notify(sub, str(change.data["id"]))
 
-    pumping = asyncio.create_task(pump())
-    try:
-        while True:
-            raw = await receive()
-            try:
-                message = parse(raw)
-                if await handle_push(
-                    message, partner, service=service, desk=desk, inbox=inbox, send=send_locked
-                ):
-                    continue
-                if message.kind == "subscribe":
-                    sub = _subscription(message.body)
-                    await send_locked(
-                        dumps(
-                            "subscribeResponse",
-                            {
-                                "requestId": message.body["requestId"],
-                                "subscriptionId": sub.id,
-                                "statusCode": 200,
-                                "statusText": "OK",
-                            },
-                        )
-                    )
-                    async with catching_up:
-                        subscriptions.append(sub)
-                        for incident_id in await asyncio.to_thread(
-                            _catch_up, sessions, sub, message.body.get("since")
-                        ):
-                            await notify(sub, incident_id)
-                elif message.kind == "unsubscribe":
-                    subscriptions[:] = [
-                        s for s in subscriptions if s.id != message.body["subscriptionId"]
-                    ]
-                    await send_locked(
-                        dumps(
-                            "unsubscribeResponse",
-                            {**message.body, "statusCode": 200, "statusText": "OK"},
-                        )
-                    )
-                elif message.kind == "eventResponse":
-                    pass  # events are re-sent on catch-up; nothing to keep
-                else:
-                    raise RefusedError(f"{message.kind}: not accepted from a subscriber")
-            except RefusedError as refused:
-                log.warning("refused message from partner %s: %s", partner.id, refused)
-                await send_locked(
-                    dumps(
-                        "response",
-                        {"requestId": "-", "statusCode": 400, "statusText": str(refused)},
-                    )
+    async def on_message(self, raw: str) -> None:
+        """One message from the partner; a refused one is answered with 400."""
+        partner = self.partner
+        try:
+            message = parse(raw)
+            if await handle_push(
+                message,
+                partner,
+                service=self.service,
+                desk=self.desk,
+                inbox=self.inbox,
+                send=self.send_locked,
+            ):
+                return
+            await self.on_subscriber_message(message)
+        except RefusedError as refused:
+            log.warning("refused message from partner %s: %s", partner.id, refused)
+            await self.send_locked(
+                dumps(
+                    "response",
+                    {"requestId": "-", "statusCode": 400, "statusText": str(refused)},
                 )
-            except EidoRefusedError as refused:
-                # a well-formed push message whose EIDO cannot be taken: refused for good
-                # (acknowledged with 400, so the sender stops re-sending it), nothing stored
-                log.warning("refused message from partner %s: %s", partner.id, refused)
-                await send_locked(ack(str(message.body["messageId"]), code=400, text=str(refused)))
-    finally:
-        pumping.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await pumping
-        feed.unsubscribe(queue)
+            )
+        except EidoRefusedError as refused:
+            # a well-formed push message whose EIDO cannot be taken: refused for good
+            # (acknowledged with 400, so the sender stops re-sending it), nothing stored
+            log.warning("refused message from partner %s: %s", partner.id, refused)
+            await self.send_locked(ack(str(message.body["messageId"]), code=400, text=str(refused)))
+
+    async def on_subscriber_message(self, message: Message) -> None:
+        if message.kind == "subscribe":
+            sub = _subscription(message.body)
+            await self.send_locked(
+                dumps(
+                    "subscribeResponse",
+                    {
+                        "requestId": message.body["requestId"],
+                        "subscriptionId": sub.id,
+                        "statusCode": 200,
+                        "statusText": "OK",
+                    },
+                )
+            )
+            async with self.catching_up:
+                self.subscriptions.append(sub)
+                for incident_id in await asyncio.to_thread(
+                    _catch_up, self.sessions, sub, message.body.get("since")
+                ):
+                    await self.notify(sub, incident_id)
+        elif message.kind == "unsubscribe":
+            self.subscriptions[:] = [
+                s for s in self.subscriptions if s.id != message.body["subscriptionId"]
+            ]
+            await self.send_locked(
+                dumps(
+                    "unsubscribeResponse",
+                    {**message.body, "statusCode": 200, "statusText": "OK"},
+                )
+            )
+        elif message.kind == "eventResponse":
+            pass  # events are re-sent on catch-up; nothing to keep
+        else:
+            raise RefusedError(f"{message.kind}: not accepted from a subscriber")
 
 
 def _catch_up(sessions: Sessions, sub: Subscription, since: Any) -> list[str]:

@@ -148,10 +148,10 @@ def _geojson_table(path: Path) -> tuple[CsvTable, str | None]:
     return table, crs_name
 
 
-def load_layer(
-    spec: LayerSpec, path: Path, *, lenient: bool = False, crs: str | None = None
-) -> LoadedLayer:
-    """Load ``path`` as layer ``spec``. For GeoJSON the row number is the feature's index."""
+def _layer_table(
+    spec: LayerSpec, path: Path, *, crs: str | None
+) -> tuple[CsvTable, PointColumns | None]:
+    """The rows of ``path`` (CSV, GeoJSON or shapefile) and where their points are."""
     point = spec.point
     suffix = path.suffix.lower()
     if suffix in {".geojson", ".json", ".shp"}:
@@ -174,6 +174,14 @@ def load_layer(
             point = PointColumns(point.x, point.y, crs, point.check_lon, point.check_lat)
         required = list(spec.required_columns())
     table.require_columns(required)
+    return table, point
+
+
+def load_layer(
+    spec: LayerSpec, path: Path, *, lenient: bool = False, crs: str | None = None
+) -> LoadedLayer:
+    """Load ``path`` as layer ``spec``. For GeoJSON the row number is the feature's index."""
+    table, point = _layer_table(spec, path, crs=crs)
     source_crs = resolve_crs(point.crs, file=path) if point is not None else WGS84
 
     rejects: list[Reject] = []

@@ -24,6 +24,26 @@ from video_relay.registry import Camera
 BOUNDARY = "goldentimeframe"
 
 
+async def _mjpeg_frames(
+    hub: FrameHub, camera_id: str, request: Request, *, fps: float
+) -> AsyncIterator[bytes]:
+    """The camera's frames as multipart JPEG parts, until the client goes or the camera stops."""
+    while not await request.is_disconnected():
+        frame = hub.get(camera_id)
+        if frame is None:
+            return
+        yield (
+            (
+                f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
+                f"Content-Length: {len(frame.jpeg)}\r\n"
+                f"X-Camera-Status: {frame.status}\r\n\r\n"
+            ).encode()
+            + frame.jpeg
+            + b"\r\n"
+        )
+        await asyncio.sleep(1.0 / fps)
+
+
 def create_app(
     *,
     hub: FrameHub,
@@ -83,25 +103,8 @@ def create_app(
     @app.get("/cameras/{camera_id}/stream.mjpg")
     async def stream(camera_id: str, request: Request) -> StreamingResponse:
         _camera(camera_id)
-
-        async def frames() -> AsyncIterator[bytes]:
-            while not await request.is_disconnected():
-                frame = hub.get(camera_id)
-                if frame is None:
-                    return
-                yield (
-                    (
-                        f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
-                        f"Content-Length: {len(frame.jpeg)}\r\n"
-                        f"X-Camera-Status: {frame.status}\r\n\r\n"
-                    ).encode()
-                    + frame.jpeg
-                    + b"\r\n"
-                )
-                await asyncio.sleep(1.0 / stream_fps)
-
         return StreamingResponse(
-            frames(),
+            _mjpeg_frames(hub, camera_id, request, fps=stream_fps),
             media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
             headers={"Cache-Control": "no-store"},
         )
