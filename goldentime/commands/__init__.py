@@ -1,1 +1,1 @@
-"""Built-in commands of the goldentime CLI (one module per concern)."""
+"""Commands of the ground floor (call, topics); those that compose domains are in ops.commands."""
