@@ -23,12 +23,15 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
+from goldentime.retry import Backoff, retry_async
+
 log = logging.getLogger(__name__)
 
 FinishBatch = Callable[[], Awaitable[None]]
 # Phase one of a batch (decode, store) returns phase two (publish the results); see `run`.
 BatchHandler = Callable[[Sequence[ConsumerRecord[bytes, bytes]]], Awaitable[FinishBatch]]
 AssignedHook = Callable[[], Awaitable[None]]
+RETRY_BASE_S = 0.2
 RETRY_MAX_S = 10.0
 MAX_IN_FLIGHT = 2  # one batch stored while the next is fetched and decoded
 PARTITION_FETCH_BYTES = 1024 * 1024  # per partition and fetch: ~2,500 calls
@@ -120,7 +123,7 @@ class BatchConsumer:
         )
         consumer.subscribe([self._topic], listener=_Assigned(on_assigned))
         self._consumer = consumer
-        delay = 0.2
+        backoff = Backoff(base_s=RETRY_BASE_S, cap_s=RETRY_MAX_S)
         in_flight: list[tuple[asyncio.Task[None], dict[TopicPartition, int]]] = []
         try:
             await self._start(consumer)
@@ -130,11 +133,11 @@ class BatchConsumer:
                         timeout_ms=options.fetch_max_wait_ms, max_records=options.max_records
                     )
                 except KafkaError as err:
+                    delay = backoff.next_delay()
                     log.error("reading %s failed, retrying in %.1fs: %s", self._topic, delay, err)
                     await asyncio.sleep(delay)
-                    delay = min(delay * 2, RETRY_MAX_S)
                     continue
-                delay = 0.2
+                backoff.reset()
                 records = [r for batch in fetched.values() for r in batch]
                 if records:
                     after = in_flight[-1][0] if in_flight else None
@@ -177,15 +180,16 @@ class BatchConsumer:
         await self._commit(consumer, offsets)
 
     async def _start(self, consumer: AIOKafkaConsumer) -> None:
-        delay = 0.2
-        while True:
-            try:
-                await consumer.start()
-                return
-            except KafkaError as err:
-                log.error("cannot join %s, retrying in %.1fs: %s", self._topic, delay, err)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX_S)
+        def failed(err: BaseException, _attempt: int, delay: float) -> None:
+            log.error("cannot join %s, retrying in %.1fs: %s", self._topic, delay, err)
+
+        await retry_async(
+            consumer.start,
+            retry_if=lambda err: isinstance(err, KafkaError),
+            attempts=None,  # until the broker takes us (it may be restarting)
+            backoff=Backoff(base_s=RETRY_BASE_S, cap_s=RETRY_MAX_S),
+            on_retry=failed,
+        )
 
     @staticmethod
     async def _commit(consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:

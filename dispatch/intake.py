@@ -44,6 +44,7 @@ from dispatch.surge_intake import (
 from goldentime.contracts import Incident, IncidentStatus, IncidentType, TimelineEntry
 from goldentime.db import bulk_insert, one_of
 from goldentime.errors import StoreError
+from goldentime.retry import RetriesExhaustedError, retry
 
 GuLocator = Callable[[float, float], str | None]
 
@@ -441,25 +442,32 @@ def ingest(
             with sessions.begin() as session:
                 also(session)
         return BatchOutcome()
-    last: Exception | None = None
-    for _attempt in range(attempts):
-        try:
-            with sessions.begin() as session:
-                outcome = _ingest(
-                    session,
-                    signals,
-                    now=now,
-                    catalog=catalog,
-                    locate_gu=locate_gu,
-                    surge_rules=surge_rules or SurgeRules(),
-                )
-                if also is not None:
-                    also(session)
-                return outcome
-        except (IntegrityError, OperationalError) as err:
-            # A concurrent writer stored some of these signals first, or a lock timed out:
-            # run the whole batch again; the stored ones now count as duplicates.
-            last = err
-        except SQLAlchemyError as err:
-            raise StoreError(f"cannot store {len(signals)} signal(s): {err}") from err
-    raise StoreError(f"cannot store {len(signals)} signal(s) after {attempts} attempts: {last}")
+
+    def once() -> BatchOutcome:
+        with sessions.begin() as session:
+            outcome = _ingest(
+                session,
+                signals,
+                now=now,
+                catalog=catalog,
+                locate_gu=locate_gu,
+                surge_rules=surge_rules or SurgeRules(),
+            )
+            if also is not None:
+                also(session)
+            return outcome
+
+    try:
+        # A concurrent writer stored some of these signals first, or a lock timed out: run
+        # the whole batch again at once; the stored ones now count as duplicates.
+        return retry(
+            once,
+            retry_if=lambda err: isinstance(err, IntegrityError | OperationalError),
+            attempts=attempts,
+        )
+    except RetriesExhaustedError as err:
+        raise StoreError(
+            f"cannot store {len(signals)} signal(s) after {attempts} attempts: {err.last}"
+        ) from err
+    except SQLAlchemyError as err:
+        raise StoreError(f"cannot store {len(signals)} signal(s): {err}") from err

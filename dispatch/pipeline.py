@@ -32,9 +32,11 @@ from goldentime import outbox, topics
 from goldentime.contracts import DeadLetter, Record, TimelineEntry, encode
 from goldentime.errors import BrokerError, StoreError
 from goldentime.metrics import Metrics, Outcome, ReasonClass
+from goldentime.retry import Backoff, OnRetry, RetriesExhaustedError, retry_async
 
 log = logging.getLogger(__name__)
 
+STORE_RETRY_BASE_S = 0.2
 STORE_RETRY_MAX_S = 10.0
 GUARD_ATTEMPTS = 3
 EVERY_INCIDENT = "*"  # woken with this, the recommender looks at every open incident
@@ -84,15 +86,13 @@ class Pipeline:
         stays in one partition, in order.
         """
         messages = [(message_key(r).encode(), encode(r)) for r in records]
-        delay = 0.2
-        while True:  # valid results are never dropped; a repeat is harmless (idempotent)
-            try:
-                await self.ctx.publisher.publish(spec.name, messages)
-                return
-            except BrokerError as err:
-                log.error("publishing to %s failed, retrying in %.1fs: %s", spec.name, delay, err)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, STORE_RETRY_MAX_S)
+        await retry_async(
+            partial(self.ctx.publisher.publish, spec.name, messages),
+            retry_if=lambda err: isinstance(err, BrokerError),
+            attempts=None,  # valid results are never dropped; a repeat is harmless (idempotent)
+            backoff=_backoff(),
+            on_retry=_retrying("publishing to %s failed", spec.name),
+        )
 
     async def dead_letter(self, message: Any, reason: str, *, reason_class: ReasonClass) -> None:
         """Dead-letter a consumed message (an aiokafka record or anything shaped like one)."""
@@ -114,14 +114,13 @@ class Pipeline:
     async def in_store(self, work: Callable[[], T], what: str) -> T:
         """Run database work off the loop; retry with backoff while the database fails."""
         loop = asyncio.get_running_loop()
-        delay = 0.2
-        while True:
-            try:
-                return await loop.run_in_executor(self.ctx.executor, work)
-            except (StoreError, SQLAlchemyError) as err:
-                log.error("database unavailable for %s, retrying in %.1fs: %s", what, delay, err)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, STORE_RETRY_MAX_S)
+        return await retry_async(
+            partial(loop.run_in_executor, self.ctx.executor, work),
+            retry_if=lambda err: isinstance(err, StoreError | SQLAlchemyError),
+            attempts=None,
+            backoff=_backoff(),
+            on_retry=_retrying("database unavailable for %s", what),
+        )
 
     async def store(self, signals: list[Signal], *, processed: Processed) -> BatchOutcome:
         """Correlate and store (in the store thread, retried while the database fails); in the
@@ -177,19 +176,35 @@ class Pipeline:
     ) -> bool:
         """Run ``body``; never let an error escape a batch. True when the body succeeded; after
         the last failed attempt, ``messages`` are dead-lettered with the error."""
-        for attempt in range(1, GUARD_ATTEMPTS + 1):
-            try:
-                await body()
-                return True
-            except asyncio.CancelledError:
-                raise
-            except Exception as err:
-                log.exception("%s failed (attempt %d)", what, attempt)
-                if attempt == GUARD_ATTEMPTS:
-                    for message in messages:
-                        await self.dead_letter(
-                            message,
-                            f"processing failed: {type(err).__name__}: {err}",
-                            reason_class=ReasonClass.PROCESSING,
-                        )
+
+        def failed(err: BaseException, attempt: int, _delay: float) -> None:
+            log.error("%s failed (attempt %d)", what, attempt, exc_info=err)
+
+        try:
+            await retry_async(
+                body, retry_if=lambda _err: True, attempts=GUARD_ATTEMPTS, on_retry=failed
+            )
+            return True
+        except RetriesExhaustedError as exhausted:
+            err = exhausted.last
+            failed(err, exhausted.attempts, 0.0)
+            for message in messages:
+                await self.dead_letter(
+                    message,
+                    f"processing failed: {type(err).__name__}: {err}",
+                    reason_class=ReasonClass.PROCESSING,
+                )
         return False
+
+
+def _backoff() -> Backoff:
+    return Backoff(base_s=STORE_RETRY_BASE_S, cap_s=STORE_RETRY_MAX_S)
+
+
+def _retrying(message: str, *args: object) -> OnRetry:
+    """Logs each failed attempt as ``message``, then the delay and the error."""
+
+    def log_it(err: BaseException, _attempt: int, delay: float) -> None:
+        log.error(message + ", retrying in %.1fs: %s", *args, delay, err)
+
+    return log_it

@@ -36,6 +36,7 @@ from exchange.requests import RequestDesk
 from exchange.service import ExchangeService
 from exchange.store import CursorRow, InboxRow, OutboxRow, Sessions
 from goldentime.clock import Clock
+from goldentime.retry import Backoff
 from goldentime.settings import ExchangePartner
 
 log = logging.getLogger(__name__)
@@ -356,18 +357,17 @@ class PartnerClient:
         self.connected = asyncio.Event()
 
     async def run(self) -> None:
-        delay = RECONNECT_MIN_S
+        backoff = Backoff(base_s=RECONNECT_MIN_S, cap_s=RECONNECT_MAX_S)
         while True:
             try:
                 await self._session()
-                delay = RECONNECT_MIN_S
+                backoff.reset()
             except asyncio.CancelledError:
                 raise
             except Exception as err:
                 log.info("exchange link to %s down: %s", self.partner.id, err)
             self.connected.clear()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RECONNECT_MAX_S)
+            await asyncio.sleep(backoff.next_delay())
 
     async def _session(self) -> None:
         assert self.partner.url is not None

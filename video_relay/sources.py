@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from goldentime import retry
 from video_relay.errors import GarbageFrameError, SourceError
 from video_relay.synthetic import Scene
 
@@ -232,22 +233,13 @@ def open_source(url: str, *, loop: bool = True) -> FrameSource:
     return OpenCVSource(url, loop=loop)
 
 
-class Backoff:
-    """Exponential reconnect delays with jitter: base, 2*base, ... capped at ``cap``."""
+class Backoff(retry.Backoff):
+    """Exponential reconnect delays with jitter: base, 2*base, ... capped at ``cap``, each
+    within +-20 % (cameras that dropped together do not reconnect together)."""
 
     def __init__(
         self, *, base_s: float = 0.5, cap_s: float = 30.0, rng: random.Random | None = None
     ) -> None:
         if base_s <= 0 or cap_s < base_s:
             raise ValueError("need 0 < base_s <= cap_s")
-        self.base_s, self.cap_s = base_s, cap_s
-        self._rng = rng or random.Random()
-        self.attempts = 0
-
-    def next_delay(self) -> float:
-        delay = min(self.cap_s, self.base_s * 2.0 ** float(self.attempts))
-        self.attempts += 1
-        return float(delay * (0.8 + 0.4 * self._rng.random()))
-
-    def reset(self) -> None:
-        self.attempts = 0
+        super().__init__(base_s=base_s, cap_s=cap_s, jitter=0.2, rng=rng)

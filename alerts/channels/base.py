@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from alerts.errors import ChannelError
+from goldentime.retry import Backoff, RetriesExhaustedError, retry
 
 T = TypeVar("T")
 
@@ -113,22 +114,24 @@ class RetryPolicy:
     base_delay_s: float = 0.2
     max_delay_s: float = 10.0
 
+    def backoff(self) -> Backoff:
+        return Backoff(base_s=self.base_delay_s, cap_s=max(self.max_delay_s, self.base_delay_s))
+
     def delay(self, attempt: int) -> float:
-        return float(min(self.max_delay_s, self.base_delay_s * (2 ** (attempt - 1))))
+        return self.backoff().delay(attempt)
 
 
 def with_retry(
     action: Callable[[], T], *, policy: RetryPolicy, sleep: Callable[[float], None], what: str
 ) -> T:
     """Run ``action``; on a retryable ChannelError back off and try again, up to the policy."""
-    last: ChannelError | None = None
-    for attempt in range(1, policy.attempts + 1):
-        try:
-            return action()
-        except ChannelError as err:
-            if not err.retryable:
-                raise
-            last = err
-            if attempt < policy.attempts:
-                sleep(policy.delay(attempt))
-    raise ChannelError(f"{what}: gave up after {policy.attempts} attempts: {last}")
+    try:
+        return retry(
+            action,
+            retry_if=lambda err: isinstance(err, ChannelError) and err.retryable,
+            attempts=policy.attempts,
+            backoff=policy.backoff(),
+            sleep=sleep,
+        )
+    except RetriesExhaustedError as err:
+        raise ChannelError(f"{what}: gave up after {err.attempts} attempts: {err.last}") from err
