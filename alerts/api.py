@@ -97,6 +97,21 @@ def create_router(
         if on_delivered is not None:
             on_delivered(summary)
 
+    _add_public_routes(router, service)
+    _add_staff_routes(router, service)
+    _add_workflow_routes(router, service, deliver=deliver)
+    _add_webhook_routes(
+        router,
+        service,
+        twilio_auth_token=twilio_auth_token,
+        status_callback_url=status_callback_url,
+    )
+    return router
+
+
+def _add_public_routes(router: APIRouter, service: AlertService) -> None:
+    """What citizens read: the CAP feed, the alerts and their pages (published, not drills)."""
+
     def public_row(alert_id: str) -> AlertRow:
         try:
             row = service.get(alert_id)
@@ -136,6 +151,10 @@ def create_router(
     @router.get("/alerts/{alert_id}", response_class=HTMLResponse)
     def alert_page(alert_id: str) -> str:
         return render_alert_page(public_entry(public_row(alert_id), base_url=service.base_url))
+
+
+def _add_staff_routes(router: APIRouter, service: AlertService) -> None:
+    """What the staff draft with: templates, areas, previews of unsaved drafts, drafts."""
 
     @router.get("/api/alerts/templates")
     def templates(user: User) -> list[dict[str, Any]]:
@@ -180,6 +199,12 @@ def create_router(
         except AlertError as err:
             raise _http_error(err) from err
 
+
+def _add_workflow_routes(
+    router: APIRouter, service: AlertService, *, deliver: Callable[[str], None]
+) -> None:
+    """Approve and cancel (delivered in the background), the list, previews, deliveries."""
+
     @router.post("/api/alerts/{alert_id}/approve")
     def approve(
         alert_id: str, user: User, background: BackgroundTasks, confirm_duplicate: bool = False
@@ -216,6 +241,16 @@ def create_router(
     def deliveries(alert_id: str, user: User) -> dict[str, int]:
         return service.delivery_counts(alert_id)
 
+
+def _add_webhook_routes(
+    router: APIRouter,
+    service: AlertService,
+    *,
+    twilio_auth_token: str | None,
+    status_callback_url: str | None,
+) -> None:
+    """Delivery receipts from the SMS gateway, verified with its signature."""
+
     @router.post("/hooks/twilio/status")
     async def twilio_status(request: Request) -> Response:
         if twilio_auth_token is None:
@@ -235,5 +270,3 @@ def create_router(
         except WebhookRejectedError as err:
             return JSONResponse({"error": str(err)}, status_code=403)
         return JSONResponse({"duplicate": outcome.duplicate, "applied": outcome.applied})
-
-    return router

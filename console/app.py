@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.public_page import STYLE as PUBLIC_PAGE_STYLE
 from alerts.runtime import AlertsConfig, alerts_config, build_service, publisher_sink
@@ -169,6 +170,99 @@ def event_detail(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
             )
         }
     return {}
+
+
+def _add_record_routes(app: FastAPI, *, sessions: sessionmaker[Session], enrich: Enrich) -> None:
+    """Read routes over the dispatch records: a call's incident, incidents, units."""
+
+    @app.get("/api/calls/{call_id}", response_model=CallLink, tags=["intake"])
+    def get_call(call_id: str) -> CallLink:
+        """Which incident a call belongs to (404 until the dispatch worker has stored it)."""
+        with sessions() as session:
+            row = session.get(store.CallRow, call_id)
+            if row is None:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, f"call {call_id} not stored yet")
+            return CallLink(
+                call_id=row.id, incident_id=row.incident_id, link_reason=row.link_reason
+            )
+
+    @app.get("/api/incidents", tags=["incidents"])
+    def list_incidents(
+        status_filter: Annotated[IncidentStatus | None, Query(alias="status")] = None,
+        limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    ) -> list[dict[str, Any]]:
+        """Incidents, newest first."""
+        with sessions() as session:
+            rows = store.list_incidents(
+                session, status=status_filter.value if status_filter else None, limit=limit
+            )
+            bodies = [r.model_dump(mode="json") for r in rows]
+            enrich(session, bodies)
+        return bodies
+
+    @app.get("/api/incidents/{incident_id}", tags=["incidents"])
+    def get_incident(incident_id: str) -> dict[str, Any]:
+        """One incident with its calls and timeline."""
+        with sessions() as session:
+            row = store.get_incident(session, incident_id)
+            if row is None:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, f"no incident {incident_id}")
+            return _incident_detail(session, row, enrich)
+
+    @app.get("/api/units", tags=["units"])
+    def list_units(
+        status_filter: Annotated[UnitStatus | None, Query(alias="status")] = None,
+    ) -> list[dict[str, Any]]:
+        """Every unit with its status, position and assignment."""
+        with sessions() as session:
+            rows = units_store.list_units(session, status=status_filter)
+            return [unit_record(r).model_dump(mode="json") for r in rows]
+
+
+Enrich = Callable[[Session, list[dict[str, Any]]], Any]  # adds place, caller fix, MCI level
+
+
+def _incident_detail(session: Session, row: Any, enrich: Enrich) -> dict[str, Any]:
+    """One incident's board body with its calls, signals, units, timeline, recommendation and
+    MCI record (``row``: the stored incident)."""
+    incident_id = row.id
+    body = store.incident_record(row).model_dump(mode="json")
+    enrich(session, [body])
+    body["calls"] = [
+        {
+            "id": c.id,
+            "received_at": c.received_at.isoformat(),
+            "claimed_at": c.payload.get("received_at"),
+            "clock_skew_s": c.clock_skew_s,
+            "lat": c.lat,
+            "lon": c.lon,
+            "type": c.type,
+            "caller": c.caller,
+            "description": c.description,
+            "link_reason": c.link_reason,
+            "location_uncertainty_m": c.location_uncertainty_m,
+            "location_source": c.location_source,
+        }
+        for c in row.calls
+    ]
+    body["events"] = [
+        {
+            "id": e.id,
+            "kind": e.kind,
+            "at": e.at.isoformat(),
+            "type": e.type,
+            "lat": e.lat,
+            "lon": e.lon,
+            "link_reason": e.link_reason,
+            "detail": event_detail(e.kind, e.payload),
+        }
+        for e in row.signals
+    ]
+    body["units"] = [unit_record(u).model_dump(mode="json") for u in row.units]
+    body["timeline"] = [t.model_dump(mode="json") for t in store.get_timeline(session, incident_id)]
+    body["recommendation"] = store.latest_recommendation(session, incident_id)
+    body["mci"] = mci_of(session, incident_id)  # None unless a mass-casualty incident
+    return body
 
 
 def create_app(
@@ -350,86 +444,7 @@ def create_app(
         feed.expect_change()  # the new incident shows on every board at once
         return CallAccepted(call_id=call.id, accepted_at=now, clock_skew_s=call.clock_skew_s)
 
-    @app.get("/api/calls/{call_id}", response_model=CallLink, tags=["intake"])
-    def get_call(call_id: str) -> CallLink:
-        """Which incident a call belongs to (404 until the dispatch worker has stored it)."""
-        with sessions() as session:
-            row = session.get(store.CallRow, call_id)
-            if row is None:
-                raise HTTPException(status.HTTP_404_NOT_FOUND, f"call {call_id} not stored yet")
-            return CallLink(
-                call_id=row.id, incident_id=row.incident_id, link_reason=row.link_reason
-            )
-
-    @app.get("/api/incidents", tags=["incidents"])
-    def list_incidents(
-        status_filter: Annotated[IncidentStatus | None, Query(alias="status")] = None,
-        limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    ) -> list[dict[str, Any]]:
-        """Incidents, newest first."""
-        with sessions() as session:
-            rows = store.list_incidents(
-                session, status=status_filter.value if status_filter else None, limit=limit
-            )
-            bodies = [r.model_dump(mode="json") for r in rows]
-            enrich_incidents(session, bodies)
-        return bodies
-
-    @app.get("/api/incidents/{incident_id}", tags=["incidents"])
-    def get_incident(incident_id: str) -> dict[str, Any]:
-        """One incident with its calls and timeline."""
-        with sessions() as session:
-            row = store.get_incident(session, incident_id)
-            if row is None:
-                raise HTTPException(status.HTTP_404_NOT_FOUND, f"no incident {incident_id}")
-            body = store.incident_record(row).model_dump(mode="json")
-            enrich_incidents(session, [body])
-            body["calls"] = [
-                {
-                    "id": c.id,
-                    "received_at": c.received_at.isoformat(),
-                    "claimed_at": c.payload.get("received_at"),
-                    "clock_skew_s": c.clock_skew_s,
-                    "lat": c.lat,
-                    "lon": c.lon,
-                    "type": c.type,
-                    "caller": c.caller,
-                    "description": c.description,
-                    "link_reason": c.link_reason,
-                    "location_uncertainty_m": c.location_uncertainty_m,
-                    "location_source": c.location_source,
-                }
-                for c in row.calls
-            ]
-            body["events"] = [
-                {
-                    "id": e.id,
-                    "kind": e.kind,
-                    "at": e.at.isoformat(),
-                    "type": e.type,
-                    "lat": e.lat,
-                    "lon": e.lon,
-                    "link_reason": e.link_reason,
-                    "detail": event_detail(e.kind, e.payload),
-                }
-                for e in row.signals
-            ]
-            body["units"] = [unit_record(u).model_dump(mode="json") for u in row.units]
-            body["timeline"] = [
-                t.model_dump(mode="json") for t in store.get_timeline(session, incident_id)
-            ]
-            body["recommendation"] = store.latest_recommendation(session, incident_id)
-            body["mci"] = mci_of(session, incident_id)  # None unless a mass-casualty incident
-        return body
-
-    @app.get("/api/units", tags=["units"])
-    def list_units(
-        status_filter: Annotated[UnitStatus | None, Query(alias="status")] = None,
-    ) -> list[dict[str, Any]]:
-        """Every unit with its status, position and assignment."""
-        with sessions() as session:
-            rows = units_store.list_units(session, status=status_filter)
-            return [unit_record(r).model_dump(mode="json") for r in rows]
+    _add_record_routes(app, sessions=sessions, enrich=enrich_incidents)
 
     add_command_routes(
         app, intake=intake, sessions=sessions, clock=clock, on_sent=feed.expect_change

@@ -188,27 +188,69 @@ def add_caller_media_routes(
     hub: SignalHub | None = None,
 ) -> SignalHub:
     hub = hub or SignalHub()
-    purged_at = [float("-inf")]
+    media = _CallerMedia(
+        sessions=sessions,
+        writes=writes,
+        publisher=publisher,
+        clock=clock,
+        config=config,
+        sms=sms,
+        audit=audit,
+        static_dir=static_dir,
+        hub=hub,
+    )
+    media.purge_recordings()
+    app.state.caller_media_purge = media.purge_recordings
+    _add_link_routes(app, media)
+    _add_evidence_routes(app, media)
+    _add_caller_session_routes(app, media)
+    _add_caller_upload_routes(app, media)
+    return hub
 
-    def purge_recordings(*, force: bool = False) -> int:
+
+class _CallerMedia:
+    """What the caller-media routes share: stores, clock, settings, SMS, audit, signalling."""
+
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        writes: sessionmaker[Session],
+        publisher: RecordPublisher,
+        clock: Clock,
+        config: MediaConfig,
+        sms: SmsSender | None,
+        audit: Callable[..., None],
+        static_dir: Path,
+        hub: SignalHub,
+    ) -> None:
+        self.sessions = sessions
+        self.writes = writes
+        self.publisher = publisher
+        self.clock = clock
+        self.config = config
+        self.sms = sms
+        self.audit = audit
+        self.static_dir = static_dir
+        self.hub = hub
+        self.purged_at = float("-inf")
+
+    def purge_recordings(self, *, force: bool = False) -> int:
         """Delete recordings older than the retention period (at most once an hour; the
         panel's polling runs it, and it runs once when the console starts)."""
-        now_mono = clock.monotonic()
-        if not force and now_mono - purged_at[0] < PURGE_EVERY_S:
+        now_mono = self.clock.monotonic()
+        if not force and now_mono - self.purged_at < PURGE_EVERY_S:
             return 0
-        purged_at[0] = now_mono
-        cutoff = clock.now() - timedelta(days=config.retention_days)
-        with writes() as session, session.begin():
+        self.purged_at = now_mono
+        cutoff = self.clock.now() - timedelta(days=self.config.retention_days)
+        with self.writes() as session, session.begin():
             result = session.execute(delete(MediaRecordingRow).where(MediaRecordingRow.at < cutoff))
             return int(getattr(result, "rowcount", 0) or 0)
 
-    purge_recordings()
-    app.state.caller_media_purge = purge_recordings
-
-    def audit_caller(link_id: str | None, request: Request, code: int) -> None:
+    def audit_caller(self, link_id: str | None, request: Request, code: int) -> None:
         who = f"caller:{link_id}" if link_id else "caller:?"
-        audit(
-            at=clock.now(),
+        self.audit(
+            at=self.clock.now(),
             principal=Principal(name=who, roles=frozenset(), via="token"),
             method=request.method,
             path=request.url.path if not request.url.path.startswith("/m/") else "/m/<link>",
@@ -216,14 +258,13 @@ def add_caller_media_routes(
             command_id=None,
         )
 
-    # ---- the console side ------------------------------------------------------------------
-    def incident_of_call(session: Session, call_id: str) -> str:
+    def incident_of_call(self, session: Session, call_id: str) -> str:
         call = session.get(CallRow, call_id)
         if call is None:
             raise HTTPException(404, f"call {call_id} not stored yet")
         return call.incident_id
 
-    def may_view(session: Session, principal: Principal, incident_id: str) -> None:
+    def may_view(self, session: Session, principal: Principal, incident_id: str) -> None:
         if principal.may(COMMANDERS):
             return
         if Role.CREW in principal.roles and principal.unit_id:
@@ -232,19 +273,19 @@ def add_caller_media_routes(
                 return
         raise HTTPException(403, f"{principal.name} is not on incident {incident_id}")
 
-    def viewable_link(request: Request, call_id: str) -> tuple[MediaLinkRow, str]:
+    def viewable_link(self, request: Request, call_id: str) -> tuple[MediaLinkRow, str]:
         principal = current_principal(request)
-        with sessions() as session:
-            incident_id = incident_of_call(session, call_id)
-            may_view(session, principal, incident_id)
+        with self.sessions() as session:
+            incident_id = self.incident_of_call(session, call_id)
+            self.may_view(session, principal, incident_id)
             row = latest_link(session, call_id)
             if row is None:
                 raise HTTPException(404, f"no media link for call {call_id}")
             session.expunge(row)
             return row, incident_id
 
-    def media_body(session: Session, row: MediaLinkRow, call_id: str) -> dict[str, Any]:
-        now = clock.now()
+    def media_body(self, session: Session, row: MediaLinkRow, call_id: str) -> dict[str, Any]:
+        now = self.clock.now()
         last = session.scalars(
             select(MediaLocationRow)
             .where(MediaLocationRow.link_id == row.id)
@@ -267,7 +308,7 @@ def add_caller_media_routes(
             "call_id": call_id,
             "link_id": row.id,
             "recording_chunks": int(chunks or 0),
-            "state": media_state(row, now=now, live=hub.is_live(row.id)),
+            "state": media_state(row, now=now, live=self.hub.is_live(row.id)),
             "expires_at": row.expires_at.isoformat(),
             "recording": row.recording,
             "location": None
@@ -291,15 +332,54 @@ def add_caller_media_routes(
             ],
         }
 
-    @app.post("/api/calls/{call_id}/media-link", tags=["caller media"])
-    def create_link(call_id: str, request: Request, body: LinkBody | None = None) -> Any:
-        """Send the caller a one-time link (SMS) to stream video and location to the console."""
-        principal = current_principal(request)
-        body = body or LinkBody()
+    def store_snapshot(
+        self, row: MediaLinkRow, incident_id: str, data: bytes, kind: str, source: str, by: str
+    ) -> dict[str, Any]:
+        snap = MediaSnapshotRow(
+            id=f"snap-{uuid.uuid4().hex[:16]}",
+            link_id=row.id,
+            call_id=row.call_id,
+            incident_id=incident_id,
+            at=self.clock.now(),
+            source=source,
+            taken_by=by,
+            content_type=kind,
+            data=data,
+        )
+        with self.writes() as session, session.begin():
+            session.add(snap)
+        return {"id": snap.id, "url": f"/api/calls/{row.call_id}/media/snapshots/{snap.id}"}
+
+    def caller_row(self, request: Request) -> MediaLinkRow:
+        with self.sessions() as session:
+            row = caller_link(session, request.cookies.get(CALLER_COOKIE), now=self.clock.now())
+            if row is None:
+                raise HTTPException(401, "caller session unknown or ended")
+            session.expunge(row)
+            return row
+
+    def store_location(self, row: MediaLinkRow, body: LocationBody, now: datetime) -> str | None:
+        """Store the fix; the incident id to relocate when it beats the best accuracy so far."""
+        with self.writes() as session, session.begin():
+            session.add(
+                MediaLocationRow(
+                    link_id=row.id, at=now, lat=body.lat, lon=body.lon, accuracy_m=body.accuracy_m
+                )
+            )
+            stored = session.get(MediaLinkRow, row.id)
+            call = session.get(CallRow, row.call_id)
+            if stored is None or call is None or body.accuracy_m >= stored.best_accuracy_m * 0.8:
+                return None
+            stored.best_accuracy_m = body.accuracy_m
+            return call.incident_id
+
+    def send_link(self, call_id: str, principal: Principal, body: LinkBody) -> dict[str, Any]:
+        """Issue a caller's one-time link for ``call_id`` and send it by SMS (the status says
+        whether it went)."""
         if body.phone is not None and not PHONE.match(body.phone):
             raise HTTPException(422, "phone: not a phone number")
-        now = clock.now()
-        with writes() as session, session.begin():
+        now = self.clock.now()
+        with self.writes() as session, session.begin():
             call = session.get(CallRow, call_id)
             if call is None:
                 raise HTTPException(404, f"call {call_id} not stored yet")
@@ -315,28 +395,44 @@ def add_caller_media_routes(
                 call_id=call_id,
                 created_by=principal.name,
                 now=now,
-                ttl_s=config.ttl_s,
+                ttl_s=self.config.ttl_s,
                 phone=phone,
-                call_accuracy_m=config.call_accuracy_m,
+                call_accuracy_m=self.config.call_accuracy_m,
             )
             link_id, expires_at = row.id, row.expires_at
-        url = f"{config.base_url}/m/{token}"
-        minutes = max(1, config.ttl_s // 60)
+        url = f"{self.config.base_url}/m/{token}"
+        minutes = max(1, self.config.ttl_s // 60)
         text = f"[119] 현장 영상과 위치를 보내 주세요 ({minutes}분 내 1회): {url}"
         if phone is None:
             sms_status = "no_phone"
-        elif sms is None:
+        elif self.sms is None:
             sms_status = "not_configured"
         else:
             try:
-                sms_status = sms(phone, text, config.ttl_s)
+                sms_status = self.sms(phone, text, self.config.ttl_s)
             except GoldenTimeError as err:  # the link stands; the status says why
                 sms_status = f"failed: {err}"[:200]
-        with writes() as session, session.begin():
+        with self.writes() as session, session.begin():
             stored = session.get(MediaLinkRow, link_id)
             if stored is not None:
                 stored.sms_status = sms_status
         return {"url": url, "expires_at": expires_at.isoformat(), "sms_status": sms_status}
+
+
+def _add_link_routes(app: FastAPI, media: _CallerMedia) -> None:
+    """The console side: send a link, the media of a call or incident, watch."""
+    sessions = media.sessions
+    config = media.config
+    hub = media.hub
+    purge_recordings = media.purge_recordings
+    may_view = media.may_view
+    viewable_link = media.viewable_link
+    media_body = media.media_body
+
+    @app.post("/api/calls/{call_id}/media-link", tags=["caller media"])
+    def create_link(call_id: str, request: Request, body: LinkBody | None = None) -> Any:
+        """Send the caller a one-time link (SMS) to stream video and location to the console."""
+        return media.send_link(call_id, current_principal(request), body or LinkBody())
 
     @app.get("/api/calls/{call_id}/media", tags=["caller media"])
     def get_media(call_id: str, request: Request) -> dict[str, Any]:
@@ -388,23 +484,14 @@ def add_caller_media_routes(
             raise HTTPException(404, str(err)) from err
         return {"ok": True}
 
-    def store_snapshot(
-        row: MediaLinkRow, incident_id: str, data: bytes, kind: str, source: str, by: str
-    ) -> dict[str, Any]:
-        snap = MediaSnapshotRow(
-            id=f"snap-{uuid.uuid4().hex[:16]}",
-            link_id=row.id,
-            call_id=row.call_id,
-            incident_id=incident_id,
-            at=clock.now(),
-            source=source,
-            taken_by=by,
-            content_type=kind,
-            data=data,
-        )
-        with writes() as session, session.begin():
-            session.add(snap)
-        return {"id": snap.id, "url": f"/api/calls/{row.call_id}/media/snapshots/{snap.id}"}
+
+def _add_evidence_routes(app: FastAPI, media: _CallerMedia) -> None:
+    """The console side: snapshots and the recording, kept with the incident."""
+    sessions = media.sessions
+    writes = media.writes
+    hub = media.hub
+    viewable_link = media.viewable_link
+    store_snapshot = media.store_snapshot
 
     @app.post("/api/calls/{call_id}/media/snapshots", tags=["caller media"], status_code=201)
     async def take_snapshot(
@@ -458,7 +545,18 @@ def add_caller_media_routes(
             headers={"Cache-Control": "private, no-store"},
         )
 
-    # ---- the caller side (public) ----------------------------------------------------------
+
+def _add_caller_session_routes(app: FastAPI, media: _CallerMedia) -> None:
+    """The caller side (public): the page, claiming the link, signalling."""
+    sessions = media.sessions
+    writes = media.writes
+    clock = media.clock
+    config = media.config
+    static_dir = media.static_dir
+    hub = media.hub
+    audit_caller = media.audit_caller
+    caller_row = media.caller_row
+
     @app.get("/m/{token}", include_in_schema=False)
     def caller_page(token: str, request: Request) -> Response:
         now = clock.now()
@@ -506,14 +604,6 @@ def add_caller_media_routes(
         )
         return response
 
-    def caller_row(request: Request) -> MediaLinkRow:
-        with sessions() as session:
-            row = caller_link(session, request.cookies.get(CALLER_COOKIE), now=clock.now())
-            if row is None:
-                raise HTTPException(401, "caller session unknown or ended")
-            session.expunge(row)
-            return row
-
     @app.post("/m/api/poll", include_in_schema=False)
     def caller_poll(body: PollBody, request: Request) -> dict[str, Any]:
         row = caller_row(request)
@@ -528,20 +618,19 @@ def add_caller_media_routes(
             raise HTTPException(404, str(err)) from err
         return {"ok": True}
 
-    def store_location(row: MediaLinkRow, body: LocationBody, now: datetime) -> str | None:
-        """Store the fix; the incident id to relocate when it beats the best accuracy so far."""
-        with writes() as session, session.begin():
-            session.add(
-                MediaLocationRow(
-                    link_id=row.id, at=now, lat=body.lat, lon=body.lon, accuracy_m=body.accuracy_m
-                )
-            )
-            stored = session.get(MediaLinkRow, row.id)
-            call = session.get(CallRow, row.call_id)
-            if stored is None or call is None or body.accuracy_m >= stored.best_accuracy_m * 0.8:
-                return None
-            stored.best_accuracy_m = body.accuracy_m
-            return call.incident_id
+
+def _add_caller_upload_routes(app: FastAPI, media: _CallerMedia) -> None:
+    """The caller side (public): location fixes, photos, recording, the end."""
+    sessions = media.sessions
+    writes = media.writes
+    publisher = media.publisher
+    clock = media.clock
+    hub = media.hub
+    audit_caller = media.audit_caller
+    incident_of_call = media.incident_of_call
+    store_snapshot = media.store_snapshot
+    caller_row = media.caller_row
+    store_location = media.store_location
 
     @app.post("/m/api/location", include_in_schema=False)
     async def caller_location(body: LocationBody, request: Request) -> dict[str, Any]:
@@ -622,5 +711,3 @@ def add_caller_media_routes(
         hub.end(row.id)
         audit_caller(row.id, request, 200)
         return {"ok": True}
-
-    return hub

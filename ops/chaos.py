@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -224,17 +225,13 @@ def run_chaos(target: Target, options: ChaosOptions, *, seoul_data_dir: Path,
         t1 = time.monotonic()
         if drill is not None:
             drill.start()
-        chunk = max(1, int(options.rate / 10))
-        for start in range(0, len(mixed.records), chunk):
-            part = mixed.records[start : start + chunk]
-            if sender is not None:
-                sender.send(part)
-            else:
-                _send(producer, part)
-            due = t1 + (start + chunk) / options.rate
-            while time.monotonic() < due:
-                supervise(kill=True)
-                time.sleep(0.02)
+        _send_paced(
+            mixed.records,
+            started=t1,
+            rate=options.rate,
+            send=sender.send if sender is not None else partial(_send, producer),
+            supervise=partial(supervise, kill=True),
+        )
         if sender is not None:
             sender.flush()
         result.durations["send"] = time.monotonic() - t1
@@ -267,15 +264,7 @@ def run_chaos(target: Target, options: ChaosOptions, *, seoul_data_dir: Path,
         result.report = compare(expected, links, members, reader.letters.values())
         result.kills = killer.log
         result.workers = _worker_info(target, engine)
-        if sender is not None:
-            result.accepted = sender.accepted
-            result.intake = {"outbox_refusals": sender.store_refusals,
-                             "broker_retries": sender.broker_retries,
-                             "outbox_pending_at_end": pending}  # fmt: skip
-        if drill is not None:
-            result.faults = [r.as_dict() for r in drill.records]
-            result.accepted += drill.answers.accepted
-            result.intake["probe_answers"] = drill.answers.as_dict()
+        _record_intake(result, sender, drill, pending=pending)
     finally:
         producer.close()
         reader.close()
@@ -284,6 +273,39 @@ def run_chaos(target: Target, options: ChaosOptions, *, seoul_data_dir: Path,
         engine.dispose()
     result.durations["total"] = time.monotonic() - t0
     return result
+
+
+def _send_paced(
+    records: list[Outbound],
+    *,
+    started: float,
+    rate: float,
+    send: Callable[[list[Outbound]], Any],
+    supervise: Callable[[], None],
+) -> None:
+    """Send ``records`` in chunks at ``rate`` per second from ``started`` (monotonic),
+    supervising while waiting."""
+    t1 = started
+    chunk = max(1, int(rate / 10))
+    for start in range(0, len(records), chunk):
+        send(records[start : start + chunk])
+        due = t1 + (start + chunk) / rate
+        while time.monotonic() < due:
+            supervise()
+            time.sleep(0.02)
+
+
+def _record_intake(result: ChaosResult, sender: Any, drill: Any, *, pending: int) -> None:
+    """What the durable intake and the fault drill accepted and saw, into ``result``."""
+    if sender is not None:
+        result.accepted = sender.accepted
+        result.intake = {"outbox_refusals": sender.store_refusals,
+                         "broker_retries": sender.broker_retries,
+                         "outbox_pending_at_end": pending}  # fmt: skip
+    if drill is not None:
+        result.faults = [r.as_dict() for r in drill.records]
+        result.accepted += drill.answers.accepted
+        result.intake["probe_answers"] = drill.answers.as_dict()
 
 
 def _outbox_pending(engine: Any) -> int:
