@@ -132,18 +132,16 @@ def decode_message(raw: bytes) -> list[SensorReading | BadItem]:
     return readings
 
 
-def register(
-    app: faust.App, ctx: SensorsContext, *, gap_check_s: float | None = GAP_CHECK_S
-) -> None:
-    """Declare the readings agent (and the gap timer) on ``app``."""
+class _Readings:
+    """The readings agent's work: rules over a batch, alarms out, bad input dead-lettered."""
 
-    def topic(name: str) -> Any:
-        return app.topic(name, key_serializer="raw", value_serializer="raw")
+    def __init__(self, ctx: SensorsContext, *, alarms_topic: Any, deadletter_topic: Any) -> None:
+        self.ctx = ctx
+        self.alarms_topic = alarms_topic
+        self.deadletter_topic = deadletter_topic
 
-    alarms_topic = topic(SENSOR_ALARMS.name)
-    deadletter_topic = topic(topics.DEADLETTER.name)
-
-    async def publish_alarms(alarms: Sequence[SensorAlarm]) -> None:
+    async def publish_alarms(self, alarms: Sequence[SensorAlarm]) -> None:
+        ctx = self.ctx
         if alarms and ctx.outbox is not None:
             now = ctx.clock.now()
             entries = [
@@ -158,12 +156,13 @@ def register(
                 log.error("%d alarm(s) not in the intake outbox (database away): %s",
                           len(alarms), err)  # fmt: skip
         for alarm in alarms:
-            await alarms_topic.send(key=alarm.structure_id.encode(), value=encode(alarm))
+            await self.alarms_topic.send(key=alarm.structure_id.encode(), value=encode(alarm))
             if not alarm.fault:
                 log.info("%s %s: %s -> %s (%s)", alarm.structure_id, alarm.rule,
                             alarm.previous_level, alarm.level, alarm.reason)  # fmt: skip
 
-    async def dead_letter(event: Any, reason: str, item: BadItem | None = None) -> None:
+    async def dead_letter(self, event: Any, reason: str, item: BadItem | None = None) -> None:
+        ctx = self.ctx
         letter = DeadLetter.for_message(
             event.message,
             reason=reason,
@@ -173,38 +172,60 @@ def register(
             part=None if item is None else item.index,
         )
         log.warning("dead-lettered %s: %s", letter.id, reason)
-        await deadletter_topic.send(key=letter.id.encode(), value=encode(letter))
+        await self.deadletter_topic.send(key=letter.id.encode(), value=encode(letter))
 
-    async def handle(events: Sequence[Any]) -> int:
+    async def handle(self, events: Sequence[Any]) -> int:
         """Run the rules over a batch; return the number of readings it held."""
         alarms: list[SensorAlarm] = []
-        engine, validator = ctx.engine, ctx.validator
         count = 0
         for event in events:
             try:
                 decoded = decode_message(event.value)
             except ContractError as err:
-                await dead_letter(event, err.reason)
+                await self.dead_letter(event, err.reason)
                 continue
             count += len(decoded)
             for reading in decoded:
-                if isinstance(reading, BadItem):
-                    await dead_letter(event, reading.reason, reading)
-                    continue
-                try:
-                    spec = validator.check(reading, unit=False)
-                except ContractError as err:
-                    await dead_letter(event, err.reason, _item(decoded, reading))
-                    continue
-                alarms.extend(engine.process(reading))
-                if reading.unit != spec.unit:
-                    reason = (
-                        f"wrong unit {reading.unit!r} for {spec.sensor_id!r}: "
-                        f"expected {spec.unit!r} (reported as a sensor fault)"
-                    )
-                    await dead_letter(event, reason, _item(decoded, reading))
-        await publish_alarms(alarms)
+                alarms.extend(await self._apply(event, decoded, reading))
+        await self.publish_alarms(alarms)
         return count
+
+    async def _apply(
+        self, event: Any, decoded: list[SensorReading | BadItem], reading: SensorReading | BadItem
+    ) -> list[SensorAlarm]:
+        """The rules' alarms for one reading (none for a bad one: it is dead-lettered)."""
+        if isinstance(reading, BadItem):
+            await self.dead_letter(event, reading.reason, reading)
+            return []
+        try:
+            spec = self.ctx.validator.check(reading, unit=False)
+        except ContractError as err:
+            await self.dead_letter(event, err.reason, _item(decoded, reading))
+            return []
+        alarms = list(self.ctx.engine.process(reading))
+        if reading.unit != spec.unit:
+            reason = (
+                f"wrong unit {reading.unit!r} for {spec.sensor_id!r}: "
+                f"expected {spec.unit!r} (reported as a sensor fault)"
+            )
+            await self.dead_letter(event, reason, _item(decoded, reading))
+        return alarms
+
+
+def register(
+    app: faust.App, ctx: SensorsContext, *, gap_check_s: float | None = GAP_CHECK_S
+) -> None:
+    """Declare the readings agent (and the gap timer) on ``app``."""
+
+    def topic(name: str) -> Any:
+        return app.topic(name, key_serializer="raw", value_serializer="raw")
+
+    work = _Readings(
+        ctx,
+        alarms_topic=topic(SENSOR_ALARMS.name),
+        deadletter_topic=topic(topics.DEADLETTER.name),
+    )
+    handle, dead_letter, publish_alarms = work.handle, work.dead_letter, work.publish_alarms
 
     @app.agent(topic(topics.SENSOR_READINGS.name), name="sensors.rules")
     async def rules(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
