@@ -13,6 +13,7 @@ at any speed finds the same gaps.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from goldentime.contracts.sensors import (
 )
 from goldentime.errors import ContractError
 from goldentime.outbox import OutboxEntry, outbox_engine, store_entries
+from goldentime.retry import RetriesExhaustedError, retry_async
 from goldentime.settings import Settings
 from sensors.ingest import ReadingValidator
 from sensors.registry import SensorRegistry, load_registry
@@ -233,17 +235,17 @@ def register(
             BATCH_MAX, within=BATCH_WITHIN_S
         ):
             count = len(events)
-            for attempt in range(1, ATTEMPTS + 1):
-                try:
-                    count = await handle(events)
-                    break
-                except asyncio.CancelledError:
-                    raise
-                except Exception as err:
-                    log.exception("%d reading(s) failed (attempt %d)", len(events), attempt)
-                    if attempt == ATTEMPTS:
-                        for event in events:
-                            await _quietly(dead_letter(event, f"processing failed: {err!r}"))
+            try:
+                count = await retry_async(
+                    functools.partial(handle, events),
+                    retry_if=lambda _err: True,  # any failure: the batch is tried again
+                    attempts=ATTEMPTS,
+                    on_retry=_log_failure(len(events)),
+                )
+            except RetriesExhaustedError as err:
+                _log_failure(len(events))(err.last, err.attempts, 0.0)
+                for event in events:
+                    await _quietly(dead_letter(event, f"processing failed: {err.last!r}"))
             if ctx.on_batch is not None:
                 ctx.on_batch(count)
             yield None
@@ -272,3 +274,10 @@ async def _quietly(work: Any) -> None:
         raise
     except Exception:
         log.exception("could not publish")
+
+
+def _log_failure(size: int) -> Callable[[BaseException, int, float], None]:
+    def log_it(err: BaseException, attempt: int, _delay: float) -> None:
+        log.error("%d reading(s) failed (attempt %d)", size, attempt, exc_info=err)
+
+    return log_it
