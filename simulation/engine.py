@@ -4,7 +4,10 @@ Events run in scenario seconds from midnight. A call is decided after its proces
 the policy picks units from the idle ones; each unit turns out, drives its route (travel time
 from routing), works the scene, carries an EMS patient to hospital when the call says so,
 drives back to its station and is available again. A call no unit can answer waits and is
-retried, first come first served, whenever a unit becomes available.
+retried, first come first served, whenever a unit becomes available. Under a declared surge
+(`simulation.declared`, the same for every policy) a unit is available from the moment it
+clears, from where it is on the way home, and a freed unit takes the waiting call it reaches
+fastest (calls waiting longer than a bound first).
 
 Time is injected through a `Pacer`: `VirtualPacer` jumps from event to event (the default,
 fast mode); `ops.simulate_system.ScaledPacer` sleeps on a `ScaledClock`, so the same events
@@ -24,6 +27,7 @@ from typing import Any, Protocol
 from dispatch.fleet import Vehicle
 from simulation.calls import SimCall
 from simulation.coverage import CoverageTracker, MoveUpPlanner
+from simulation.declared import DeclaredMode, Homing, next_waiting_call, position_en_route
 from simulation.errors import SimulationError
 from simulation.first_response import FirstResponse
 from simulation.policies import Assignment, IdleUnit, Policy
@@ -75,6 +79,7 @@ class SimUnit:
     busy: bool = False
     relocating: int = 0  # sequence number of the move under way, 0 when none
     post: tuple[float, float] | None = None  # where it was ordered to stand, None: home
+    homing: Homing | None = None  # cleared and driving home, dispatchable (declared surge)
 
     @property
     def displaced(self) -> bool:
@@ -106,12 +111,14 @@ class Simulation:
         label: str | None = None,
         reserves: Mapping[str, float] | None = None,
         first_responders: tuple[float, float] | None = None,
+        declared: DeclaredMode | None = None,
     ) -> None:
         """``reserves``: units off duty until the scenario second given (unit id -> second):
         reserve vehicles whose recalled crews come on duty (a declared surge).
         ``first_responders``: scenario seconds [start, end) of a declared surge in which an
         engine first-responds to an EMS call whose ambulance is more than 5 min away
-        (`simulation.first_response`)."""
+        (`simulation.first_response`). ``declared``: the declared-surge operating mode
+        (`simulation.declared`); None: units are free at their station, the queue is FIFO."""
         self.world, self.calls, self.policy = world, calls, policy
         self.horizon_s = hours * 3600.0
         self.pacer = pacer or VirtualPacer()
@@ -127,6 +134,8 @@ class Simulation:
         self._events: list[_Event] = []
         self._seq = itertools.count()
         self._next_report_h = 1
+        self.declared = declared
+        self.clock_s = 0.0  # the scenario second of the event being handled
         self.start_time = START  # scenario second 0 (the policies' clock)
         self.first_response = (
             FirstResponse(self, first_responders) if first_responders is not None else None
@@ -157,6 +166,8 @@ class Simulation:
             "call": self._call,
             "decide": self._decide,
             "free": self._free,
+            "clear": self._clear,
+            "home": self._home,
             "relocated": self._relocated,
             "status": self._on_status,
         }
@@ -166,6 +177,7 @@ class Simulation:
                 break  # every call answered; units still driving home change no figure
             self._report(event.t)
             self.pacer.wait_until(event.t)
+            self.clock_s = event.t
             handlers[event.kind](event.t, event.data)
         self._report(float("inf"))
         figures = summarise(
@@ -210,12 +222,22 @@ class Simulation:
                 u.vehicle.station_id,
                 u.vehicle.name,
                 u.vehicle.station_name,
-                u.lat,
-                u.lon,
+                *self.position(u),
             )
             for u in self.units.values()
             if not u.busy
         ]
+
+    def position(self, unit: SimUnit) -> tuple[float, float]:
+        """Where ``unit`` is now (on its way home when it cleared under a declared surge)."""
+        if unit.homing is not None:
+            return position_en_route(unit.homing, self.clock_s)
+        return unit.lat, unit.lon
+
+    def _settle(self, unit: SimUnit) -> None:
+        """Fix a homing unit where it is now: it is sent or ordered elsewhere."""
+        unit.lat, unit.lon = self.position(unit)
+        unit.homing = None
 
     def _decide(self, t: float, call: SimCall) -> None:
         if not self._send(t, call):
@@ -261,6 +283,7 @@ class Simulation:
     ) -> tuple[float, Assignment]:
         """Send ``unit``; ``hold``: it stays on scene until `release` (a first responder)."""
         v, world = unit.vehicle, self.world
+        self._settle(unit)
         unit.busy, unit.relocating = True, 0
         self.tracker.set_available(v.unit_id, v.kind, False)
         scene = (call.lat, call.lon)
@@ -288,28 +311,82 @@ class Simulation:
         return arrive, job
 
     def release(self, unit: SimUnit, leave: float, place: tuple[float, float]) -> None:
-        """``unit`` leaves ``place`` at ``leave`` and is free when back at its station."""
+        """``unit`` leaves ``place`` at ``leave`` and is free when back at its station (or
+        when it clears, under a declared surge)."""
         v = unit.vehicle
         self._status(leave, unit, "returning", place)
-        self._at(
-            leave + self.world.travel_s(place, (v.lat, v.lon), vehicle=v.kind), "free", v.unit_id
-        )
+        home_at = leave + self.world.travel_s(place, (v.lat, v.lon), vehicle=v.kind)
+        if self.declared is not None and self.declared.dispatch_on_clear:
+            self._at(leave, "clear", (v.unit_id, place, home_at))
+        else:
+            self._at(home_at, "free", v.unit_id)
+
+    def _declared_now(self, t: float) -> bool:
+        return self.declared is not None and self.declared.active(t, backlog=bool(self.waiting))
+
+    def _clear(self, t: float, data: tuple[str, tuple[float, float], float]) -> None:
+        """A unit cleared at ``place``: free from here under a declared surge, else at home."""
+        unit_id, place, home_at = data
+        if not self._declared_now(t):
+            self._at(home_at, "free", unit_id)
+            return
+        unit = self.units[unit_id]
+        v = unit.vehicle
+        seq = next(self._seq)
+        unit.homing = Homing(place, (v.lat, v.lon), t, home_at, seq)
+        unit.lat, unit.lon = place
+        self._at(home_at, "home", (unit_id, seq))
+        self._available(t, unit, place)
+
+    def _home(self, t: float, data: tuple[str, int]) -> None:
+        """A cleared unit that was not sent on the way reaches its station."""
+        unit_id, seq = data
+        unit = self.units[unit_id]
+        if unit.busy or unit.homing is None or unit.homing.seq != seq:
+            return  # sent (or ordered to a post) on the way
+        v = unit.vehicle
+        unit.homing, unit.lat, unit.lon = None, v.lat, v.lon
+        self.observer.on_unit(unit_id, "position", self.pacer.now(t), lat=v.lat, lon=v.lon)
 
     def _free(self, t: float, unit_id: str) -> None:
         unit = self.units[unit_id]
         v = unit.vehicle
-        unit.busy, unit.lat, unit.lon, unit.post = False, v.lat, v.lon, None
+        unit.lat, unit.lon, unit.homing = v.lat, v.lon, None
+        self._available(t, unit, (v.lat, v.lon))
+
+    def _available(self, t: float, unit: SimUnit, place: tuple[float, float]) -> None:
+        """``unit`` (at ``place``) takes calls again: the waiting ones first, then move-ups.
+        Coverage counts it at its station (where it is, or where it is heading)."""
+        v, unit_id = unit.vehicle, unit.vehicle.unit_id
+        unit.busy, unit.post = False, None
         self.tracker.place(unit_id, v.kind, v.lat, v.lon)
         self.tracker.set_available(unit_id, v.kind, True)
-        self.observer.on_unit(unit_id, "available", self.pacer.now(t), lat=v.lat, lon=v.lon)
+        self.observer.on_unit(unit_id, "available", self.pacer.now(t), lat=place[0], lon=place[1])
         self.tracker.sample(t)
+        self._serve_waiting(t, unit)
+        if self.first_response is not None:  # then the ambulances owed to first-responded calls
+            self.first_response.retry(t)
+        self._move_up(t)
+
+    def _serve_waiting(self, t: float, unit: SimUnit) -> None:
+        """Retry the waiting calls now that ``unit`` is free: first come, first served; under
+        a declared surge the freed unit's own pick goes first (`next_waiting_call`)."""
+        declared = self.declared
+        if declared is not None and declared.nearest_waiting_first and self._declared_now(t):
+            first = next_waiting_call(
+                self.world,
+                self.waiting,
+                kind=unit.vehicle.kind,
+                position=self.position(unit),
+                t=t,
+                bound_s=declared.queue_bound_s,
+            )
+            if first is not None and self._send(t, first):
+                self.waiting.remove(first)
         waiting, self.waiting = self.waiting, []
         for call in waiting:
             if not self._send(t, call):
                 self.waiting.append(call)
-        if self.first_response is not None:  # then the ambulances owed to first-responded calls
-            self.first_response.retry(t)
-        self._move_up(t)
 
     def _on_status(self, t: float, data: tuple[str, str, tuple[float, float]]) -> None:
         unit_id, status, (lat, lon) = data
@@ -331,6 +408,7 @@ class Simulation:
             if unit.busy:
                 continue
             seq = next(self._seq)
+            self._settle(unit)
             unit.relocating = seq
             at_home = (order.lat, order.lon) == (unit.vehicle.lat, unit.vehicle.lon)
             unit.post = None if at_home else (order.lat, order.lon)

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from simulation.calls import SimCall
+from simulation.declared import DeclaredMode
 from simulation.engine import Progress, Simulation
 from simulation.errors import SimulationError
 from simulation.policies import make_policy
@@ -37,6 +38,7 @@ def run_policy(
     progress: Progress | None,
     reserves: Mapping[str, float] | None = None,
     first_responders: tuple[float, float] | None = None,
+    declared: DeclaredMode | None = None,
 ) -> PolicyRun:
     """One policy's figures, coverage series, outcomes and wall seconds."""
     started = time.perf_counter()
@@ -50,6 +52,7 @@ def run_policy(
         label=name,
         reserves=reserves,
         first_responders=first_responders,
+        declared=declared,
     )
     figures = sim.run()
     return figures, sim.tracker.series(sim.horizon_s), sim.outcomes, time.perf_counter() - started
@@ -65,6 +68,7 @@ def _child(name: str) -> PolicyRun:
         progress=lines.put,
         reserves=_shared["reserves"],
         first_responders=_shared["first_responders"],
+        declared=_shared["declared"],
     )
 
 
@@ -78,6 +82,7 @@ def run_policies(
     progress: Progress | None,
     reserves: Mapping[str, float] | None = None,
     first_responders: tuple[float, float] | None = None,
+    declared: DeclaredMode | None = None,
 ) -> dict[str, PolicyRun]:
     """Every policy of ``names``, ``workers`` at a time in forked processes."""
     if "fork" not in multiprocessing.get_all_start_methods():
@@ -91,6 +96,7 @@ def run_policies(
         lines=lines,
         reserves=reserves,
         first_responders=first_responders,
+        declared=declared,
     )
     try:
         with context.Pool(processes=min(workers, len(names))) as pool:

@@ -123,12 +123,15 @@ def window_summary(
 
     Calls no unit answered count as missing both budgets. ``travel_within_5min_pct`` counts
     the first unit's driving time only: a call that waited for a free unit shows in
-    ``dispatch_delayed`` and ``mean_queued_s`` and in the on-scene figure, not in travel.
+    ``dispatch_delayed`` and ``mean_queued_s`` (over every call) and in the on-scene figure, not
+    in travel; ``queued_mean_wait_s`` and ``queued_p90_wait_s`` are the waits of the calls that
+    waited (``dispatch_delayed`` of them).
     """
     mine = {c for c, t in call_times.items() if start_s <= t < end_s}
     served = [o for o in outcomes if o.call_id in mine]
     missed = [False] * (len(mine) - len(served))
     queued = [o.queued_s for o in served]
+    waits = [q for q in queued if q >= 1.0]  # the calls that waited for a free unit
     return {
         "from_s": start_s,
         "to_s": end_s,
@@ -140,4 +143,6 @@ def window_summary(
         "p90_travel_s": _stat([o.travel_s for o in served], 90),
         "dispatch_delayed": sum(1 for q in queued if q >= 1.0),
         "mean_queued_s": _stat(queued),
+        "queued_mean_wait_s": _stat(waits),
+        "queued_p90_wait_s": _stat(waits, 90),
     }

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulation.calls import SimCall, generate_calls
+from simulation.declared import DeclaredMode
 from simulation.demand import DemandModel
 from simulation.engine import Progress
 from simulation.errors import SimulationError
@@ -86,6 +87,7 @@ def simulate(
     extra_calls: Sequence[SimCall] = (),
     reserves: Mapping[str, float] | None = None,
     first_responders: tuple[float, float] | None = None,
+    declared: DeclaredMode | None = None,
     progress: Progress | None = None,
     workers: int = 1,
 ) -> SimulationReport:
@@ -96,7 +98,8 @@ def simulate(
     ``extra_calls``: calls of the scenario beyond the demand model's (a crowd's incidents, an
     MCI's patients), merged in time order. ``reserves``: units of ``world.fleet`` off duty until
     the second given, ``first_responders``: the seconds engines first-respond to EMS calls
-    (`simulation.engine.Simulation`). ``workers`` > 1: the policies run in
+    (`simulation.engine.Simulation`), ``declared``: the declared-surge operating mode of every
+    policy (`simulation.declared`). ``workers`` > 1: the policies run in
     that many forked processes (`simulation.parallel`), with the same figures.
     """
     if workers < 1:
@@ -133,6 +136,7 @@ def simulate(
             progress=progress,
             reserves=reserves,
             first_responders=first_responders,
+            declared=declared,
         )
     else:
         runs = {
@@ -144,6 +148,7 @@ def simulate(
                 progress=progress,
                 reserves=reserves,
                 first_responders=first_responders,
+                declared=declared,
             )
             for name in names
         }

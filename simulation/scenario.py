@@ -4,7 +4,9 @@ A scenario is ordinary city traffic (the statistics' demand, `simulation.demand`
 the scenario's local hour and scaled by ``traffic.factor``) with, optionally:
 
 - ``[surge]``: the rates multiplied by ``factor`` in scenario hours [``from_hour``,
-  ``to_hour``), in chosen types and gu (empty lists: all): a heat-wave or flood night;
+  ``to_hour``), in chosen types and gu (empty lists: all): a heat-wave or flood night; with
+  ``operating_mode = "declared"`` every policy runs under the control room's declared-surge
+  rules (`simulation.declared`);
 - ``[crowd]``: a crowd of callers around one place (a crowd crush): ``calls`` calls over
   ``minutes`` from ``start_min``, at a linearly rising rate, callers within ``radius_m``,
   positions off by ``error_m``, some callers calling again, what they report drawn from
@@ -21,11 +23,12 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from goldentime.contracts import IncidentType
+from simulation.declared import DeclaredMode
 from simulation.demand import DemandModel, Shifted, Surge
 from simulation.errors import SimulationError
 
@@ -66,6 +69,19 @@ class SurgeSpec(_Model):
         description="During the surge an engine first-responds to an EMS call whose ambulance "
         "is more than 5 min away (펌뷸런스; simulation.first_response).",
     )
+    operating_mode: Literal["normal", "declared"] = Field(
+        default="normal",
+        description="'declared': the control room's declared-surge rules for every policy "
+        "(simulation.declared): units dispatchable when they clear, from where they are on "
+        "the way home; a freed unit takes the waiting call it reaches fastest, calls waiting "
+        "longer than queue_bound_min first. 'normal': free at the station, FIFO queue.",
+    )
+    queue_bound_min: float = Field(
+        default=20.0,
+        gt=0,
+        le=240,
+        description="Declared mode: a call waiting longer than this goes first (no starvation).",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> SurgeSpec:
@@ -76,6 +92,13 @@ class SurgeSpec(_Model):
     @property
     def window_s(self) -> tuple[float, float]:
         return self.from_hour * 3600.0, self.to_hour * 3600.0
+
+    def declared_mode(self) -> DeclaredMode | None:
+        """The declared-surge rules of the runs (every policy), None in the normal mode."""
+        if self.operating_mode != "declared":
+            return None
+        start, end = self.window_s
+        return DeclaredMode(start, end, queue_bound_s=60.0 * self.queue_bound_min)
 
 
 class Report(_Model):

@@ -13,6 +13,9 @@
 - A ``[surge]`` may staff reserve ambulances when it is declared
   (``reserve_ambulances_per_station``, ``reserve_after_min``): every policy gets them, on duty
   at their stations from that second (`simulation.engine.Simulation`'s ``reserves``).
+- A ``[surge]`` with ``operating_mode = "declared"`` runs every policy under the declared-surge
+  rules (`simulation.declared`): units dispatchable when they clear, nearest waiting call first
+  within a starvation bound.
 - ``surge_window`` (per policy): the figures of the calls made during the surge hours (or
   during the crowd's minutes), `simulation.results.window_summary`, with
   ``all_home_within_5min_pct``: the share of those calls a unit of their run card reaches
@@ -128,6 +131,7 @@ def run_scenario(
         first_responders=scenario.surge.window_s
         if scenario.surge is not None and scenario.surge.first_responder_engines
         else None,
+        declared=scenario.surge.declared_mode() if scenario.surge is not None else None,
         progress=progress,
         workers=workers,
     )

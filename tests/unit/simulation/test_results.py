@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from simulation.results import Outcome, summarise
+from dataclasses import replace
+
+from simulation.results import Outcome, summarise, window_summary
 
 
 def outcome(n: int, travel: float, on_scene: float, gu: str = "중구") -> Outcome:
@@ -42,3 +44,16 @@ def test_by_gu_counts_each_gu_and_its_unserved_calls() -> None:
     assert by_gu["종로구"] == {**by_gu["종로구"], "incidents": 1, "on_scene_within_7min_pct": 0.0}
     assert by_gu["강동구"]["on_network"] is False and by_gu["중구"]["on_network"] is True
     assert by_gu["중구"]["p90_response_s"] == 470.0
+
+
+def test_window_waits_are_over_the_calls_that_waited() -> None:
+    waits = [0.0, 0.0, 600.0, 1200.0, 0.0]
+    outcomes = [replace(outcome(n, 100.0, 200.0), queued_s=q) for n, q in enumerate(waits)]
+    times = {f"c{n}": 10.0 * n for n in range(5)} | {"late": 999.0}
+    w = window_summary(times, outcomes, start_s=0.0, end_s=100.0)
+    assert w["incidents"] == 5 and w["dispatch_delayed"] == 2
+    assert w["mean_queued_s"] == 360.0  # over every call
+    assert w["queued_mean_wait_s"] == 900.0  # over the two that waited
+    assert w["queued_p90_wait_s"] == 1140.0
+    empty = window_summary(times, outcomes[:2], start_s=0.0, end_s=20.0)
+    assert empty["queued_mean_wait_s"] is None and empty["queued_p90_wait_s"] is None
