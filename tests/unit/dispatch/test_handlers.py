@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -12,6 +11,7 @@ from typing import Any, cast
 import orjson
 import pytest
 from aiokafka import ConsumerRecord
+from gt_testing import run_coroutine
 
 from dispatch.catalog import load_catalog
 from dispatch.context import DispatchContext
@@ -115,7 +115,7 @@ def test_calls_are_stored_first_and_published_by_the_second_phase(
         assert publisher.sent == {}  # nothing published before the second phase
         await finish()
 
-    asyncio.run(run())
+    run_coroutine(run)
     (incident,) = publisher.values(topics.INCIDENTS)
     assert sorted(incident["call_ids"]) == ["c-1", "c-2"]
     assert publisher.values(topics.TIMELINE)
@@ -129,7 +129,7 @@ def test_a_redelivered_call_batch_changes_nothing(
         for _ in range(2):
             await (await handle_calls(pipeline, [call("c-1")]))()
 
-    asyncio.run(run())
+    run_coroutine(run)
     assert len(incidents(pipeline)) == 1
     first, again = publisher.values(topics.INCIDENTS)
     assert first["id"] == again["id"] and first["call_ids"] == again["call_ids"] == ["c-1"]
@@ -160,7 +160,7 @@ def test_video_events_that_are_not_signals_open_nothing(
         assert incidents(pipeline) == [] and publisher.values(topics.INCIDENTS) == []
         await (await handle_video_events(pipeline, [event("ep-2", "fire")]))()
 
-    asyncio.run(run())
+    run_coroutine(run)
     (incident,) = publisher.values(topics.INCIDENTS)  # the fire opened one
     assert [row.id for row in incidents(pipeline)] == [incident["id"]]
 
@@ -180,7 +180,7 @@ def test_commands_are_applied_in_order_in_the_second_phase(
         await finish()
         return incident_id
 
-    incident_id = asyncio.run(run())
+    incident_id = run_coroutine(run)
     assert incidents(pipeline)[0].status == "closed"
     closed = [i for i in publisher.values(topics.INCIDENTS) if i["id"] == incident_id]
     assert closed[-1]["status"] == "closed"
@@ -198,7 +198,7 @@ def test_undecodable_records_are_dead_lettered_with_the_reason_and_the_rest_hand
     async def run() -> None:
         await (await on_batch(records))()
 
-    asyncio.run(run())
+    run_coroutine(run)
     (letter,) = publisher.values(topics.DEADLETTER)
     assert letter["source_topic"] == topics.CALLS.name and letter["offset"] == 0
     assert letter["reason"]
@@ -218,7 +218,7 @@ def test_a_batch_that_keeps_failing_is_dead_lettered_not_lost_silently(
     async def run() -> None:
         await (await on_batch(records))()
 
-    asyncio.run(run())
+    run_coroutine(run)
     (letter,) = publisher.values(topics.DEADLETTER)
     assert "RuntimeError: boom" in letter["reason"] and letter["offset"] == 7
     assert publisher.values(topics.INCIDENTS) == []

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 
 import pytest
+from gt_testing import run_coroutine
 
 from goldentime.retry import Backoff, RetriesExhaustedError, retry, retry_async
 
@@ -79,8 +79,8 @@ def test_retry_async_until_it_succeeds() -> None:
     async def action() -> str:
         return flaky()
 
-    result = asyncio.run(
-        retry_async(
+    result = run_coroutine(  # not asyncio.run: browser tests hold the main thread's loop
+        lambda: retry_async(
             action,
             retry_if=lambda err: isinstance(err, ConnectionError),
             attempts=None,
