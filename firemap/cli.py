@@ -13,6 +13,7 @@ from firemap.errors import FiremapDataError, FiremapQueryError
 from firemap.geojson import layer_geojson, layer_names
 from firemap.layers import load_layer
 from firemap.safety_map import load_map
+from goldentime.geo import parse_latlon
 
 
 def _echo_json(value: Any) -> None:
@@ -21,12 +22,9 @@ def _echo_json(value: Any) -> None:
 
 def _parse_point(text: str) -> tuple[float, float]:
     try:
-        lat_s, lon_s = text.split(",")
-        return float(lat_s), float(lon_s)
-    except ValueError:
-        raise FiremapQueryError(
-            f"point {text!r} must be LAT,LON, e.g. 37.5665,126.9780", field="point"
-        ) from None
+        return parse_latlon(text)
+    except ValueError as err:
+        raise FiremapQueryError(str(err), field="point") from err
 
 
 @click.group()

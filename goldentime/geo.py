@@ -86,3 +86,12 @@ class LocalProjection:
     def unproject(self, x: Any, y: Any) -> tuple[Any, Any]:
         """(lat, lon) of the point (x, y) metres from the origin; floats or arrays."""
         return self.lat0 + y / M_PER_DEG_LAT, self.lon0 + x / self.kx
+
+
+def parse_latlon(text: str) -> tuple[float, float]:
+    """``"LAT,LON"`` as two floats (ValueError naming the expected form otherwise)."""
+    try:
+        lat_s, lon_s = text.split(",")
+        return float(lat_s), float(lon_s)
+    except ValueError:
+        raise ValueError(f"point {text!r} must be LAT,LON, e.g. 37.5663,126.9779") from None

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 import places
+from goldentime.geo import parse_latlon
 from places.errors import PlaceQueryError
 
 
@@ -17,12 +18,9 @@ def _echo_json(value: Any) -> None:
 
 def _parse_point(text: str) -> tuple[float, float]:
     try:
-        lat_s, lon_s = text.split(",")
-        return float(lat_s), float(lon_s)
-    except ValueError:
-        raise PlaceQueryError(
-            f"point {text!r} must be LAT,LON, e.g. 37.5663,126.9779", field="point"
-        ) from None
+        return parse_latlon(text)
+    except ValueError as err:
+        raise PlaceQueryError(str(err), field="point") from err
 
 
 @click.group()
