@@ -81,7 +81,7 @@ class ClosureRegistry:
         circle = self._index.point_metres(lat, lon).buffer(radius_m, quad_segs=16)
         segments = self._index.within(circle)
         arcs = self._arcs_of_segments(segments)
-        area = shapely.transform(circle, self._index._unproject)
+        area = shapely.transform(circle, self._index.unproject)
         return self._add("radius", reason, arcs, mapping(area))
 
     def _arcs_of_segments(self, segments: IntArray) -> IntArray:

@@ -207,7 +207,7 @@ class CoverageModel:
                  "uncovered_length_m": round(float(self.seg_length[holes].sum()), 1)}  # fmt: skip
         if as_polygons:
             area = shapely.union_all(shapely.buffer(index.metric[holes], buffer_m))
-            geometry = mapping(shapely.transform(area, index._unproject))
+            geometry = mapping(shapely.transform(area, index.unproject))
         else:
             coords = [shapely.get_coordinates(index.lonlat[int(s)]).tolist() for s in holes]
             geometry = {"type": "MultiLineString", "coordinates": coords}

@@ -67,15 +67,17 @@ class EdgeIndex:
             straight = iter(shapely.linestrings(coords))
             geoms = [next(straight) if g is None else g for g in geoms]
         self.lonlat: list[LineString] = geoms
-        self.metric = shapely.transform(np.array(self.lonlat, dtype=object), self._project)
+        self.metric = shapely.transform(np.array(self.lonlat, dtype=object), self.project)
         self.tree = shapely.STRtree(self.metric)
         self._coords_cache: dict[tuple[int, float, float], FloatArray] = {}
 
-    def _project(self, coords: FloatArray) -> FloatArray:
+    def project(self, coords: FloatArray) -> FloatArray:
+        """Lon/lat coordinate rows to the local metric plane (for ``shapely.transform``)."""
         x, y = self.to_metres.transform(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
-    def _unproject(self, coords: FloatArray) -> FloatArray:
+    def unproject(self, coords: FloatArray) -> FloatArray:
+        """Metric-plane coordinate rows back to lon/lat (for ``shapely.transform``)."""
         x, y = self.to_lonlat.transform(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
@@ -167,7 +169,7 @@ class EdgeIndex:
             return coords if forward else coords[::-1]
         lo, hi = (start, end) if forward else (1.0 - end, 1.0 - start)
         part = shapely.ops.substring(self.metric[segment], lo, hi, normalized=True)
-        coords = self._unproject(shapely.get_coordinates(part))
+        coords = self.unproject(shapely.get_coordinates(part))
         return coords if forward else coords[::-1]
 
     def within(self, geometry_metres: shapely.Geometry) -> IntArray:
@@ -177,4 +179,4 @@ class EdgeIndex:
 
     def polygon_metres(self, lonlat_geometry: shapely.Geometry) -> shapely.Geometry:
         """Project a lon/lat geometry into the metric plane."""
-        return shapely.transform(lonlat_geometry, self._project)
+        return shapely.transform(lonlat_geometry, self.project)

@@ -113,7 +113,7 @@ def _dong_parts(
     seoul_data_dir: Path, network: RoadNetwork, gu: shapely.Geometry, reach: shapely.Geometry
 ) -> tuple[shapely.Geometry, ...]:
     """The administrative dongs of ``gu`` (metric), each cut to the gu and the reach."""
-    project = network.index._project
+    project = network.index.project
     parts = []
     for _name, poly in read_polygons(
         seoul_data_dir / "boundaries" / "seoul_admin_dong.geojson", "name"

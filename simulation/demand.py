@@ -265,7 +265,7 @@ def read_polygons(path: Path, name_field: str) -> list[tuple[str, shapely.Geomet
 
 def gu_polygons(path: Path, network: RoadNetwork) -> dict[str, shapely.Geometry]:
     """Gu name -> polygon in the network's metric projection."""
-    project = network.index._project
+    project = network.index.project
     return {
         name: shapely.transform(poly, project) for name, poly in read_polygons(path, "SIG_KOR_NM")
     }
