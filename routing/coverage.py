@@ -241,6 +241,32 @@ class CoverageModel:
         if was:
             self.set_available(unit_id, True)
 
+    def unit(self, unit_id: str) -> UnitPosition:
+        """The unit's current position (after any `move_unit`); RoutingError if unknown."""
+        return self.units[self._index_of(unit_id)]
+
+    def snapshot(self) -> dict[str, Any]:
+        """Copies of the state the incremental updates change, for `restore` (move-up trials)."""
+        return {
+            "dist": self.dist.copy(),
+            "src": self.src.copy(),
+            "arc_cov": self.arc_cov.copy(),
+            "seg_count": self.seg_count.copy(),
+            "covered_length_m": self.covered_length_m,
+            "available": self.available.copy(),
+            "units": list(self.units),
+            "dep_head": self.dep_head.copy(),
+            "dep_cost": self.dep_cost.copy(),
+            "unplaced": dict(self.unplaced),
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Put back a `snapshot` taken of this model (same weights, same units)."""
+        for name, value in state.items():
+            setattr(self, name, value)
+        for i in range(len(self.units)):
+            self._write_unit_row(i)
+
     def _index_of(self, unit_id: str) -> int:
         try:
             return self._row[unit_id]

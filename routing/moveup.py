@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,28 +31,6 @@ def _station_reach(model: CoverageModel, station: UnitPosition) -> IntArray | No
     return found
 
 
-def _snapshot(model: CoverageModel) -> dict[str, Any]:
-    return {
-        "dist": model.dist.copy(),
-        "src": model.src.copy(),
-        "arc_cov": model.arc_cov.copy(),
-        "seg_count": model.seg_count.copy(),
-        "covered_length_m": model.covered_length_m,
-        "available": model.available.copy(),
-        "units": list(model.units),
-        "dep_head": model.dep_head.copy(),
-        "dep_cost": model.dep_cost.copy(),
-        "unplaced": dict(model.unplaced),
-    }
-
-
-def _restore(model: CoverageModel, state: dict[str, Any]) -> None:
-    for name, value in state.items():
-        setattr(model, name, value)
-    for i in range(len(model.units)):
-        model._write_unit_row(i)
-
-
 def greedy_move_up(
     model: CoverageModel, stations: Sequence[UnitPosition], *, max_moves: int = 1
 ) -> list[MoveUp]:
@@ -63,7 +41,7 @@ def greedy_move_up(
     usable = [(s, r) for s, r in reaches if r is not None]
     if not usable:
         raise RoutingError("move-up: no candidate station lies on the road network")
-    original = _snapshot(model)
+    original = model.snapshot()
     moves: list[MoveUp] = []
     try:
         moved: set[str] = set()
@@ -75,7 +53,7 @@ def greedy_move_up(
             moved.add(best.unit_id)
             model.move_unit(best.unit_id, best.to_lat, best.to_lon)
     finally:
-        _restore(model, original)
+        model.restore(original)
     return moves
 
 
@@ -91,11 +69,11 @@ def _best_move(
         unit = model.units[int(i)]
         if unit.unit_id in moved or unit.unit_id in model.unplaced:
             continue
-        state = _snapshot(model)
+        state = model.snapshot()
         model.set_available(unit.unit_id, False)
         without = model.seg_count > 0
         base = model.covered_length_m
-        _restore(model, state)
+        model.restore(state)
         for station, reach in stations:
             gained = float(model.seg_length[reach[~without[reach]]].sum())
             gain = base + gained - current

@@ -81,8 +81,7 @@ class CoverageTracker:
         model = self._model(kind)
         if model is None:
             return
-        i = model._row[unit_id]
-        unit = model.units[i]
+        unit = model.unit(unit_id)
         if (unit.lat, unit.lon) != (lat, lon):
             model.move_unit(unit_id, lat, lon)
 
