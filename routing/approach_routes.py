@@ -25,7 +25,7 @@ from routing.model import Route
 from routing.paths import Leg, assemble_route, tree_from_node, tree_to_node
 
 if TYPE_CHECKING:
-    from routing.network import RoadNetwork
+    from routing.network_parts import NetworkParts
 
 
 def _leg_costs(leg: Approach, metric: str) -> FloatArray:
@@ -33,7 +33,7 @@ def _leg_costs(leg: Approach, metric: str) -> FloatArray:
 
 
 def approach_route(
-    net: RoadNetwork,
+    net: NetworkParts,
     origin: Anchor | Approach,
     destination: Anchor | Approach,
     *,
@@ -80,7 +80,7 @@ def approach_route(
 
 
 def outside_leg(
-    net: RoadNetwork, origin: Approach, destination: Approach, *, vehicle: str
+    net: NetworkParts, origin: Approach, destination: Approach, *, vehicle: str
 ) -> tuple[float, float]:
     """(metres, seconds) of the straight estimated leg between two points off the graph."""
     a = net.index.point_metres(origin.lat, origin.lon)
@@ -90,7 +90,7 @@ def outside_leg(
 
 
 def _outside_only(
-    net: RoadNetwork, origin: Approach, destination: Approach, *, vehicle: str, metric: str
+    net: NetworkParts, origin: Approach, destination: Approach, *, vehicle: str, metric: str
 ) -> Route:
     metres, seconds = outside_leg(net, origin, destination, vehicle=vehicle)
     return Route(
@@ -114,7 +114,7 @@ def _outside_only(
 
 
 def _unreachable(
-    net: RoadNetwork, origin: Anchor | Approach, destination: Anchor | Approach, vehicle: str
+    net: NetworkParts, origin: Anchor | Approach, destination: Anchor | Approach, vehicle: str
 ) -> UnreachableError:
     def where(end: Anchor | Approach) -> str:
         lat, lon = (end.lat, end.lon) if isinstance(end, Approach) else (end.snap.lat, end.snap.lon)

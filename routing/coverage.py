@@ -38,7 +38,7 @@ from routing.model import UnitPosition
 from routing.speeds import check_vehicle
 
 if TYPE_CHECKING:
-    from routing.network import RoadNetwork
+    from routing.network_parts import NetworkParts
 
 SLOTS = 8  # per unit: its departures, or its cheapest approach entries when off the graph
 NO_SOURCE = -9999
@@ -92,7 +92,7 @@ class CoverageModel:
 
     def __init__(
         self,
-        net: RoadNetwork,
+        net: NetworkParts,
         units: Sequence[UnitPosition],
         *,
         minutes: float = 5.0,
@@ -140,7 +140,7 @@ class CoverageModel:
         self.dep_head[i] = self.n + i
         self.dep_cost[i] = np.inf
         try:
-            deps = self.net.start_seeds(unit.lat, unit.lon, self.vehicle)
+            deps = self.net.cache.start_seeds(unit.lat, unit.lon, self.vehicle)
         except RoutingError as err:
             self.unplaced[unit.unit_id] = str(err)
             return

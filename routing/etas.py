@@ -22,10 +22,17 @@ from routing.approach import Approach
 from routing.compiled import CompiledGraph, FloatArray, IntArray
 from routing.errors import RoutingError
 from routing.model import Route, UnitEta, UnitPosition
-from routing.paths import Leg, PathPart, assemble_route, path_length
+from routing.paths import (
+    Leg,
+    PathPart,
+    assemble_route,
+    path_length,
+    tree_from_node,
+    tree_to_point,
+)
 
 if TYPE_CHECKING:
-    from routing.network import RoadNetwork
+    from routing.network_parts import NetworkParts
 
 BatchKey = tuple[tuple[str, float, float, str], ...]
 # How a unit's path is rebuilt on demand: ("tree", tree, weights, arrivals) or ("direct", parts).
@@ -240,7 +247,7 @@ class GroupTree:
 
 
 def rank_etas(
-    net: RoadNetwork,
+    net: NetworkParts,
     units: Sequence[UnitPosition],
     batch: UnitBatch,
     found: tuple[FloatArray, list[GroupTree | None]],
@@ -338,7 +345,7 @@ class _LazyPath:
 
     def __init__(
         self,
-        net: RoadNetwork,
+        net: NetworkParts,
         unit: UnitPosition,
         start: Anchor | Approach,
         target: Anchor,
@@ -353,9 +360,9 @@ class _LazyPath:
         """(entry number of an approach leg, or -1; the in-graph parts)."""
         if self._found is None:
             if isinstance(self.start, Approach):
-                self._found = self.net.approach_parts(self.start, self.target, self.plan)
+                self._found = _approach_parts(self.net, self.start, self.target, self.plan)
             else:
-                self._found = (-1, self.net.path_parts(self.start, self.target, self.plan))
+                self._found = (-1, _path_parts(self.net, self.start, self.target, self.plan))
         return self._found
 
     def distance(self) -> float:
@@ -385,7 +392,9 @@ class _RoutedPath:
 
     __slots__ = ("_route", "incident", "net", "unit")
 
-    def __init__(self, net: RoadNetwork, unit: UnitPosition, incident: tuple[float, float]) -> None:
+    def __init__(
+        self, net: NetworkParts, unit: UnitPosition, incident: tuple[float, float]
+    ) -> None:
         self.net, self.unit, self.incident = net, unit, incident
         self._route: Route | None = None
 
@@ -398,3 +407,24 @@ class _RoutedPath:
 
     def distance(self) -> float:
         return self.route().distance_m
+
+
+def _path_parts(net: NetworkParts, start: Anchor, target: Anchor, plan: Plan) -> list[PathPart]:
+    """Parts of a snapped unit's path from its ETA plan: a direct drive or the tree's path."""
+    if plan[0] == "direct":
+        parts: list[PathPart] = plan[1]
+        return parts
+    _, tree, ws, arrivals = plan
+    departures = start.departures(net.compiled, ws.arc_weights)
+    best = min((c + float(tree.dist[h]), h, c, a) for h, c, a in departures)
+    return tree_to_point(net, tree, ws, start, target, best, arrivals)
+
+
+def _approach_parts(
+    net: NetworkParts, start: Approach, target: Anchor, plan: Plan
+) -> tuple[int, list[PathPart]]:
+    """The best entry of a unit's approach leg and the in-graph parts from it."""
+    _, tree, ws, arrivals = plan
+    entry = int(np.argmin(start.seconds + tree.dist[start.nodes]))
+    node = int(start.nodes[entry])
+    return entry, tree_from_node(net, tree, ws, node, target, arrivals)

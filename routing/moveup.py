@@ -20,7 +20,7 @@ def _station_reach(model: CoverageModel, station: UnitPosition) -> IntArray | No
     """Segments a unit parked at ``station`` would cover alone (None if it cannot snap)."""
     net = model.net
     try:
-        start = net._endpoint(station.lat, station.lon, model.vehicle)
+        start = net.cache.endpoint(station.lat, station.lon, model.vehicle)
     except RoutingError:
         return None
     ws = net.compiled.weights(model.vehicle, "time")

@@ -11,26 +11,19 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
-import numpy.typing as npt
 
 from routing import one_to_many
 from routing.anchors import Anchor, direct
 from routing.approach import Approach, ApproachModel, ApproachRules
 from routing.approach_routes import approach_route, outside_leg
 from routing.closures import ClosureRegistry, area_from_geojson
-from routing.compiled import CompiledGraph, FloatArray, SearchResult, WeightSet, check_metric
+from routing.compiled import CompiledGraph, SearchResult, WeightSet, check_metric
 from routing.components import largest_component
-from routing.errors import RoutingError, SnapError, UnreachableError
-from routing.etas import BatchKey, GroupTree, UnitBatch, batch_key, rank_etas
+from routing.errors import RoutingError, UnreachableError
+from routing.etas import GroupTree, rank_etas
 from routing.model import Route, UnitEta, UnitPosition, check_latlon
-from routing.paths import (
-    PathPart,
-    assemble_route,
-    busiest_arc,
-    tree_from_node,
-    tree_from_point,
-    tree_to_point,
-)
+from routing.paths import PathPart, assemble_route, busiest_arc, tree_from_point
+from routing.query_cache import TREE_CACHE_BYTES, QueryCache, TreeKey
 from routing.snapping import DEFAULT_MAX_SNAP_M, EdgeIndex, Snap
 from routing.speeds import SpeedTable, check_vehicle
 from routing.vehicles import VEHICLE_DIMENSIONS, VehicleDimensions
@@ -38,17 +31,14 @@ from routing.vehicles import VEHICLE_DIMENSIONS, VehicleDimensions
 if TYPE_CHECKING:
     from routing.coverage import CoverageModel
 
-# A cached search: (lat, lon) of its point, vehicle class (twin), reverse?, limit.
-TreeKey = tuple[float, float, str, bool, float]
-# Default `RoadNetwork.search_cache_bytes` (only `etas(..., reuse=True)` fills it): ~100 trees
-# of the central graph, 3 of a 100k-node one. More helps a dispatcher that recomputes many open
-# incidents; on a large graph each new tree also costs fresh memory (~0.2 ms for all Seoul)
-# until the cache is full.
-TREE_CACHE_BYTES = 4_000_000
-
 
 class RoadNetwork:
-    """Routes, ETAs, closures, restrictions and coverage over one typed road graph."""
+    """Routes, ETAs, closures, restrictions and coverage over one typed road graph.
+
+    ``compiled``, ``index``, ``closures`` and ``cache`` (`routing.query_cache`) are the parts
+    routing's helper modules read (`routing.network_parts.NetworkParts`); outside routing/ use
+    the methods.
+    """
 
     def __init__(
         self,
@@ -70,33 +60,34 @@ class RoadNetwork:
         self.approach_rules = approach or ApproachRules()
         self.vehicles = vehicles
         self._restriction_reasons: dict[str, str] = {}
-        # Memory for the search trees of recent ETA queries (the least recent are dropped; the
-        # latest is always kept).
-        self.search_cache_bytes = TREE_CACHE_BYTES
-        self._compile()
+        self._compile(search_cache_bytes=TREE_CACHE_BYTES)
 
-    def _compile(self) -> None:
+    def _compile(self, *, search_cache_bytes: int) -> None:
         self.compiled = CompiledGraph(self.graph, speeds=self.speeds, vehicles=self.vehicles)
         self.index = EdgeIndex(self.graph, self.compiled)
         self.closures = ClosureRegistry(self.compiled, self.index)
-        self._anchor_cache: dict[tuple[float, float, str], Anchor] = {}
-        self._approach_cache: dict[tuple[float, float, str], Approach] = {}
-        self._approach_model: ApproachModel | None = None
-        self._batch_cache: dict[BatchKey, UnitBatch] = {}
-        self._seeds_cache: dict[tuple[float, float, str], list[tuple[int, float]]] = {}
-        self._last_units: tuple[UnitPosition, ...] = ()
-        self._last_ids: list[int] = []
-        self._last_key: BatchKey = ()
-        self._blocked_cache: dict[str, npt.NDArray[np.bool_] | None] = {}
-        self._tree_cache: dict[TreeKey, SearchResult] = {}
-        self._times_to_cache: dict[tuple[float, float, str], FloatArray] = {}
-        self._twin_cache: dict[str, str] = {}
-        self._anchor_version = self.compiled.version
+        self.cache = QueryCache(
+            self.graph, self.compiled, self.index, speeds=self.speeds,
+            approach_rules=self.approach_rules, max_snap_m=self.max_snap_m,
+            search_cache_bytes=search_cache_bytes,
+        )  # fmt: skip
 
     def recompile(self) -> None:
         """Rebuild the compiled form after ``graph`` was edited (drops closures/restrictions)."""
         self._restriction_reasons.clear()
-        self._compile()
+        self._compile(search_cache_bytes=self.search_cache_bytes)
+
+    @property
+    def search_cache_bytes(self) -> int:
+        """Memory for the search trees of recent ``etas(..., reuse=True)`` queries.
+
+        The least recently used trees are dropped beyond it; the latest is always kept.
+        """
+        return self.cache.search_cache_bytes
+
+    @search_cache_bytes.setter
+    def search_cache_bytes(self, value: int) -> None:
+        self.cache.search_cache_bytes = int(value)
 
     @property
     def compiled_graph_mb(self) -> float:
@@ -107,57 +98,12 @@ class RoadNetwork:
     def snap(self, point: tuple[float, float], *, vehicle: str = "engine") -> Snap:
         """Snap (lat, lon) to the nearest road open to ``vehicle`` (within ``max_snap_m``)."""
         lat, lon = check_latlon(point, what="point")
-        return self._anchor(lat, lon, check_vehicle(vehicle)).snap
-
-    def _sync_caches(self) -> None:
-        """Drop cached anchors when closures/restrictions changed (snaps avoid blocked roads)."""
-        if self._anchor_version != self.compiled.version:
-            self._anchor_cache.clear()
-            self._approach_cache.clear()
-            self._batch_cache.clear()
-            self._seeds_cache.clear()
-            self._blocked_cache.clear()
-            self._tree_cache.clear()
-            self._times_to_cache.clear()
-            self._twin_cache.clear()
-            self._anchor_version = self.compiled.version
-
-    def _anchor(self, lat: float, lon: float, vehicle: str) -> Anchor:
-        self._sync_caches()
-        key = (lat, lon, vehicle)
-        found = self._anchor_cache.get(key)
-        if found is None:
-            blocked = self._blocked(vehicle)
-
-            def usable(segment: int) -> bool:
-                return blocked is None or not all(
-                    blocked[a] for a in self.index.arcs_of_segment(segment)
-                )
-
-            # The nearest road whatever the class, shared by every class it is open to (an ETA
-            # query snaps its incident once per vehicle class present).
-            nearest = self._anchor_cache.get((lat, lon, ""))
-            if nearest is None:
-                snap = self.index.snap(lat, lon, max_distance_m=self.max_snap_m)
-                nearest = self._anchor_cache[(lat, lon, "")] = Anchor.of(snap, self.index)
-            if usable(nearest.snap.segment):
-                found = nearest
-            else:
-                snap = self.index.snap(lat, lon, max_distance_m=self.max_snap_m, usable=usable)
-                found = Anchor.of(snap, self.index)
-            if len(self._anchor_cache) > 10_000:
-                self._anchor_cache.clear()
-            self._anchor_cache[key] = found
-        return found
+        return self.cache.anchor(lat, lon, check_vehicle(vehicle)).snap
 
     @property
     def approaches(self) -> ApproachModel:
         """Entry candidates and legs for points off the graph (built on first use)."""
-        if self._approach_model is None:
-            self._approach_model = ApproachModel(
-                self.graph, self.compiled, self.index, self.speeds, self.approach_rules
-            )
-        return self._approach_model
+        return self.cache.approaches
 
     def endpoint(self, point: tuple[float, float], *, vehicle: str = "engine") -> Anchor | Approach:
         """Where (lat, lon) meets the graph: a snap, or an approach leg from off the graph.
@@ -167,36 +113,7 @@ class RoadNetwork:
         of one gets an `Approach` (routing.approach); farther points raise SnapError.
         """
         lat, lon = check_latlon(point, what="point")
-        return self._endpoint(lat, lon, check_vehicle(vehicle))
-
-    def _endpoint(self, lat: float, lon: float, vehicle: str) -> Anchor | Approach:
-        self._sync_caches()
-        key = (lat, lon, vehicle)
-        found = self._approach_cache.get(key)
-        if found is not None:
-            return found
-        rules = self.approach_rules
-        try:
-            anchor = self._anchor(lat, lon, vehicle)
-        except SnapError:
-            if rules.approach_m <= self.max_snap_m:
-                raise
-            gap = self.approaches.road_distance_m(lat, lon)
-            if gap <= self.max_snap_m:  # near a road, but every road near is closed to it
-                raise
-        else:
-            gap = anchor.snap.distance_m
-            if (
-                gap <= rules.outside_snap_m
-                or rules.approach_m <= rules.outside_snap_m
-                or not self.approaches.outside_hull(lat, lon)
-            ):
-                return anchor
-        found = self.approaches.approach(lat, lon, vehicle, road_distance_m=gap)
-        if len(self._approach_cache) > 10_000:
-            self._approach_cache.clear()
-        self._approach_cache[key] = found
-        return found
+        return self.cache.endpoint(lat, lon, check_vehicle(vehicle))
 
     def start_seeds(self, lat: float, lon: float, vehicle: str) -> list[tuple[int, float]]:
         """(node, seconds) a search from (lat, lon) starts with, cheapest first (cached).
@@ -204,70 +121,7 @@ class RoadNetwork:
         Its departures, or its approach entries when off the graph; RoutingError as `endpoint`.
         Coverage places every unit this way: stations hold several units at one position.
         """
-        self._sync_caches()
-        key = (lat, lon, vehicle)
-        found = self._seeds_cache.get(key)
-        if found is None:
-            from routing.coverage import seeds_of
-
-            start = self._endpoint(lat, lon, vehicle)
-            weights = self.compiled.weights(vehicle, "time").arc_weights
-            found = sorted(seeds_of(start, self.compiled, weights), key=lambda d: d[1])
-            if len(self._seeds_cache) > 10_000:
-                self._seeds_cache.clear()
-            self._seeds_cache[key] = found
-        return found
-
-    def _twin(self, vehicle: str) -> str:
-        """The first vehicle class whose effective time weights equal ``vehicle``'s.
-
-        Equal weights mean equal blocked roads, hence equal snaps and equal search trees: such
-        classes (engine and rescue by default) share their searches. Valid until weights change.
-        """
-        self._sync_caches()
-        found = self._twin_cache.get(vehicle)
-        if found is None:
-            mine = self.compiled.weights(vehicle, "time").arc_weights
-            found = next(
-                (
-                    other
-                    for other in self._twin_cache.values()
-                    if np.array_equal(self.compiled.weights(other, "time").arc_weights, mine)
-                ),
-                vehicle,
-            )
-            self._twin_cache[vehicle] = found
-        return found
-
-    def _tree(self, key: TreeKey, ws: WeightSet, seeds: list[tuple[int, float]]) -> SearchResult:
-        """The search from the virtual node joined to ``seeds``, cached under ``key``.
-
-        ``key`` names what the seeds are: the point they belong to, the (twin) vehicle class,
-        the direction and the limit. Incidents are recomputed as calls and units change; their
-        trees stay valid until the weights change (`_sync_caches`). Holding trees is not free on
-        a large graph: a new search then writes memory that is no longer in the CPU cache
-        (~0.1 ms per miss on 100k nodes), so only callers that repeat points use this.
-        """
-        self._sync_caches()
-        found = self._tree_cache.pop(key, None)  # re-inserted below: the newest
-        if found is None:
-            # Make room first, so the cache never holds more than its budget during a search.
-            tree_bytes = 12 * (self.compiled.n_nodes + 1)  # float64 distances, int32 predecessors
-            keep = self.search_cache_bytes // tree_bytes
-            while self._tree_cache and len(self._tree_cache) >= keep:
-                _drop_oldest(self._tree_cache)
-            found = self.compiled.search(ws, seeds, reverse=key[3], limit=key[4])
-            found.dist.flags.writeable = False  # shared by every query that hits the cache
-            found.pred.flags.writeable = False
-        self._tree_cache[key] = found
-        return found
-
-    def _blocked(self, vehicle: str) -> npt.NDArray[np.bool_] | None:
-        """Arcs ``vehicle`` cannot use now, or None when none (cached until weights change)."""
-        if vehicle not in self._blocked_cache:
-            mask = self.compiled.blocked_mask(vehicle)
-            self._blocked_cache[vehicle] = mask if mask.any() else None
-        return self._blocked_cache[vehicle]
+        return self.cache.start_seeds(lat, lon, check_vehicle(vehicle))
 
     # --- routes -----------------------------------------------------------------------------
     def route(
@@ -283,7 +137,7 @@ class RoadNetwork:
         check_metric(metric)
         o = check_latlon(origin, what="origin")
         d = check_latlon(destination, what="destination")
-        a_from, a_to = self._endpoint(*o, vehicle), self._endpoint(*d, vehicle)
+        a_from, a_to = self.cache.endpoint(*o, vehicle), self.cache.endpoint(*d, vehicle)
         if isinstance(a_from, Approach) or isinstance(a_to, Approach):
             return approach_route(self, a_from, a_to, points=(o, d), vehicle=vehicle, metric=metric)
         parts = self._best_path(
@@ -388,7 +242,8 @@ class RoadNetwork:
         if top_n_routes < 0:
             raise RoutingError(f"top_n_routes must be >= 0, got {top_n_routes}")
         lat, lon = check_latlon(incident, what="incident")
-        batch = self._unit_batch(units)
+        cache = self.cache
+        batch = cache.unit_batch(units)
         etas = np.full(len(units), np.inf)
         trees: list[GroupTree | None] = []
         searched: dict[TreeKey, SearchResult] = {}  # this query's searches, by twin class
@@ -398,7 +253,7 @@ class RoadNetwork:
         failed: dict[int, str] = {}
         for g, group in enumerate(batch.groups):
             try:
-                end = self._endpoint(lat, lon, group.vehicle)
+                end = cache.endpoint(lat, lon, group.vehicle)
             except RoutingError as err:
                 failed[g] = f"no road near the incident open to {group.vehicle} units: {err}"
                 trees.append(None)
@@ -406,7 +261,7 @@ class RoadNetwork:
                     raise
                 continue
             ws = self.compiled.weights(group.vehicle, "time")
-            key = (lat, lon, self._twin(group.vehicle), True, float(cutoff_s))
+            key = (lat, lon, cache.twin(group.vehicle), True, float(cutoff_s))
             if isinstance(end, Approach):  # incident off the graph (강동구 on Seoul): its entries
                 arrivals = None  # at their leg times (the 8 cheapest: VIRTUAL_SLOTS) seed it
                 seeds = list(zip(end.nodes.tolist(), end.seconds.tolist(), strict=True))
@@ -416,7 +271,7 @@ class RoadNetwork:
             tree = searched.get(key)
             if tree is None:
                 tree = searched[key] = (
-                    self._tree(key, ws, seeds)
+                    cache.tree(key, ws, seeds)
                     if reuse
                     else self.compiled.search(ws, seeds, reverse=True, limit=key[4])
                 )
@@ -431,45 +286,6 @@ class RoadNetwork:
     def _outside_s(self, unit: Approach, incident: Approach, vehicle: str) -> float:
         """Seconds of the straight estimated leg between two points off the graph."""
         return outside_leg(self, unit, incident, vehicle=vehicle)[1]
-
-    def _unit_batch(self, units: Sequence[UnitPosition]) -> UnitBatch:
-        """The units' anchors grouped by vehicle class, cached until weights change."""
-        self._sync_caches()
-        # The same unit objects as last time (dispatch passes the same fleet every query): skip
-        # re-deriving the key. The objects are frozen and held in `_last_units`, so equal ids
-        # mean the same values (an id is never reused while its object is alive).
-        ids = list(map(id, units))
-        if ids == self._last_ids:
-            key = self._last_key
-        else:
-            key = batch_key(units)
-            self._last_units, self._last_ids, self._last_key = tuple(units), ids, key
-        found = self._batch_cache.get(key)
-        if found is None:
-            found = UnitBatch.build(units, self._endpoint, self.compiled)
-            if len(self._batch_cache) >= 64:
-                self._batch_cache.clear()
-            self._batch_cache[key] = found
-        return found
-
-    def path_parts(self, start: Anchor, target: Anchor, plan: Any) -> list[PathPart]:
-        """Parts of a unit's path from an ETA plan (used lazily by UnitEta)."""
-        if plan[0] == "direct":
-            parts: list[PathPart] = plan[1]
-            return parts
-        _, tree, ws, arrivals = plan
-        departures = start.departures(self.compiled, ws.arc_weights)
-        best = min((c + float(tree.dist[h]), h, c, a) for h, c, a in departures)
-        return tree_to_point(self, tree, ws, start, target, best, arrivals)
-
-    def approach_parts(
-        self, start: Approach, target: Anchor, plan: Any
-    ) -> tuple[int, list[PathPart]]:
-        """The best entry of an approach and the in-graph parts from it (lazy UnitEta paths)."""
-        _, tree, ws, arrivals = plan
-        entry = int(np.argmin(start.seconds + tree.dist[start.nodes]))
-        node = int(start.nodes[entry])
-        return entry, tree_from_node(self, tree, ws, node, target, arrivals)
 
     # --- restrictions and closures ------------------------------------------------------------
     def set_vehicle_restrictions(
@@ -534,13 +350,6 @@ class RoadNetwork:
         from routing.coverage import CoverageModel
 
         return CoverageModel(self, units, minutes=minutes, vehicle=vehicle)
-
-
-def _drop_oldest(cache: dict[Any, Any]) -> None:
-    """Drop the first (least recently inserted) entry of a dict used as an LRU cache."""
-    oldest = next(iter(cache), None)
-    if oldest is not None:
-        cache.pop(oldest, None)
 
 
 def _crow_metres(net: RoadNetwork, a: Snap, b: Snap) -> float:

@@ -3,7 +3,7 @@
 `RoadNetwork.route` runs a search per pair. Ranking a handful of fixed destinations (the
 emergency rooms near an incident) needs only ETAs, and the destinations repeat from query to
 query: so each destination gets ONE reverse search, "seconds from every node to it", cached
-until the weights change (a closure or restriction; `RoadNetwork._sync_caches`). An ETA is then
+until the weights change (a closure or restriction; `QueryCache.times_to`). An ETA is then
 the origin's best departure (the part of its arc to the arc's head + the time from that head),
 or a drive along a road origin and destination share. A destination off the graph (an approach
 leg, routing.approach) is reached through its best exit node + the leg: its reverse search is
@@ -29,13 +29,13 @@ from routing.model import check_latlon
 from routing.speeds import check_vehicle
 
 if TYPE_CHECKING:
-    from routing.network import RoadNetwork
+    from routing.network_parts import NetworkParts
 
 TIMES_TO_CACHE_BYTES = 8_000_000  # reverse searches kept (the central graph: ~300 destinations)
 
 
 def etas_from(
-    net: RoadNetwork,
+    net: NetworkParts,
     origin: tuple[float, float],
     destinations: Sequence[tuple[float, float]],
     *,
@@ -53,7 +53,7 @@ def etas_from(
     if not points:
         return []
     try:
-        start = net.endpoint(o, vehicle=vehicle)
+        start = net.cache.endpoint(*o, vehicle)
     except RoutingError:
         return [None] * len(points)
     if isinstance(start, Approach):
@@ -65,7 +65,7 @@ def etas_from(
     result: list[float | None] = []
     for d in points:
         try:
-            end = net.endpoint(d, vehicle=vehicle)
+            end = net.cache.endpoint(*d, vehicle)
         except RoutingError:
             result.append(None)
             continue
@@ -79,15 +79,15 @@ def etas_from(
 
 
 def times_to(
-    net: RoadNetwork, point: tuple[float, float], end: Anchor | Approach, vehicle: str
+    net: NetworkParts, point: tuple[float, float], end: Anchor | Approach, vehicle: str
 ) -> FloatArray:
     """Seconds from every graph node to ``point`` (placed on the graph as ``end``), cached.
 
     Read-only; inf where the point cannot be reached.
     """
-    net._sync_caches()
-    cache = net._times_to_cache
-    key = (point[0], point[1], net._twin(vehicle))
+    net.cache.sync()
+    cache = net.cache.times_to
+    key = (point[0], point[1], net.cache.twin(vehicle))
     found = cache.pop(key, None)  # re-inserted below: the newest
     if found is None:
         # Make room first: the new searches' arrays can then reuse the dropped one's memory.
@@ -108,7 +108,7 @@ def times_to(
 
 
 def _route_eta(
-    net: RoadNetwork, origin: tuple[float, float], destination: tuple[float, float], vehicle: str
+    net: NetworkParts, origin: tuple[float, float], destination: tuple[float, float], vehicle: str
 ) -> float | None:
     try:
         return net.route(origin, destination, vehicle=vehicle).eta_s

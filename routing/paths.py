@@ -16,7 +16,7 @@ from routing.snapping import Snap
 from routing.speeds import highway_rank
 
 if TYPE_CHECKING:
-    from routing.network import RoadNetwork
+    from routing.network_parts import NetworkParts
 
 PathPart = tuple[int, float, float]  # (arc, start fraction, end fraction) in driving direction
 
@@ -55,14 +55,14 @@ def _walk(tree: SearchResult, node: int, virtual: int) -> list[int]:
     return nodes
 
 
-def _middle(net: RoadNetwork, ws: WeightSet, nodes: list[int]) -> list[PathPart]:
+def _middle(net: NetworkParts, ws: WeightSet, nodes: list[int]) -> list[PathPart]:
     parts: list[PathPart] = []
     for tail, head in itertools.pairwise(nodes):
         parts.append((net.compiled.best_arc(ws, tail, head), 0.0, 1.0))
     return parts
 
 
-def first_part(net: RoadNetwork, origin: Anchor, departure: tuple[int, float, int]) -> PathPart:
+def first_part(net: NetworkParts, origin: Anchor, departure: tuple[int, float, int]) -> PathPart:
     """The part driven from the point to a departure's node (nothing when it is the arc's tail)."""
     node, _cost, arc = departure
     if node != int(net.compiled.arc_v[arc]):  # the point is at the tail: leave from the node
@@ -70,7 +70,7 @@ def first_part(net: RoadNetwork, origin: Anchor, departure: tuple[int, float, in
     return (arc, _position(origin, arc), 1.0)
 
 
-def last_part(net: RoadNetwork, target: Anchor, arrival: tuple[int, float, int]) -> PathPart:
+def last_part(net: NetworkParts, target: Anchor, arrival: tuple[int, float, int]) -> PathPart:
     """The part driven from an arrival's node to the point (nothing when it is the arc's head)."""
     node, _cost, arc = arrival
     if node != int(net.compiled.arc_u[arc]):  # the point is at the head: reached at the node
@@ -85,7 +85,7 @@ def _entry(options: list[tuple[int, float, int]], node: int, at: float) -> tuple
 
 
 def tree_from_point(
-    net: RoadNetwork,
+    net: NetworkParts,
     tree: SearchResult,
     ws: WeightSet,
     origin: Anchor,
@@ -105,7 +105,7 @@ def tree_from_point(
 
 
 def tree_to_point(
-    net: RoadNetwork,
+    net: NetworkParts,
     tree: SearchResult,
     ws: WeightSet,
     start: Anchor,
@@ -125,7 +125,7 @@ def tree_to_point(
 
 
 def tree_from_node(
-    net: RoadNetwork,
+    net: NetworkParts,
     tree: SearchResult,
     ws: WeightSet,
     node: int,
@@ -139,7 +139,7 @@ def tree_from_node(
 
 
 def tree_to_node(
-    net: RoadNetwork,
+    net: NetworkParts,
     tree: SearchResult,
     ws: WeightSet,
     origin: Anchor,
@@ -152,14 +152,14 @@ def tree_to_node(
     return [first_part(net, origin, first), *_middle(net, ws, nodes)]
 
 
-def path_length(net: RoadNetwork, parts: list[PathPart]) -> float:
+def path_length(net: NetworkParts, parts: list[PathPart]) -> float:
     """Metres driven along ``parts``."""
     length = net.compiled.arc_length
     return float(sum((end - start) * float(length[arc]) for arc, start, end in parts))
 
 
 def assemble_route(
-    net: RoadNetwork,
+    net: NetworkParts,
     parts: list[PathPart],
     *,
     vehicle: str,
@@ -236,7 +236,7 @@ def _without_repeats(pieces: list[FloatArray]) -> list[list[float]]:
     return kept
 
 
-def busiest_arc(net: RoadNetwork, route: Route) -> int:
+def busiest_arc(net: NetworkParts, route: Route) -> int:
     """The route's arc on the most important road class, longest travel time first.
 
     The first and last edges (where the route starts and ends) are not candidates when the

@@ -20,10 +20,10 @@ from routing.errors import RoutingError
 from routing.model import UnitPosition
 
 if TYPE_CHECKING:
-    from routing.network import RoadNetwork
+    from routing.network_parts import NetworkParts
 
 
-def weighted_digraph(net: RoadNetwork, vehicle: str, metric: str = "time") -> nx.DiGraph:
+def weighted_digraph(net: NetworkParts, vehicle: str, metric: str = "time") -> nx.DiGraph:
     """The open arcs of ``net`` as a DiGraph (attribute ``weight``), min over parallel arcs."""
     c = net.compiled
     weights = c.weights(vehicle, metric).arc_weights
@@ -38,7 +38,7 @@ def weighted_digraph(net: RoadNetwork, vehicle: str, metric: str = "time") -> nx
 
 def _attach(
     graph: nx.DiGraph,
-    net: RoadNetwork,
+    net: NetworkParts,
     name: Any,
     anchor: Anchor | Approach,
     weights: Any,
@@ -61,7 +61,7 @@ def _attach(
 
 
 def route_cost(
-    net: RoadNetwork,
+    net: NetworkParts,
     origin: tuple[float, float],
     destination: tuple[float, float],
     *,
@@ -72,7 +72,7 @@ def route_cost(
     """networkx cost of the best route (None if unreachable)."""
     graph = (graph or weighted_digraph(net, vehicle, metric)).copy()
     weights = net.compiled.weights(vehicle, metric).arc_weights
-    a, b = net._endpoint(*origin, vehicle), net._endpoint(*destination, vehicle)
+    a, b = net.cache.endpoint(*origin, vehicle), net.cache.endpoint(*destination, vehicle)
     if isinstance(a, Approach) and isinstance(b, Approach):  # one straight estimated leg
         crow = net.index.point_metres(*origin).distance(net.index.point_metres(*destination))
         metres = float(crow) * net.approach_rules.detour_factor
@@ -90,7 +90,7 @@ def route_cost(
 
 
 def unit_etas(
-    net: RoadNetwork,
+    net: NetworkParts,
     incident: tuple[float, float],
     units: Sequence[UnitPosition],
     *,
@@ -101,13 +101,13 @@ def unit_etas(
     for vehicle in {u.vehicle for u in units}:
         graph = weighted_digraph(net, vehicle)
         weights = net.compiled.weights(vehicle, "time").arc_weights
-        target = net._anchor(*incident, vehicle)
+        target = net.cache.anchor(*incident, vehicle)
         _attach(graph, net, "I", target, weights, leave=False)
         group = [u for u in units if u.vehicle == vehicle]
         starts = {}
         for unit in group:
             try:
-                start = net._endpoint(unit.lat, unit.lon, vehicle)
+                start = net.cache.endpoint(unit.lat, unit.lon, vehicle)
             except RoutingError:
                 continue
             starts[unit.unit_id] = start
@@ -125,7 +125,7 @@ def unit_etas(
 
 
 def coverage_share(
-    net: RoadNetwork, units: Sequence[UnitPosition], *, minutes: float = 5.0,
+    net: NetworkParts, units: Sequence[UnitPosition], *, minutes: float = 5.0,
     vehicle: str = "engine",
 ) -> float:  # fmt: skip
     """networkx coverage: multi-source dijkstra from the units, same arc/segment rule."""
@@ -136,7 +136,9 @@ def coverage_share(
     sources = []
     for unit in units:
         name = ("U", unit.unit_id)
-        _attach(graph, net, name, net._anchor(unit.lat, unit.lon, vehicle), weights, leave=True)
+        _attach(
+            graph, net, name, net.cache.anchor(unit.lat, unit.lon, vehicle), weights, leave=True
+        )
         sources.append(name)
     times = nx.multi_source_dijkstra_path_length(graph, sources, cutoff=limit) if sources else {}
     dist = np.array([times.get(i, np.inf) for i in range(c.n_nodes)])

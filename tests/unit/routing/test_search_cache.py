@@ -49,16 +49,16 @@ def test_searches_are_kept_only_for_queries_that_ask_to_reuse_them(
     plain = _answers(net, units, cutoff_s=600)
     assert limits == [600.0]  # engines and rescue trucks (equal weights) share one search
     assert _answers(net, units, cutoff_s=600) == plain
-    assert limits == [600.0] * 2 and not net._tree_cache  # nothing kept: searched again
+    assert limits == [600.0] * 2 and not net.cache.tree_keys()  # nothing kept: searched again
     assert _answers(net, units, cutoff_s=600, reuse=True) == plain
-    assert limits == [600.0] * 3 and len(net._tree_cache) == 1
+    assert limits == [600.0] * 3 and len(net.cache.tree_keys()) == 1
     assert _answers(net, units, cutoff_s=600, reuse=True) == plain
     assert limits == [600.0] * 3  # from the cache
     _answers(net, units, cutoff_s=900, reuse=True)
-    assert limits == [600.0] * 3 + [900.0] and len(net._tree_cache) == 2
+    assert limits == [600.0] * 3 + [900.0] and len(net.cache.tree_keys()) == 2
     net.search_cache_bytes = 0  # the latest search is still kept
     _answers(net, units, cutoff_s=1200, reuse=True)
-    assert list(net._tree_cache) == [(*GWANGHWAMUN, "engine", True, 1200.0)]
+    assert net.cache.tree_keys() == [(*GWANGHWAMUN, "engine", True, 1200.0)]
 
 
 def test_the_cutoff_is_part_of_a_cached_search(
@@ -80,13 +80,13 @@ def test_classes_with_equal_weights_share_searches_until_a_restriction_splits_th
     rescues = [replace(u, unit_id=f"r-{u.unit_id}", vehicle="rescue") for u in central_units]
     together = net.etas(GWANGHWAMUN, engines + rescues, cutoff_s=1800)
     eta = {e.unit_id: e.eta_s for e in together}
-    assert net._twin("rescue") == "engine"
+    assert net.cache.twin("rescue") == "engine"
     assert all(eta[f"r-{u.unit_id}"] == eta[u.unit_id] for u in central_units)
     # Rescue trucks may no longer use the incident's own road: their searches split off.
     segment = net.snap(GWANGHWAMUN, vehicle="rescue").segment
     road = [net.compiled.edges[a] for a in net.index.arcs_of_segment(segment)]
     net.set_vehicle_restrictions("rescue", road, reason="too narrow")
-    assert net._twin("rescue") == "rescue"
+    assert net.cache.twin("rescue") == "rescue"
     split = {e.unit_id: e.eta_s for e in net.etas(GWANGHWAMUN, engines + rescues)}
     fresh = load_network(network="central")
     fresh.set_vehicle_restrictions("rescue", road, reason="too narrow")
@@ -103,7 +103,7 @@ def test_cached_arc_pieces_are_read_only_and_equal_to_fresh_ones(central: RoadNe
             piece = central.index.arc_coords(arc, start, end)
             assert piece is central.index.arc_coords(arc, start, end)
             assert not piece.flags.writeable
-            np.testing.assert_array_equal(piece, fresh._arc_coords(arc, start, end))
+            np.testing.assert_array_equal(piece, fresh.arc_coords(arc, start, end))
     with pytest.raises(ValueError, match="read-only"):
         piece[0, 0] = 0.0
 
