@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -57,11 +57,7 @@ from console.publisher import KafkaPublisher, RecordPublisher
 from console.scene import SceneMap, add_scene_route
 from console.security import SecurityHeaders, style_hash
 from console.sensors_mount import mount_sensor_ingest
-from dispatch import store
-from dispatch import units as units_store
-from dispatch.cells import cell_of
-from dispatch.mci_queries import mci_of
-from dispatch.units import unit_record
+from dispatch import cell_of, queries
 from goldentime import __version__, topics
 from goldentime.broker.clients import batch_publisher
 from goldentime.clock import Clock, SystemClock
@@ -136,7 +132,7 @@ class CallLink(BaseModel):
     link_reason: str
 
 
-def event_detail(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+def event_detail(kind: str, payload: Mapping[str, Any]) -> dict[str, Any]:
     """What the dispatcher sees of an attached video or sensor event."""
     if kind == "video":
         snapshot = payload.get("snapshot_url")
@@ -179,12 +175,10 @@ def _add_record_routes(app: FastAPI, *, sessions: sessionmaker[Session], enrich:
     def get_call(call_id: str) -> CallLink:
         """Which incident a call belongs to (404 until the dispatch worker has stored it)."""
         with sessions() as session:
-            row = session.get(store.CallRow, call_id)
-            if row is None:
-                raise HTTPException(status.HTTP_404_NOT_FOUND, f"call {call_id} not stored yet")
-            return CallLink(
-                call_id=row.id, incident_id=row.incident_id, link_reason=row.link_reason
-            )
+            call = queries.find_call(session, call_id)
+        if call is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"call {call_id} not stored yet")
+        return CallLink(call_id=call.id, incident_id=call.incident_id, link_reason=call.link_reason)
 
     @app.get("/api/incidents", tags=["incidents"])
     def list_incidents(
@@ -193,9 +187,7 @@ def _add_record_routes(app: FastAPI, *, sessions: sessionmaker[Session], enrich:
     ) -> list[dict[str, Any]]:
         """Incidents, newest first."""
         with sessions() as session:
-            rows = store.list_incidents(
-                session, status=status_filter.value if status_filter else None, limit=limit
-            )
+            rows = queries.list_incidents(session, status=status_filter, limit=limit)
             bodies = [r.model_dump(mode="json") for r in rows]
             enrich(session, bodies)
         return bodies
@@ -204,10 +196,10 @@ def _add_record_routes(app: FastAPI, *, sessions: sessionmaker[Session], enrich:
     def get_incident(incident_id: str) -> dict[str, Any]:
         """One incident with its calls and timeline."""
         with sessions() as session:
-            row = store.get_incident(session, incident_id)
-            if row is None:
+            view = queries.incident_view(session, incident_id)
+            if view is None:
                 raise HTTPException(status.HTTP_404_NOT_FOUND, f"no incident {incident_id}")
-            return _incident_detail(session, row, enrich)
+            return _incident_detail(session, view, enrich)
 
     @app.get("/api/units", tags=["units"])
     def list_units(
@@ -215,18 +207,20 @@ def _add_record_routes(app: FastAPI, *, sessions: sessionmaker[Session], enrich:
     ) -> list[dict[str, Any]]:
         """Every unit with its status, position and assignment."""
         with sessions() as session:
-            rows = units_store.list_units(session, status=status_filter)
-            return [unit_record(r).model_dump(mode="json") for r in rows]
+            units = queries.list_units(session, status=status_filter)
+        return [u.model_dump(mode="json") for u in units]
 
 
 Enrich = Callable[[Session, list[dict[str, Any]]], Any]  # adds place, caller fix, MCI level
 
 
-def _incident_detail(session: Session, row: Any, enrich: Enrich) -> dict[str, Any]:
+def _incident_detail(
+    session: Session, view: queries.IncidentView, enrich: Enrich
+) -> dict[str, Any]:
     """One incident's board body with its calls, signals, units, timeline, recommendation and
-    MCI record (``row``: the stored incident)."""
-    incident_id = row.id
-    body = store.incident_record(row).model_dump(mode="json")
+    MCI record (``view``: the stored incident with its members)."""
+    incident_id = view.record.id
+    body = view.record.model_dump(mode="json")
     enrich(session, [body])
     body["calls"] = [
         {
@@ -243,7 +237,7 @@ def _incident_detail(session: Session, row: Any, enrich: Enrich) -> dict[str, An
             "location_uncertainty_m": c.location_uncertainty_m,
             "location_source": c.location_source,
         }
-        for c in row.calls
+        for c in view.calls
     ]
     body["events"] = [
         {
@@ -256,12 +250,12 @@ def _incident_detail(session: Session, row: Any, enrich: Enrich) -> dict[str, An
             "link_reason": e.link_reason,
             "detail": event_detail(e.kind, e.payload),
         }
-        for e in row.signals
+        for e in view.signals
     ]
-    body["units"] = [unit_record(u).model_dump(mode="json") for u in row.units]
-    body["timeline"] = [t.model_dump(mode="json") for t in store.get_timeline(session, incident_id)]
-    body["recommendation"] = store.latest_recommendation(session, incident_id)
-    body["mci"] = mci_of(session, incident_id)  # None unless a mass-casualty incident
+    body["units"] = [u.model_dump(mode="json") for u in view.units]
+    body["timeline"] = [t.model_dump(mode="json") for t in queries.timeline(session, incident_id)]
+    body["recommendation"] = queries.latest_recommendation(session, incident_id)
+    body["mci"] = queries.mci_of(session, incident_id)  # None unless a mass-casualty incident
     return body
 
 
@@ -386,7 +380,7 @@ def create_app(
         """Console liveness, and whether dispatch workers hold the call partitions."""
         now = clock.now()
         with sessions() as session:
-            workers = store.live_workers(session, now=now, max_age_s=WORKER_STALE_AFTER_S)
+            workers = queries.live_workers(session, now=now, max_age_s=WORKER_STALE_AFTER_S)
         return {
             "status": "ok",
             "version": __version__,

@@ -47,7 +47,7 @@ from console.caller_media_store import (
 from console.guard import current_principal
 from console.publisher import RecordPublisher
 from console.roles import COMMANDERS, Principal, Role
-from dispatch.store import CallRow, IncidentRow, UnitRow
+from dispatch import queries
 from goldentime import topics
 from goldentime.clock import Clock
 from goldentime.contracts.core import Latitude, Longitude
@@ -259,7 +259,7 @@ class _CallerMedia:
         )
 
     def incident_of_call(self, session: Session, call_id: str) -> str:
-        call = session.get(CallRow, call_id)
+        call = queries.find_call(session, call_id)
         if call is None:
             raise HTTPException(404, f"call {call_id} not stored yet")
         return call.incident_id
@@ -267,10 +267,12 @@ class _CallerMedia:
     def may_view(self, session: Session, principal: Principal, incident_id: str) -> None:
         if principal.may(COMMANDERS):
             return
-        if Role.CREW in principal.roles and principal.unit_id:
-            unit = session.get(UnitRow, principal.unit_id)
-            if unit is not None and unit.incident_id == incident_id:
-                return
+        if (
+            Role.CREW in principal.roles
+            and principal.unit_id
+            and queries.unit_incident_id(session, principal.unit_id) == incident_id
+        ):
+            return
         raise HTTPException(403, f"{principal.name} is not on incident {incident_id}")
 
     def viewable_link(self, request: Request, call_id: str) -> tuple[MediaLinkRow, str]:
@@ -367,7 +369,7 @@ class _CallerMedia:
                 )
             )
             stored = session.get(MediaLinkRow, row.id)
-            call = session.get(CallRow, row.call_id)
+            call = queries.find_call(session, row.call_id)
             if stored is None or call is None or body.accuracy_m >= stored.best_accuracy_m * 0.8:
                 return None
             stored.best_accuracy_m = body.accuracy_m
@@ -380,12 +382,12 @@ class _CallerMedia:
             raise HTTPException(422, "phone: not a phone number")
         now = self.clock.now()
         with self.writes() as session, session.begin():
-            call = session.get(CallRow, call_id)
+            call = queries.find_call(session, call_id)
             if call is None:
                 raise HTTPException(404, f"call {call_id} not stored yet")
-            incident = session.get(IncidentRow, call.incident_id)
-            if incident is None or incident.status not in ACTIVE_STATUSES:
-                state = incident.status if incident else "missing"
+            incident = queries.find_incident(session, call.incident_id)
+            if incident is None or incident.status.value not in ACTIVE_STATUSES:
+                state = incident.status.value if incident else "missing"
                 raise HTTPException(409, f"incident {call.incident_id} is {state}: no media link")
             phone = body.phone or (
                 call.caller if call.caller and PHONE.match(call.caller) else None
@@ -449,9 +451,7 @@ def _add_link_routes(app: FastAPI, media: _CallerMedia) -> None:
         purge_recordings()
         with sessions() as session:
             may_view(session, principal, incident_id)
-            call_ids = session.scalars(
-                select(CallRow.id).where(CallRow.incident_id == incident_id)
-            ).all()
+            call_ids = queries.call_ids_of(session, incident_id)
             found = []
             for call_id in call_ids:
                 row = latest_link(session, call_id)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from console.guard import current_principal, note_command
 from console.intake import DurableIntake
 from console.roles import Principal
-from dispatch.store import CommandRow
+from dispatch import queries
 from goldentime import topics
 from goldentime.clock import Clock
 from goldentime.contracts.core import Latitude, Longitude, RecordId
@@ -252,15 +252,7 @@ def add_command_routes(
     def command_result(command_id: str) -> CommandResult:
         """What became of a command (404 until the dispatch worker has applied it)."""
         with sessions() as session:
-            row = session.get(CommandRow, command_id)
-            if row is None:
-                raise HTTPException(
-                    status.HTTP_404_NOT_FOUND, f"command {command_id} not applied yet"
-                )
-            return CommandResult(
-                command_id=row.id,
-                ok=row.ok,
-                reason=row.reason,
-                incident_id=row.incident_id,
-                applied_at=row.applied_at,
-            )
+            result = queries.command_result(session, command_id)
+        if result is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"command {command_id} not applied yet")
+        return result

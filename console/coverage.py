@@ -14,13 +14,11 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from fastapi import FastAPI, Query
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from console.basemap_build import MISSING_NOTE, NetworkCoverage
-from dispatch.store import UnitRow
-from goldentime.contracts.dispatch import UnitStatus
+from dispatch import queries
 from goldentime.settings import Settings
 from routing import RoadNetwork, RoutingError, UnitPosition
 
@@ -58,12 +56,8 @@ class CoverageService:
                 return cached[1]
             network = self._road_network()
             with self._sessions() as session:
-                rows = session.scalars(
-                    select(UnitRow).where(
-                        UnitRow.status == UnitStatus.AVAILABLE.value, UnitRow.kind == vehicle
-                    )
-                ).all()
-            units = [UnitPosition(r.id, r.lat, r.lon, vehicle=vehicle, name=r.name) for r in rows]
+                found = queries.available_units(session, kind=vehicle)
+            units = [UnitPosition(u.id, u.lat, u.lon, vehicle=vehicle, name=u.name) for u in found]
             try:
                 model = network.coverage(units, minutes=minutes, vehicle=vehicle)
                 body: dict[str, Any] = {

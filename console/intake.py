@@ -25,11 +25,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from fastapi import status
 from fastapi.responses import JSONResponse
-from sqlalchemy import Connection, Engine, Table, select
+from sqlalchemy import Connection, Engine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from goldentime.clock import Clock
@@ -65,16 +65,14 @@ def _retry_later(detail: str, **content: str) -> JSONResponse:
 
 def already_stored(connection: Connection, topic: str, ids: list[str]) -> set[str]:
     """The calls and commands among ``ids`` that dispatch has stored already."""
-    from dispatch.store import CallRow, CommandRow
+    from dispatch import queries
     from goldentime import topics
-    from goldentime.db import one_of
 
-    table = {topics.CALLS.name: CallRow, topics.COMMANDS.name: CommandRow}.get(topic)
-    if table is None or not ids:
-        return set()
-    column = cast(Table, table.__table__).c.id
-    query = select(column).where(one_of(column, ids, dialect=connection.dialect.name))
-    return set(connection.execute(query).scalars())
+    if topic == topics.CALLS.name:
+        return queries.stored_call_ids(connection, ids)
+    if topic == topics.COMMANDS.name:
+        return queries.stored_command_ids(connection, ids)
+    return set()
 
 
 def _quiet(task: asyncio.Future[None]) -> None:

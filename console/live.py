@@ -23,11 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch.store import IncidentRow, RecommendationRow, UnitRow, incident_record
-from dispatch.units import unit_record
+from dispatch import queries
 
 log = logging.getLogger(__name__)
 
@@ -100,36 +98,17 @@ class ChangeFeed:
         """Changes since the previous call (the first call only sets the starting point)."""
         with self._sessions() as session:
             if self._cursor is None:
-                self._cursor = _latest(session)
+                self._cursor = queries.latest_change_at(session)
                 return []
             since = self._cursor - LOOKBACK
             changes: list[Change] = []
-            # Light columns first; full rows (with their calls, events, units) only for the
-            # incidents and units whose signature changed.
-            heads = {
-                incident_id: (revision, at)
-                for incident_id, revision, at in session.execute(
-                    select(IncidentRow.id, IncidentRow.revision, IncidentRow.updated_at).where(
-                        IncidentRow.updated_at >= since
-                    )
-                ).tuples()
-            }
-            rec_at = {
-                incident_id: at
-                for incident_id, at in session.execute(
-                    select(RecommendationRow.incident_id, RecommendationRow.computed_at).where(
-                        RecommendationRow.computed_at >= since
-                    )
-                ).tuples()
-            }
+            # Light columns first; full records (with their calls, events, units) only for
+            # the incidents and units whose signature changed.
+            heads = queries.incident_heads_since(session, since)
+            rec_at = queries.recommendations_since(session, since)
             missing = list(rec_at.keys() - heads.keys())
             if missing:
-                for incident_id, revision, at in session.execute(
-                    select(IncidentRow.id, IncidentRow.revision, IncidentRow.updated_at).where(
-                        IncidentRow.id.in_(missing)
-                    )
-                ).tuples():
-                    heads[incident_id] = (revision, at)
+                heads.update(queries.incident_heads(session, missing))
             changed = [
                 incident_id
                 for incident_id, (revision, at) in heads.items()
@@ -137,27 +116,20 @@ class ChangeFeed:
             ]
             if changed:
                 bodies = [
-                    incident_record(row).model_dump(mode="json")
-                    for row in session.scalars(
-                        select(IncidentRow).where(IncidentRow.id.in_(changed))
-                    )
+                    incident.model_dump(mode="json")
+                    for incident in queries.incidents_by_id(session, changed)
                 ]
                 if self._enrich is not None:
                     self._enrich(session, bodies)
                 changes.extend(Change("incident", body) for body in bodies)
-            unit_heads = session.execute(
-                select(UnitRow.id, UnitRow.revision, UnitRow.updated_at).where(
-                    UnitRow.updated_at >= since
-                )
-            ).tuples()
             changed_units = [
                 unit_id
-                for unit_id, revision, at in unit_heads
+                for unit_id, (revision, at) in queries.unit_heads_since(session, since).items()
                 if self._mark(("unit", unit_id), revision, at)
             ]
             if changed_units:
-                for unit in session.scalars(select(UnitRow).where(UnitRow.id.in_(changed_units))):
-                    changes.append(Change("unit", unit_record(unit).model_dump(mode="json")))
+                for unit in queries.units_by_id(session, changed_units):
+                    changes.append(Change("unit", unit.model_dump(mode="json")))
             surges = self._read_surges(session, incidents_changed=bool(changed))
             if surges is not None:
                 changes.append(Change("surges", {"surges": surges}))
@@ -246,16 +218,6 @@ class ChangeFeed:
                 yield change.sse()
         finally:
             self.unsubscribe(queue)
-
-
-def _latest(session: Session) -> datetime:
-    latest = [
-        session.scalar(select(func.max(IncidentRow.updated_at))),
-        session.scalar(select(func.max(UnitRow.updated_at))),
-        session.scalar(select(func.max(RecommendationRow.computed_at))),
-    ]
-    found = [t for t in latest if t is not None]
-    return max(found) if found else datetime.fromtimestamp(0).astimezone()
 
 
 @contextlib.asynccontextmanager

@@ -1,7 +1,7 @@
 """Surges and mass-casualty incidents on the console: the board's surge banners, and the
 commands of an MCI (response level, START triage counts, staging point, patient distribution).
 
-Reads come from the incident database (``dispatch.mci_queries``); every decision goes through
+Reads come from the incident database (``dispatch.queries``); every decision goes through
 the command path (``console.commands``: the intake outbox, then the ``commands`` topic, applied
 once by the dispatch worker, its result at ``GET /api/commands/{id}``). Who may send which
 command is the route policy (``console.roles``): confirming a response level is a
@@ -17,12 +17,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from console.commands import Actor, PathId, Sender, command_route
-from dispatch.mci_queries import active_surges, dong_of
-from dispatch.mci_store import MciRow
+from dispatch import queries
 from goldentime.clock import Clock
 from goldentime.contracts.core import Latitude, Longitude, RecordId
 from goldentime.contracts.dispatch import CommandAction, TriageCounts
@@ -33,7 +31,7 @@ PLACE_GRID_DIGITS = 4  # a surge's centre named to ~10 m: it moves a little with
 
 @functools.lru_cache(maxsize=4096)
 def _dong_at(lat: float, lon: float) -> str | None:
-    return dong_of(lat, lon)
+    return queries.dong_of(lat, lon)
 
 
 def place_of(lat: float, lon: float) -> str | None:
@@ -102,7 +100,7 @@ def add_mci_routes(
         """Active surges (many calls from one small area in minutes): the board's banners."""
         now = clock.now()
         with sessions() as session:
-            found = active_surges(session, now=now, place_of=place_of)
+            found = queries.active_surges(session, now=now, place_of=place_of)
         return SurgeBoard(at=now, surges=[SurgeView.model_validate(s) for s in found])
 
     @post("/api/incidents/{incident_id}/mci/level")
@@ -179,16 +177,14 @@ def with_mci_levels(enrich: Enrich) -> Enrich:
         enrich(session, bodies)
         if not bodies:
             return
-        levels = {
-            incident_id: {"proposed": proposed, "confirmed": confirmed}
-            for incident_id, proposed, confirmed in session.execute(
-                select(MciRow.incident_id, MciRow.proposed_level, MciRow.confirmed_level).where(
-                    MciRow.incident_id.in_([b["id"] for b in bodies])
-                )
-            ).tuples()
-        }
+        levels = queries.mci_levels(session, [b["id"] for b in bodies])
         for body in bodies:
-            body["mci_level"] = levels.get(body["id"])
+            level = levels.get(body["id"])
+            body["mci_level"] = (
+                None
+                if level is None
+                else {"proposed": level.proposed, "confirmed": level.confirmed}
+            )
 
     return enrich_all
 
@@ -199,7 +195,7 @@ def surge_reader(now: Callable[[], datetime]) -> Callable[[Session], list[dict[s
     def read(session: Session) -> list[dict[str, Any]]:
         return [
             SurgeView.model_validate(s).model_dump(mode="json")
-            for s in active_surges(session, now=now(), place_of=place_of)
+            for s in queries.active_surges(session, now=now(), place_of=place_of)
         ]
 
     return read

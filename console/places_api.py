@@ -6,7 +6,8 @@ a function of the position alone, so a cache keyed by position makes every repea
 lookup (incidents do not move), a batch of new positions is one vectorised STRtree pass
 (~0.1 ms CPU a point), nothing in the dispatch intake's hot path or the database changes, and a
 better gazetteer applies to old incidents at once. The caller's location uncertainty is read
-from the ``calls`` rows in one indexed query per batch of incidents.
+from dispatch's calls in one indexed query per batch of incidents
+(``dispatch.queries.caller_locations``).
 """
 
 from __future__ import annotations
@@ -19,11 +20,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query, status
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import places
-from dispatch.store import CallRow
+from dispatch import queries
 
 log = logging.getLogger(__name__)
 
@@ -89,18 +89,7 @@ def caller_locations(
     session: Session, incidents: Sequence[dict[str, Any]]
 ) -> dict[str, tuple[float | None, str | None]]:
     """Incident id -> (uncertainty, source) of the call whose position the incident took."""
-    where = {b["id"]: (b["lat"], b["lon"]) for b in incidents}
-    c = CallRow.__table__.c
-    rows = session.execute(
-        select(c.incident_id, c.lat, c.lon, c.location_uncertainty_m, c.location_source)
-        .where(c.incident_id.in_(list(where)), c.location_uncertainty_m.is_not(None))
-        .order_by(c.received_at, c.id)
-    ).tuples()
-    found: dict[str, tuple[float | None, str | None]] = {}
-    for incident_id, lat, lon, uncertainty, source in rows:
-        if incident_id not in found and where.get(incident_id) == (lat, lon):
-            found[incident_id] = (uncertainty, source)
-    return found
+    return queries.caller_locations(session, {b["id"]: (b["lat"], b["lon"]) for b in incidents})
 
 
 def add_places_route(app: FastAPI, service: IncidentPlaces) -> None:

@@ -9,7 +9,7 @@ import anyio.to_thread
 from fastapi import FastAPI, HTTPException, status
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch.store import IncidentRow
+from dispatch import queries
 
 SCENE_RADIUS_M = 200.0
 
@@ -38,8 +38,8 @@ def add_scene_route(app: FastAPI, *, sessions: sessionmaker[Session], scene: Sce
 
         def locate() -> tuple[float, float] | None:
             with sessions() as session:
-                row = session.get(IncidentRow, incident_id)
-                return None if row is None else (row.lat, row.lon)
+                incident = queries.find_incident(session, incident_id)
+                return None if incident is None else (incident.lat, incident.lon)
 
         where = await anyio.to_thread.run_sync(locate)
         if where is None:

@@ -10,7 +10,6 @@ that opened them, so a replay yields the same ids.
 
 from __future__ import annotations
 
-import hashlib
 import zlib
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dispatch.catalog import Catalog
 from dispatch.cells import cell_of, cells_within
 from dispatch.correlate import ACTIVE, CandidateIndex, Decision, OpenIncident, Signal, decide
+from dispatch.ids import incident_id_for as incident_id_for  # re-exported
 from dispatch.store import (
     CallRow,
     IncidentRow,
@@ -47,11 +47,6 @@ from goldentime.errors import StoreError
 from goldentime.retry import RetriesExhaustedError, retry
 
 GuLocator = Callable[[float, float], str | None]
-
-
-def incident_id_for(signal_id: str) -> str:
-    """A stable incident id derived from the signal that opened it (replays give the same id)."""
-    return "INC-" + hashlib.sha256(signal_id.encode()).hexdigest()[:12].upper()
 
 
 @dataclass

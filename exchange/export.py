@@ -1,7 +1,7 @@
 """An incident of the record as a NENA EIDO (NENA-STA-021.1, JSON form).
 
-Read-only over dispatch's tables (incidents, calls, units, timeline, commands) and exchange's
-own (foreign incidents). What goes where:
+Read-only over dispatch's record (incidents, calls, units, timeline, commands: through
+``dispatch.queries``) and exchange's own tables (foreign incidents). What goes where:
 
 - incident -> ``incidentComponent`` (type through :mod:`exchange.mapping`, status, priority,
   gu as beat);
@@ -31,18 +31,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch.intake import incident_id_for
-from dispatch.store import (
-    CallRow,
-    CommandRow,
-    IncidentRow,
-    TimelineRow,
-    UnitRow,
-)
+from dispatch import incident_id_for, queries
 from exchange import mapping
 from exchange.store import ForeignIncidentRow
-from goldentime.contracts import IncidentStatus, IncidentType
+from goldentime.contracts import Incident, IncidentStatus, IncidentType
 from goldentime.contracts.dispatch import UnitStatus
+from goldentime.contracts.routing import RoutedUnitState
 from goldentime.errors import GoldenTimeError
 
 EIDO_VERSION = "1.0"
@@ -165,14 +159,15 @@ class _Builder:
 
 def export_incident(session: Session, incident_id: str, *, centre: Centre) -> dict[str, Any]:
     """The EIDO of one incident; raises IncidentNotFoundError."""
-    row = session.get(IncidentRow, incident_id)
-    if row is None:
+    view = queries.incident_view(session, incident_id)
+    if view is None:
         raise IncidentNotFoundError(f"no incident {incident_id}")
+    row = view.record
     b = _Builder(centre, row.updated_at)
     b.agency(centre.agency_id, roles=["CallReceiving", "Dispatching"], name=centre.name)
     b.agent(centre.automaton, role="Automaton", agency=centre.agency_id)
-    foreign = _foreign_documents(session, [c.id for c in row.calls])
-    opened_by_import = bool(row.calls) and any(
+    foreign = _foreign_documents(session, [c.id for c in view.calls])
+    opened_by_import = bool(view.calls) and any(
         incident_id_for(call_id) == row.id for call_id in foreign
     )
     tracking_id = centre.incident_urn(row.id)
@@ -192,22 +187,23 @@ def export_incident(session: Session, incident_id: str, *, centre: Centre) -> di
         },
     )
     people: list[dict[str, str]] = []
-    for call in row.calls:
+    for call in view.calls:
         if call.id in foreign:
             continue  # the partner's own components stand for it (below)
         people.append(_ref(_call(b, call, priority=row.priority)))
     notes = [_ref(n) for n in _notes(b, session, row.id)]
-    resources = _units(b, row.units, incident_location)
+    resources = _units(b, view.units, incident_location)
     for received in foreign.values():
         _keep_foreign(b, received)
     incident_type = IncidentType(row.type)
+    incident_status = IncidentStatus(row.status)
     incident: dict[str, Any] = {
         **b.prologue(tracking_id),
         "incidentTypeCommonRegistryText": mapping.registry_type(incident_type),
         "incidentTypeInternalCode": incident_type.value,
         "incidentTypeInternalText": mapping.KOREAN_NAMES[incident_type],
-        "incidentStatusCommonRegistryText": [mapping.INCIDENT_STATUS[IncidentStatus(row.status)]],
-        "incidentStatusInternalText": [row.status],
+        "incidentStatusCommonRegistryText": [mapping.INCIDENT_STATUS[incident_status]],
+        "incidentStatusInternalText": [incident_status.value],
         "internalIncidentId": row.id,
         "incidentPriorityInternalText": str(row.priority),
         "incidentCommonPriorityNumber": row.priority,
@@ -248,7 +244,7 @@ def export_incident(session: Session, incident_id: str, *, centre: Centre) -> di
     return document
 
 
-def _call(b: _Builder, call: CallRow, *, priority: int) -> str:
+def _call(b: _Builder, call: queries.CallView, *, priority: int) -> str:
     centre = b.centre
     call_urn = centre.call_urn(call.id)
     person = b.urn("person", call.id)
@@ -311,10 +307,7 @@ def _call(b: _Builder, call: CallRow, *, priority: int) -> str:
 
 def _notes(b: _Builder, session: Session, incident_id: str) -> list[str]:
     ids = []
-    rows = session.scalars(
-        select(TimelineRow).where(TimelineRow.incident_id == incident_id).order_by(TimelineRow.seq)
-    )
-    for entry in rows:
+    for entry in queries.timeline_lines(session, incident_id):
         note = b.urn("note", f"{incident_id}:{entry.seq}")
         component: dict[str, Any] = {
             **b.prologue(note, at=entry.at),
@@ -334,7 +327,7 @@ def _notes(b: _Builder, session: Session, incident_id: str) -> list[str]:
     return ids
 
 
-def _units(b: _Builder, units: Iterable[UnitRow], destination: str) -> list[dict[str, Any]]:
+def _units(b: _Builder, units: Iterable[RoutedUnitState], destination: str) -> list[dict[str, Any]]:
     resources: list[dict[str, Any]] = []
     by_station: dict[str, list[str]] = {}
     for unit in units:
@@ -362,9 +355,9 @@ def _units(b: _Builder, units: Iterable[UnitRow], destination: str) -> list[dict
             "emergencyResourceTypeInternalText": unit.kind,
             "emergencyResourceName": unit.name,
             "resourceAttributeRegistryText": [],
-            "primaryUnitStatusRegistryText": mapping.UNIT_STATUS[UnitStatus(unit.status)],
+            "primaryUnitStatusRegistryText": mapping.UNIT_STATUS[unit.status],
             "secondaryUnitStatusRegistryText": [],
-            "unitStatusInternal": [unit.status],
+            "unitStatusInternal": [unit.status.value],
             "agentReference": [_ref(crew)],
             "unitLocationReference": _ref(position),
             "unitDestinationReference": _ref(destination),
@@ -387,20 +380,13 @@ def _units(b: _Builder, units: Iterable[UnitRow], destination: str) -> list[dict
     return resources
 
 
-def _eta(unit: UnitRow) -> datetime | None:
-    route = unit.route or {}
-    if unit.status not in {UnitStatus.DISPATCHED.value, UnitStatus.EN_ROUTE.value}:
+def _eta(unit: RoutedUnitState) -> datetime | None:
+    if unit.route is None or unit.status not in {UnitStatus.DISPATCHED, UnitStatus.EN_ROUTE}:
         return None
-    try:
-        computed = datetime.fromisoformat(str(route["computed_at"]))
-        return computed + timedelta(seconds=float(route["eta_s"]))
-    except (KeyError, TypeError, ValueError):
-        return None
+    return unit.route.computed_at + timedelta(seconds=unit.route.eta_s)
 
 
-def _merges(
-    b: _Builder, session: Session, row: IncidentRow, centre: Centre
-) -> list[dict[str, Any]]:
+def _merges(b: _Builder, session: Session, row: Incident, centre: Centre) -> list[dict[str, Any]]:
     out = []
     if row.merged_into:
         out.append(
@@ -410,9 +396,7 @@ def _merges(
                 "incidentMergeDirectionCode": "REPLACED",
             }
         )
-    for source_id in session.scalars(
-        select(IncidentRow.id).where(IncidentRow.merged_into == row.id).order_by(IncidentRow.id)
-    ):
+    for source_id in queries.merged_sources(session, row.id):
         out.append(
             {
                 **b.prologue(b.urn("merge", f"{source_id}>{row.id}")),
@@ -427,39 +411,15 @@ def _unlinks(
     b: _Builder, session: Session, incident_id: str, centre: Centre
 ) -> list[dict[str, Any]]:
     """UNLINK links: from the old incident to each incident an unlinked call opened, and back."""
-    out = []
-    entries = session.execute(
-        select(TimelineRow.id, TimelineRow.kind).where(
-            TimelineRow.incident_id == incident_id,
-            TimelineRow.kind.in_(["unlinked", "opened_by_unlink"]),
-        )
-    ).tuples()
-    for entry_id, kind in entries:
-        command_id = entry_id.split(f":{kind}:", 1)[1]
-        command = session.get(CommandRow, command_id)
-        if command is None or not command.ok:
-            continue
-        call_id = str(command.payload.get("call_id", ""))
-        if kind == "unlinked":
-            other = command.reason  # the unlink command's outcome is the new incident id
-        else:
-            other_row = session.scalar(
-                select(TimelineRow.incident_id).where(
-                    TimelineRow.id.like(f"%:unlinked:{command_id}")
-                )
-            )
-            if other_row is None:
-                continue
-            other = other_row
-        out.append(
-            {
-                **b.prologue(b.urn("link", f"{incident_id}:{command_id}"), at=command.at),
-                "incidentTrackingIdentifier": centre.incident_urn(other),
-                "linkDirectionCode": "UNLINK",
-                "transactionReasonText": f"call {call_id} unlinked by {command.actor}",
-            }
-        )
-    return out
+    return [
+        {
+            **b.prologue(b.urn("link", f"{incident_id}:{u.command_id}"), at=u.at),
+            "incidentTrackingIdentifier": centre.incident_urn(u.other_incident_id),
+            "linkDirectionCode": "UNLINK",
+            "transactionReasonText": f"call {u.call_id} unlinked by {u.actor}",
+        }
+        for u in queries.unlinks_of(session, incident_id)
+    ]
 
 
 def _foreign_documents(session: Session, call_ids: list[str]) -> dict[str, dict[str, Any]]:

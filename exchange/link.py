@@ -29,7 +29,7 @@ from typing import Any, Protocol
 import websockets
 from sqlalchemy import select
 
-from dispatch.store import IncidentRow
+from dispatch import queries
 from exchange.importer import EidoRefusedError
 from exchange.protocol import Message, RefusedError, ack, dumps, parse
 from exchange.requests import RequestDesk
@@ -325,17 +325,18 @@ class _PartnerLink:
 
 def _catch_up(sessions: Sessions, sub: Subscription, since: Any) -> list[str]:
     with sessions.reads() as session:
-        query = select(IncidentRow.id).order_by(IncidentRow.updated_at).limit(CATCH_UP_LIMIT)
-        if sub.incident_id is not None:
-            query = query.where(IncidentRow.id == sub.incident_id)
-        elif sub.kind is not None:
-            query = query.where(IncidentRow.type == sub.kind)
+        updated_after = None
         if isinstance(since, str):
             with contextlib.suppress(ValueError):
-                query = query.where(IncidentRow.updated_at > datetime.fromisoformat(since))
-        else:
-            query = query.where(IncidentRow.status.in_(["open", "dispatched", "on_scene"]))
-        return list(session.scalars(query))
+                updated_after = datetime.fromisoformat(since)
+        return queries.incident_ids_by_update(
+            session,
+            limit=CATCH_UP_LIMIT,
+            incident_id=sub.incident_id,
+            kind=sub.kind,
+            updated_after=updated_after,
+            active_only=not isinstance(since, str),
+        )
 
 
 class PartnerClient:

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch.store import IncidentRow, UnitRow
+from dispatch import queries
 from exchange.export import export_incident
 from exchange.service import ExchangeService
 from exchange.store import OutboxRow, RequestRow, Sessions
@@ -215,13 +215,13 @@ class RequestDesk:
                 )
             )
             for row in pending:
-                incident = session.get(IncidentRow, row.incident_id) if row.incident_id else None
+                incident = (
+                    queries.find_incident(session, row.incident_id) if row.incident_id else None
+                )
                 if incident is None:
                     continue
                 target = incident.merged_into or incident.id
-                names = list(
-                    session.scalars(select(UnitRow.name).where(UnitRow.incident_id == target))
-                )
+                names = queries.unit_names_on(session, target)
                 if not names:
                     continue
                 eido = export_incident(session, target, centre=self._service.centre)

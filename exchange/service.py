@@ -10,9 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dispatch.cells import cell_of
-from dispatch.intake import incident_id_for
-from dispatch.store import CallRow, IncidentRow
+from dispatch import cell_of, incident_id_for, queries
 from exchange.export import Centre, export_incident
 from exchange.importer import EidoRefusedError, read_eido, remember
 from exchange.schema import EidoSchema
@@ -117,7 +115,7 @@ class ExchangeService:
 
         def keep() -> bool:
             with self._db.writes.begin() as session:
-                existed = session.get(CallRow, call.id) is not None
+                existed = queries.find_call(session, call.id) is not None
                 remember(session, foreign, document, partner_id=partner_id, now=now)
                 return existed
 
@@ -140,7 +138,7 @@ class ExchangeService:
             return None
         local_id = tracking_id[len(head) : -len(suffix)]
         with self._db.reads() as session:
-            return local_id if session.get(IncidentRow, local_id) is not None else None
+            return local_id if queries.find_incident(session, local_id) is not None else None
 
     async def note(self, incident_id: str, text: str, *, partner_id: str, key: str) -> None:
         """Put an exchanged message on the incident's timeline (a ``note`` command to dispatch).
@@ -163,8 +161,8 @@ class ExchangeService:
 
         def lookup() -> str | None:
             with self._db.reads() as session:
-                row = session.get(CallRow, call_id)
-                return None if row is None else row.incident_id
+                call = queries.find_call(session, call_id)
+                return None if call is None else call.incident_id
 
         while True:
             incident_id = await asyncio.to_thread(lookup)
