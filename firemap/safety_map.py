@@ -31,7 +31,6 @@ from firemap.access import (
     is_node_link,
     vehicle_restrictions,
 )
-from firemap.boundaries import Boundaries
 from firemap.catalog import LAYERS, USABLE_STATES
 from firemap.errors import FiremapQueryError, Reject
 from firemap.index import SpatialIndex, TreeIndex
@@ -49,6 +48,7 @@ from firemap.models import (
 from firemap.roads import configured_road_graph
 from firemap.scene import RoadAccess
 from firemap.sources import inside_seoul, seoul_reason, to_metric
+from goldentime.boundaries import Boundaries
 
 log = logging.getLogger(__name__)
 
