@@ -20,6 +20,7 @@ from goldentime import topics
 from goldentime.broker.faust_app import create_app
 from goldentime.contracts import Call, decode
 from goldentime.settings import load_settings
+from sensors.registry import load_registry
 
 
 def _worker(app: faust.App) -> None:
@@ -32,7 +33,9 @@ def run_intake(env: dict[str, str]) -> None:
     """The real dispatch intake (correlation + store), without the recommender task."""
     stdout_to_stderr()
     os.environ.update(env)
-    app, _ctx, _calls = build(load_settings(), recommendations=False)
+    settings = load_settings()
+    structures = load_registry(settings.seoul_data_dir)
+    app, _ctx, _calls = build(settings, structures=structures, recommendations=False)
     _worker(app)
 
 

@@ -18,10 +18,12 @@ from typing import Any
 import click
 import numpy as np
 
+from dispatch.map_roads import safety_map
 from firemap.index import LinearIndex, TreeIndex
 from firemap.layers import Feature, LoadedLayer
-from firemap.safety_map import IndexFactory, SafetyMap, load_map
+from firemap.safety_map import IndexFactory, SafetyMap
 from firemap.sources import SEOUL_LAT, SEOUL_LON, to_metric
+from goldentime.settings import load_settings
 
 SEED = 20240401
 
@@ -81,7 +83,7 @@ def figures(samples: list[float]) -> dict[str, float]:
 
 def run(*, synthetic: int, n_queries: int, radius_m: float) -> dict[str, Any]:
     start = time.perf_counter()
-    base = load_map()
+    base = safety_map(load_settings())  # with road access on the configured network
     load_s = time.perf_counter() - start
     tree_map = build(base, synthetic, TreeIndex)
     linear_map = build(base, synthetic, LinearIndex)

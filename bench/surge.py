@@ -52,6 +52,7 @@ from dispatch.store import CallRow
 from goldentime.broker import EmbeddedBroker, ensure_topics
 from goldentime.contracts import Call, CallSource, IncidentType, LocationSource
 from goldentime.db import create_schema, make_engine
+from goldentime.geo import M_PER_DEG_LAT, m_per_deg_lon, offset, span_degrees
 from goldentime.settings import load_settings
 from ops.consistency import (
     DeadLetterReader,
@@ -87,8 +88,7 @@ def crowd_calls(n: int, *, seed: int, start: datetime) -> list[Call]:
     numbers: list[str] = []
     for k in range(n):
         angle, metres = rng.uniform(0, 2 * math.pi), CROWD_RADIUS_M * math.sqrt(rng.random())
-        lat = ALLEY[0] + metres * math.sin(angle) / 111_320
-        lon = ALLEY[1] + metres * math.cos(angle) / (111_320 * math.cos(math.radians(ALLEY[0])))
+        lat, lon = offset(*ALLEY, north_m=metres * math.sin(angle), east_m=metres * math.cos(angle))
         if numbers and rng.random() < 0.2:
             caller = rng.choice(numbers)  # a repeat caller
         else:
@@ -115,8 +115,7 @@ def _sites(rng: random.Random, data_dir: Path) -> list[tuple[float, float]]:
     """Event sites on a jittered grid inside Seoul's gu, away from the crowd, shuffled."""
     locate = gu_locator(data_dir)
     south, north, west, east = SEOUL
-    dlat = GRID_M / 111_320
-    dlon = GRID_M / (111_320 * math.cos(math.radians((south + north) / 2)))
+    dlat, dlon = span_degrees((south + north) / 2, GRID_M)
     jitter = (GRID_M - EVENT_SEPARATION_M) / 2 / GRID_M  # keeps any two sites 700 m apart
     sites = []
     for row in range(int((north - south) / dlat) + 1):
@@ -151,8 +150,8 @@ def city_calls(
             call = Call(
                 id=f"{event_id}-c{caller}",
                 received_at=at,
-                lat=round(lat + metres * math.sin(bearing) / 111_320, 7),
-                lon=round(lon + metres * math.cos(bearing) / 88_300, 7),
+                lat=round(lat + metres * math.sin(bearing) / M_PER_DEG_LAT, 7),
+                lon=round(lon + metres * math.cos(bearing) / m_per_deg_lon(lat), 7),
                 type=rng.choice(family),
                 caller=f"010-{rng.randrange(10_000):04d}-{rng.randrange(10_000):04d}",
                 description=f"bench {event_id} caller {caller + 1}",

@@ -24,9 +24,10 @@ class SceneMap:
     def near(self, lat: float, lon: float, *, radius_m: float) -> dict[str, Any]:
         with self._lock:
             if self._map is None:
-                from firemap import load_map
+                from dispatch.map_roads import safety_map
+                from goldentime.settings import load_settings
 
-                self._map = load_map()
+                self._map = safety_map(load_settings())
         result: dict[str, Any] = self._map.near(lat, lon, radius_m=radius_m).to_dict()
         return result
 

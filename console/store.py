@@ -1,7 +1,8 @@
 """Console tables: user accounts, API tokens of machine clients, and the request audit log.
 
-Declared on :class:`goldentime.db.Base`. Until ``goldentime.db.SCHEMA_MODULES`` lists this
-module, :func:`create_tables` creates them after ``create_schema`` (see ``console.app``).
+Declared on :class:`goldentime.db.Base` and registered for migrations in the
+``goldentime.tables`` entry points (pyproject.toml), so migrations create them;
+:func:`create_tables` creates only them, without migrations (isolated unit-test databases).
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ from dispatch.mci_commands import mci_services
 from dispatch.pipeline import EVERY_INCIDENT, Pipeline, message_key
 from dispatch.sensor_intake import AlarmHandler
 from dispatch.store import record_heartbeat
-from dispatch.structure_alarms import StructureDirectory, load_structures
+from dispatch.structure_alarms import StructureDirectory
 from goldentime import topics
 from goldentime.contracts import Call
 from goldentime.contracts.dispatch import Command
@@ -256,21 +256,20 @@ def register(
     ctx: DispatchContext,
     *,
     recommendations: bool = True,
+    structures: StructureDirectory,
     metrics: Metrics | None = None,
-    structures: StructureDirectory | None = None,
 ) -> DispatchConsumers:
     """Declare the dispatch consumers, tasks and timers on ``app``; returns the consumers.
 
     ``recommendations=False`` leaves out the recommender task (the intake throughput
     benchmark measures correlation alone; workers always run it). ``metrics`` receives the
     processed/dead-letter counts and end-to-end latencies (default: a private registry).
-    ``structures``: the monitored bridges and tunnels (default: the sensors registry of the
-    configured Seoul data).
+    ``structures``: the monitored bridges and tunnels on ``ctx.network``
+    (``dispatch.structure_alarms.directory_of``; the worker's composition root hands in the
+    structure registry).
     """
     from goldentime.settings import load_settings
 
-    if structures is None:
-        structures = load_structures(load_settings().seoul_data_dir, network=ctx.network)
     book = ClosureBook(ctx.network)
     pipeline = Pipeline(
         ctx,

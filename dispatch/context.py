@@ -70,7 +70,7 @@ def gu_locator(
     import numpy as np
     import shapely
 
-    from firemap.boundaries import GU, BoundaryLayer
+    from goldentime.boundaries import GU, BoundaryLayer
 
     layer = BoundaryLayer(GU, seoul_data_dir / GU.filename)
     # (level, row, col) -> the gu holding the whole box, or None when it crosses a border

@@ -44,6 +44,7 @@ from dispatch.surge_intake import (
 from goldentime.contracts import Incident, IncidentStatus, IncidentType, TimelineEntry
 from goldentime.db import bulk_insert, one_of
 from goldentime.errors import StoreError
+from goldentime.geo import M_PER_DEG_LAT
 from goldentime.retry import RetriesExhaustedError, retry
 
 GuLocator = Callable[[float, float], str | None]
@@ -123,7 +124,7 @@ def _candidates(
     """
     window = timedelta(seconds=catalog.max_window_s)
     since, until = min(s.at for s in signals) - window, max(s.at for s in signals) + window
-    pad = catalog.max_radius_m / 111_000 * 1.5
+    pad = catalog.max_radius_m / M_PER_DEG_LAT * 1.5  # degrees, on both axes
     c = INCIDENTS.c
     rows = session.execute(
         select(

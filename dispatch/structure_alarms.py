@@ -11,16 +11,20 @@ acts on ``structure_level`` (the highest real level of the structure after the c
   the readings stayed below the clear level.
 * ``watch`` / ``warning`` otherwise: a timeline line on an open incident of the structure, if
   there is one (no new incident).
+
+dispatch does not import the sensors package: what it reads of a monitored structure is
+declared here (:class:`MonitoredStructure`, :class:`SensorRules`), and the composition root
+hands the registry in (``goldentime worker dispatch`` in ops loads ``sensors.registry``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import shapely
@@ -30,10 +34,86 @@ from goldentime.contracts import IncidentType
 from goldentime.contracts.alerts import AlertAction, AlertRequest
 from goldentime.contracts.sensors import AlarmLevel, SensorAlarm, SensorKind
 from routing import RoadNetwork
-from sensors.model import SensorSpec, Structure
 
 ALERT_CLASS = "안전안내"
 ALERT_ACTOR = "golden-time:sensors"
+
+
+class LevelHold(Protocol):
+    """A level threshold, as far as clearing goes."""
+
+    @property
+    def clear_at(self) -> float: ...
+
+    @property
+    def clear_after_s(self) -> float: ...
+
+
+class RuleHold(Protocol):
+    """A named count or rate rule, as far as clearing goes."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def clear_after_s(self) -> float: ...
+
+
+class SensorRules(Protocol):
+    """The rules of one sensor that say how long a clear must hold (a registry sensor)."""
+
+    @property
+    def sensor_id(self) -> str: ...
+
+    @property
+    def levels(self) -> Sequence[LevelHold]: ...
+
+    @property
+    def count_rules(self) -> Sequence[RuleHold]: ...
+
+    @property
+    def rate_rules(self) -> Sequence[RuleHold]: ...
+
+
+class MonitoredStructure(Protocol):
+    """A bridge or tunnel of the structure registry, as dispatch reads it.
+
+    ``edges`` are edges of the central OSM graph, ``network_links`` links of the Seoul standard
+    node-link network; ``road_names`` the roads it carries (see :func:`directory_of`).
+    """
+
+    @property
+    def structure_id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...  # bridge | tunnel
+
+    @property
+    def lat(self) -> float: ...
+
+    @property
+    def lon(self) -> float: ...
+
+    @property
+    def gu(self) -> str | None: ...
+
+    @property
+    def geometry_wkt(self) -> str: ...
+
+    @property
+    def edges(self) -> Sequence[tuple[int, int, int]]: ...
+
+    @property
+    def network_links(self) -> Sequence[tuple[int, int, int]]: ...
+
+    @property
+    def road_names(self) -> Sequence[str]: ...
+
+    @property
+    def sensors(self) -> Sequence[SensorRules]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,24 +127,24 @@ class StructureInfo:
     lon: float
     gu: str | None
     edges: tuple[tuple[int, int, int], ...]
-    sensors: dict[str, SensorSpec]
+    sensors: Mapping[str, SensorRules]
 
     @classmethod
-    def of(cls, structure: Structure) -> StructureInfo:
+    def of(cls, structure: MonitoredStructure) -> StructureInfo:
         return cls(
             structure_id=structure.structure_id,
             name=structure.name,
-            kind=structure.kind.value,
+            kind=str(structure.kind),
             lat=structure.lat,
             lon=structure.lon,
             gu=structure.gu,
-            edges=structure.edges,
+            edges=tuple(structure.edges),
             sensors={s.sensor_id: s for s in structure.sensors},
         )
 
 
 class StructureDirectory:
-    """Monitored structures by id (from the sensors registry)."""
+    """Monitored structures by id (from the structure registry, see :func:`directory_of`)."""
 
     def __init__(self, structures: list[StructureInfo]) -> None:
         self._by_id = {s.structure_id: s for s in structures}
@@ -152,7 +232,7 @@ def edges_along(
 
 
 def network_edges(
-    structure: Structure, network: RoadNetwork
+    structure: MonitoredStructure, network: RoadNetwork
 ) -> tuple[tuple[int, int, int], ...] | None:
     """The structure's listed links that ``network`` has: its node-link links on the Seoul
     network, its OSM edges on the central graph; None when neither list is wholly there."""
@@ -163,10 +243,11 @@ def network_edges(
     return None
 
 
-def load_structures(
-    seoul_data_dir: Path, *, network: RoadNetwork | None = None
+def directory_of(
+    structures: Iterable[MonitoredStructure], *, network: RoadNetwork | None = None
 ) -> StructureDirectory:
-    """The sensors registry's structures (the public ``sensors.registry.load_registry``).
+    """The directory of the registry's ``structures`` (``sensors.registry.load_registry``,
+    handed in by the composition root).
 
     With ``network``, each structure gets its links on that network: the links the registry
     lists for it when the network has them all (the Han bridges and 사직터널 on the Seoul
@@ -174,9 +255,7 @@ def load_structures(
     that bear its road name (`edges_along`), so its alarms close the roads it carries on any
     network. Without ``network``: the registry's central-graph edges.
     """
-    from sensors.registry import load_registry
-
-    registry = list(load_registry(seoul_data_dir))
+    registry = list(structures)
     infos = [StructureInfo.of(s) for s in registry]
     if network is not None:
         by_geometry: list[int] = []
@@ -185,7 +264,7 @@ def load_structures(
             if listed is None:
                 by_geometry.append(index)
             infos[index] = dataclasses.replace(infos[index], edges=listed or ())
-        wanted = [(registry[i].geometry_wkt, registry[i].kind.value) for i in by_geometry]
+        wanted = [(registry[i].geometry_wkt, str(registry[i].kind)) for i in by_geometry]
         roads = [registry[i].road_names for i in by_geometry]
         found = edges_along(network, wanted, road_names=roads)
         for index, edges in zip(by_geometry, found, strict=True):
@@ -225,7 +304,7 @@ def alarm_signal(alarm: SensorAlarm, structure: StructureInfo) -> Signal:
     )
 
 
-def clear_hold_s(alarm: SensorAlarm, spec: SensorSpec | None) -> float | None:
+def clear_hold_s(alarm: SensorAlarm, spec: SensorRules | None) -> float | None:
     """How long the readings had to stay below the clear level for this (falling) change."""
     if spec is None:
         return None

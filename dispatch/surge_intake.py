@@ -36,6 +36,7 @@ from dispatch.store import CallRow, IncidentRow, SignalRow, TimelineRow, UnitRow
 from dispatch.surge import SURGE_TYPES, SurgeArea, SurgeCall, SurgeRules, find_surge, surge_reason
 from goldentime.contracts import IncidentStatus, IncidentType
 from goldentime.db import one_of
+from goldentime.geo import M_PER_DEG_LAT, span_degrees
 
 CALLS = cast(Table, CallRow.__table__)
 INCIDENTS = cast(Table, IncidentRow.__table__)
@@ -141,7 +142,7 @@ class SurgeDesk:
         if not calls:
             return
         window = timedelta(seconds=self.rules.window_s)
-        pad = self._reach_m / 111_000 * 1.5
+        pad = self._reach_m / M_PER_DEG_LAT * 1.5  # degrees, on both axes
         c, i = CALLS.c, INCIDENTS.c
         rows = session.execute(
             select(
@@ -449,8 +450,7 @@ def mci_calls(session: Session, incident_id: str) -> list[SurgeCall]:
 
 def area_ambulances(session: Session, lat: float, lon: float) -> int:
     """Free ambulances based within :data:`STATION_AREA_M` of a point (a box around it)."""
-    dlat = STATION_AREA_M / 111_000
-    dlon = dlat / 0.79  # cos(37.5 N)
+    dlat, dlon = span_degrees(lat, STATION_AREA_M)
     u = UNITS.c
     count = session.scalar(
         select(func.count())

@@ -7,11 +7,13 @@ With a metrics port configured (``GOLDENTIME_METRICS_PORT``) the worker serves P
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 import faust
 
 from dispatch.agents import DispatchConsumers, register
 from dispatch.context import DispatchContext, build_context
+from dispatch.structure_alarms import MonitoredStructure, directory_of
 from goldentime.broker.faust_app import create_app
 from goldentime.metrics import Metrics, serve_faust_metrics
 from goldentime.procutil import freeze_startup_heap
@@ -19,20 +21,34 @@ from goldentime.settings import Settings
 
 
 def build(
-    settings: Settings, *, metrics: Metrics | None = None, recommendations: bool = True
+    settings: Settings,
+    *,
+    structures: Iterable[MonitoredStructure],
+    metrics: Metrics | None = None,
+    recommendations: bool = True,
 ) -> tuple[faust.App, DispatchContext, DispatchConsumers]:
-    """The worker's app, context and topic consumers (``recommendations``: see ``register``)."""
+    """The worker's app, context and topic consumers (``recommendations``: see ``register``).
+
+    ``structures``: the structure registry (the bridges and tunnels whose alarms close roads),
+    matched to the worker's road network here.
+    """
     ctx = build_context(settings)
     app = create_app(settings)
-    consumers = register(app, ctx, metrics=metrics, recommendations=recommendations)
+    consumers = register(
+        app,
+        ctx,
+        structures=directory_of(structures, network=ctx.network),
+        metrics=metrics,
+        recommendations=recommendations,
+    )
     freeze_startup_heap()
     return app, ctx, consumers
 
 
-def run(settings: Settings) -> None:
+def run(settings: Settings, *, structures: Iterable[MonitoredStructure]) -> None:
     """Run until SIGTERM/SIGINT; faust handles the signals and shuts down cleanly."""
     metrics = Metrics(process_metrics=True)
-    app, _ctx, consumers = build(settings, metrics=metrics)
+    app, _ctx, consumers = build(settings, structures=structures, metrics=metrics)
     server = serve_faust_metrics(
         app,
         settings=settings,

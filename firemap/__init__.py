@@ -6,7 +6,9 @@ grade, nearby CCTV, and which gu, dong and fire station the place belongs to. Th
 loads those layers from the shipped Seoul data (validating encoding, CRS, columns and every
 row), indexes them with shapely STRtrees in EPSG:5186 metres, and answers:
 
-- ``load_map(data_dir=None) -> SafetyMap``: every layer, loaded once and cached;
+- ``load_map(data_dir=None) -> SafetyMap``: every layer, loaded once and cached, without road
+  access; ``SafetyMap.from_directory(data_dir, graph=...)`` assesses access on a road graph the
+  caller loads (firemap does not import routing: ``dispatch.map_roads.safety_map`` composes);
 - ``SafetyMap.near(lat, lon, *, radius_m=200) -> NearResult``: hydrants (nearest first, with
   state), devices, hazards, per-vehicle access ("engine reaches X m away, last stretch by
   hose"), CCTV, gu/dong, responsible station, nearest emergency rooms;
@@ -56,5 +58,5 @@ __all__ = [
 
 
 def near(lat: float, lon: float, *, radius_m: float = 200.0) -> NearResult:
-    """``load_map().near(...)`` on the shipped data: what dispatch calls per assignment."""
+    """``load_map().near(...)`` on the shipped data (no per-vehicle road access)."""
     return load_map().near(lat, lon, radius_m=radius_m)

@@ -1,8 +1,15 @@
-"""`goldentime firemap ...`: near, layers, import."""
+"""`goldentime firemap ...`: near, layers, import.
+
+The commands read the safety map from the loader the composing caller hands to
+:func:`firemap_group` (``ops.commands.firemap``: the map with road access on the configured
+network, which firemap cannot load itself without importing routing).
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +19,7 @@ from firemap.catalog import LAYERS
 from firemap.errors import FiremapDataError, FiremapQueryError
 from firemap.geojson import layer_geojson, layer_names
 from firemap.layers import load_layer
-from firemap.safety_map import load_map
+from firemap.safety_map import SafetyMap
 from goldentime.geo import parse_latlon
 
 
@@ -27,12 +34,21 @@ def _parse_point(text: str) -> tuple[float, float]:
         raise FiremapQueryError(str(err), field="point") from err
 
 
-@click.group()
-def firemap() -> None:
-    """Firefighting safety map: hydrants, devices, no-access zones, hazards near a place."""
+@dataclass(frozen=True)
+class MapSource:
+    """How the commands get the safety map (set on the group's context by :func:`firemap_group`)."""
+
+    load: Callable[[], SafetyMap]
 
 
-@firemap.command()
+def _safety_map() -> SafetyMap:
+    source = click.get_current_context().find_object(MapSource)
+    if source is None:  # a command run outside firemap_group: a wiring error, not user input
+        raise RuntimeError("firemap commands need the group made by firemap_group()")
+    return source.load()
+
+
+@click.command()
 @click.argument("point", metavar="LAT,LON")
 @click.option(
     "--radius",
@@ -46,7 +62,7 @@ def firemap() -> None:
 def near(point: str, radius_m: float, as_json: bool) -> None:
     """What is near LAT,LON: hydrants, devices, hazards, access per vehicle, station."""
     lat, lon = _parse_point(point)
-    result = load_map().near(lat, lon, radius_m=radius_m)
+    result = _safety_map().near(lat, lon, radius_m=radius_m)
     if as_json:
         _echo_json(result.to_dict())
         return
@@ -70,12 +86,12 @@ def near(point: str, radius_m: float, as_json: bool) -> None:
         click.echo(f"note: {note}")
 
 
-@firemap.command()
+@click.command()
 @click.option("--geojson", "geojson_name", metavar="NAME", help="Print one layer as GeoJSON.")
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 def layers(geojson_name: str | None, as_json: bool) -> None:
     """List the loaded layers (count, rejects, attribution), or print one as GeoJSON."""
-    safety_map = load_map()
+    safety_map = _safety_map()
     if geojson_name:
         try:
             _echo_json(layer_geojson(safety_map, geojson_name))
@@ -105,7 +121,7 @@ def layers(geojson_name: str | None, as_json: bool) -> None:
         )
 
 
-@firemap.command(name="import")
+@click.command(name="import")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--layer",
@@ -142,4 +158,18 @@ def import_(file: Path, layer_name: str, lenient: bool, crs: str | None, as_json
         raise SystemExit(1)
 
 
-__all__ = ["FiremapDataError", "firemap"]
+def firemap_group(*, safety_map: Callable[[], SafetyMap]) -> click.Group:
+    """The `firemap` command group; ``safety_map`` loads the map ``near`` and ``layers`` read."""
+
+    @click.group(name="firemap")
+    @click.pass_context
+    def firemap(ctx: click.Context) -> None:
+        """Firefighting safety map: hydrants, devices, no-access zones, hazards near a place."""
+        ctx.obj = MapSource(safety_map)
+
+    for command in (near, layers, import_):
+        firemap.add_command(command)
+    return firemap
+
+
+__all__ = ["FiremapDataError", "MapSource", "firemap_group"]

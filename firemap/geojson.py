@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from firemap.access import VEHICLE_SPECS, edge_widths
-from firemap.boundaries import ATTRIBUTION as BOUNDARY_ATTRIBUTION
 from firemap.layers import Feature
 from firemap.roads import edge_line_wgs84, road_attribution, road_licence
 from firemap.safety_map import SafetyMap
+from goldentime.boundaries import ATTRIBUTION as BOUNDARY_ATTRIBUTION
 
 NO_ACCESS_LAYER = "no_access"
 

@@ -4,18 +4,19 @@
 (node ``x``/``y`` in WGS84; edge ``length`` m, ``highway`` str, ``lanes`` int|None, ``width``
 float|None, ``name`` str|None, optional ``geometry`` as a shapely LineString or WKT).
 
-:func:`configured_road_graph` is the graph the safety map assesses access on: the configured
-network (settings ``network`` / ``graph_path``, Seoul-wide by default), read by `routing`'s
-loader. The central OSM graph keeps its own reader, :func:`read_road_graph` (OSMnx GraphML typed
-the firemap way: merged edges take their narrowest lane count and class).
+:func:`assessment_graph` is the graph the safety map assesses access on, from the configured
+network's source: the central OSM graph through firemap's own reader, :func:`read_road_graph`
+(OSMnx GraphML typed the firemap way: merged edges take their narrowest lane count and class),
+any other source through `routing`'s loader, which the caller hands in (firemap does not import
+routing; ``dispatch.map_roads`` composes the two).
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -24,9 +25,6 @@ from shapely import LineString
 
 from firemap.errors import FiremapDataError
 from firemap.sources import to_metric
-
-if TYPE_CHECKING:
-    from goldentime.settings import Settings
 
 ROAD_GRAPH_FILE = "roads/seoul_central_drive.graphml"  # the central OSM detail graph
 ROAD_ATTRIBUTION = "© OpenStreetMap contributors (ODbL 1.0), via OSMnx"
@@ -107,27 +105,19 @@ def road_licence(graph: nx.MultiDiGraph) -> str:
     return "ODbL 1.0 (roads)"
 
 
-def configured_road_graph(data_dir: Path, *, settings: Settings | None = None) -> nx.MultiDiGraph:
-    """The configured road network of ``data_dir`` (the Seoul data folder) as a typed graph.
+def assessment_graph(
+    source: Path, *, data_dir: Path, read_network: Callable[[Path], nx.MultiDiGraph]
+) -> nx.MultiDiGraph:
+    """The road graph to assess access on, given the configured network's ``source``.
 
-    Settings ``graph_path`` wins; else the named ``network`` under ``data_dir`` (``seoul``: the
-    standard node-link network of the whole city; ``central``: the OSM detail graph, read with
-    :func:`read_road_graph`). Other sources go through `routing`'s loader (largest strongly
-    connected component, as routing uses it).
+    The central OSM detail graph of ``data_dir`` (the Seoul data folder) is read with
+    :func:`read_road_graph`; any other source (the standard node-link network of the whole city
+    by default) with ``read_network``: routing's loader, handed in by the caller that composes
+    (largest strongly connected component, as routing uses it).
     """
-    from goldentime.settings import load_settings
-    from routing import RoutingError, load_network
-    from routing.loading import network_source
-
-    settings = settings or load_settings()
-    local = settings.model_copy(update={"seoul_data_dir": Path(data_dir)})
-    source = network_source(settings=local)
     if source.resolve() == (Path(data_dir) / ROAD_GRAPH_FILE).resolve():
         return read_road_graph(source)
-    try:
-        return load_network(source).graph
-    except RoutingError as err:
-        raise FiremapDataError(f"cannot load road network: {err}", file=source) from err
+    return read_network(source)
 
 
 def edge_line_wgs84(

@@ -31,7 +31,6 @@ from firemap.access import (
     is_node_link,
     vehicle_restrictions,
 )
-from firemap.boundaries import Boundaries
 from firemap.catalog import LAYERS, USABLE_STATES
 from firemap.errors import FiremapQueryError, Reject
 from firemap.index import SpatialIndex, TreeIndex
@@ -46,9 +45,9 @@ from firemap.models import (
     Restriction,
     Station,
 )
-from firemap.roads import configured_road_graph
 from firemap.scene import RoadAccess
 from firemap.sources import inside_seoul, seoul_reason, to_metric
+from goldentime.boundaries import Boundaries
 
 log = logging.getLogger(__name__)
 
@@ -162,15 +161,14 @@ class SafetyMap:
         data_dir: Path,
         *,
         graph: nx.MultiDiGraph | None = None,
-        with_roads: bool = True,
         lenient: bool = True,
         index_factory: IndexFactory = TreeIndex,
     ) -> SafetyMap:
         """Load the shipped layers from ``data_dir`` (the Seoul data folder).
 
         Lenient by default: a bad row is logged and listed in :attr:`rejects`, the rest loads.
-        ``graph`` reuses a road graph (e.g. routing's); else the configured network is read
-        (`firemap.roads.configured_road_graph`: Seoul-wide by default).
+        ``graph``: the road graph to assess per-vehicle access on (``dispatch.map_roads`` gives
+        the configured network's); without one the map answers without road access.
         """
         layers = {
             name: load_layer(spec, data_dir / spec.filename, lenient=lenient)
@@ -179,8 +177,6 @@ class SafetyMap:
         for layer in layers.values():
             for reject in layer.rejects:
                 log.warning("firemap: rejected %s", reject)
-        if graph is None and with_roads:
-            graph = configured_road_graph(data_dir)
         return cls(
             layers=layers, boundaries=Boundaries(data_dir), graph=graph, index_factory=index_factory
         )
@@ -424,7 +420,8 @@ def _cached_map(data_dir: Path) -> SafetyMap:
 
 
 def load_map(data_dir: Path | str | None = None) -> SafetyMap:
-    """The safety map of ``data_dir`` (default ``settings.seoul_data_dir``), loaded once."""
+    """The safety map of ``data_dir`` (default ``settings.seoul_data_dir``), loaded once,
+    without road access (see :meth:`SafetyMap.from_directory`'s ``graph``)."""
     if data_dir is None:
         from goldentime.settings import load_settings
 

@@ -5,10 +5,10 @@ SQLite runs in WAL mode with a busy timeout so the console can read while a work
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -148,23 +148,27 @@ def engine_for(settings: Settings) -> Engine:
     return make_engine(settings.effective_database_url)
 
 
-# Modules that declare tables on Base; imported by name so the shell does not depend on them.
-# A change to their tables needs a migration (goldentime/migrations; a test compares them).
-SCHEMA_MODULES: tuple[str, ...] = (
-    "dispatch.store",
-    "dispatch.mci_store",
-    "alerts.store",
-    "console.store",
-    "exchange.store",
-    "goldentime.outbox",
-    "console.caller_media_store",
-)
+# The entry-point group naming the modules that declare tables on Base. The packages register
+# them in pyproject.toml (``[project.entry-points."goldentime.tables"]``), so the ground floor
+# names none of them. A change to their tables needs a migration (goldentime/migrations; a
+# test compares them).
+TABLE_MODULES_GROUP = "goldentime.tables"
 
 
 def load_schema_modules() -> None:
-    """Import every module that declares tables, so Base.metadata is complete."""
-    for module in SCHEMA_MODULES:
-        importlib.import_module(module)
+    """Import every module that declares tables, so Base.metadata is complete.
+
+    ConfigError when none is registered: the package is not installed (``pip install -e .``),
+    and migrations would otherwise see an empty schema.
+    """
+    registered = entry_points(group=TABLE_MODULES_GROUP)
+    if not registered:
+        raise ConfigError(
+            f"no table modules registered in the {TABLE_MODULES_GROUP!r} entry points: "
+            "install the goldentime package (pip install -e .)"
+        )
+    for entry in sorted(registered, key=lambda e: e.name):
+        entry.load()
 
 
 def create_schema(engine: Engine) -> None:

@@ -29,7 +29,7 @@ PLUGIN_COMMANDS: dict[str, str] = {
     "eta": "routing.cli:eta",
     "coverage": "routing.cli:coverage",
     "network": "routing.network_cli:network",
-    "firemap": "firemap.cli:firemap",
+    "firemap": "ops.commands.firemap:firemap",
     "place": "places.cli:place",
     "video": "video_relay.cli:video",
     "sensors": "sensors.cli:sensors",

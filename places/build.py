@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from goldentime.boundaries import Boundaries, BoundaryDataError
 from places.errors import PlacesDataError
 from places.gazetteer import Gazetteer, Place, group_points, metres
 from places.hangul import normalize
@@ -51,14 +52,11 @@ class Atlas:
 
 def build_atlas(data_dir: Path) -> Atlas:
     """Read every source in ``data_dir`` and index it (PlacesDataError when one is missing)."""
-    from firemap.boundaries import Boundaries
-    from firemap.errors import FiremapDataError
-
     started = time.perf_counter()
     network = read_network(data_dir)
     try:
         boundaries = Boundaries(data_dir)
-    except (FiremapDataError, OSError, ValueError) as err:
+    except (BoundaryDataError, OSError, ValueError) as err:
         raise PlacesDataError(f"cannot read the boundaries in {data_dir}: {err}") from err
     areas, english = _areas(boundaries)
     places = _network_places(network) + areas

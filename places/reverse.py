@@ -1,6 +1,6 @@
 """Reverse geocoding: which gu and dong a point is in, the nearest named node and road.
 
-Gu and dong come from the shipped boundaries (firemap's point lookup, which keeps the dong
+Gu and dong come from the shipped boundaries (`goldentime.boundaries`, which keeps the dong
 consistent with the gu). The nearest named node of the standard network stands for "the
 nearest intersection" (its names are intersections and landmarks: 서울시청, 강남역사거리),
 and the nearest link with a road name of its own gives the road. Both searches run on shapely

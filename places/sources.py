@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from goldentime.nodelink import ROAD_TYPE_FLAGS, NodeLinkFilesError, decode_road_name, find_files
 from places.errors import PlacesDataError
 from places.names import clean_node_name
-from routing.errors import GraphLoadError
-from routing.stdnodelink import ROAD_TYPE_FLAGS, decode_road_name, find_files
 
 NETWORK_DIR = Path("roads") / "seoul_stdnodelink_2018"
 SEOUL_PREFIX = "서울특별시 "
@@ -107,7 +106,7 @@ def read_network(data_dir: Path) -> NetworkNames:
     """Named nodes and the links of the standard node-link network shipped in ``data_dir``."""
     try:
         files = find_files(data_dir / NETWORK_DIR)
-    except GraphLoadError as err:
+    except NodeLinkFilesError as err:
         raise PlacesDataError(f"standard network not found: {err}") from err
     positions: dict[str, tuple[float, float]] = {}
     nodes: list[NamedNode] = []

@@ -22,15 +22,15 @@ end node is not in the node file (the cut at the city border) are dropped and co
 
 from __future__ import annotations
 
-import ast
 import csv
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
+from goldentime import nodelink
+from goldentime.nodelink import ROAD_TYPE_FLAGS, NodeLinkFiles, decode_road_name
 from routing.errors import GraphLoadError
 
 # ROAD_RANK -> OSM-style highway class (routing.speeds ranks and speeds classes by it).
@@ -52,17 +52,6 @@ ROAD_RANK_NAMES: dict[str, str] = {
     "106": "지방도",
     "107": "시군도",
 }
-ROAD_TYPE_FLAGS: dict[str, tuple[str | None, str | None]] = {  # code -> (bridge, tunnel)
-    "000": (None, None),
-    "001": ("yes", None),  # 교량
-    # In this cut the two codes are the other way round from the MOCT_LINK specification
-    # (002 터널, 004 지하도로): 002 links are the 지하차도 (서빙고, 이태원, 왕십리 ...) and
-    # 004 links the mountain tunnels (사직터널, 남산2/3호터널, 구기터널 ...): checked against the
-    # node names at their portals.
-    "002": (None, "underpass"),  # 지하차도
-    "003": ("viaduct", None),  # 고가도로
-    "004": (None, "yes"),  # 터널
-}
 NODE_COLUMNS = ("Id", "NODE_NAME", "NODE_TYPE", "STNL_REG", "latitude", "longitude")
 LINK_COLUMNS = (
     "LINK_ID", "Source", "Target", "LANES", "ROAD_RANK", "ROAD_NAME", "CONNECT", "MAX_SPD",
@@ -70,26 +59,12 @@ LINK_COLUMNS = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class NodeLinkFiles:
-    """The node and link files of one standard node-link network."""
-
-    nodes: Path
-    links: Path
-
-
 def find_files(directory: Path) -> NodeLinkFiles:
     """The ``*node*.csv`` and ``*link*.csv`` pair in ``directory`` (GraphLoadError if not one)."""
-    if not directory.is_dir():
-        raise GraphLoadError(f"standard node-link network: {directory} is not a directory")
-    nodes = sorted(p for p in directory.glob("*.csv") if "node" in p.name.lower())
-    links = sorted(p for p in directory.glob("*.csv") if "link" in p.name.lower())
-    if len(nodes) != 1 or len(links) != 1:
-        raise GraphLoadError(
-            f"standard node-link network {directory}: expected one *node*.csv and one "
-            f"*link*.csv, found {[p.name for p in nodes]} and {[p.name for p in links]}"
-        )
-    return NodeLinkFiles(nodes=nodes[0], links=links[0])
+    try:
+        return nodelink.find_files(directory)
+    except nodelink.NodeLinkFilesError as err:
+        raise GraphLoadError(str(err)) from err
 
 
 def is_nodelink_dir(path: Path) -> bool:
@@ -99,29 +74,6 @@ def is_nodelink_dir(path: Path) -> bool:
     except GraphLoadError:
         return False
     return True
-
-
-def decode_road_name(raw: str) -> str | None:
-    """ROAD_NAME as shipped (the text of a Python bytes literal of CP949 bytes) -> str.
-
-    Plain text is returned as it is; an empty or undecodable name is None.
-    """
-    text = raw.strip()
-    if not text:
-        return None
-    if text[:2] in ("b'", 'b"'):
-        try:
-            value = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            return None
-        if not isinstance(value, bytes):
-            return None
-        try:
-            text = value.decode("cp949")
-        except UnicodeDecodeError:
-            text = value.decode("cp949", errors="replace")
-    text = text.strip()
-    return text or None
 
 
 def highway_class(rank: str, *, lanes: int | None, max_kmh: float | None, connect: str) -> str:

@@ -16,7 +16,7 @@ Road links: ``Structure.edges`` are edges of the central OSM graph; ``Structure.
 are the structure's links on the Seoul standard node-link network (national MOCT node ids,
 checked against ``roads/seoul_stdnodelink_2018`` by tests), for the Han bridges and 사직터널.
 On any other network dispatch matches links by geometry and road name
-(``dispatch.structure_alarms.load_structures``). The Han bridges' geometry runs through their
+(``dispatch.structure_alarms.directory_of``). The Han bridges' geometry runs through their
 node-link nodes (the bridge ends and the mid-river gu border node). Jamsu bridge needs explicit
 links: it is the lower deck of Banpo bridge, both carry 반포대로 and share the mid-river node,
 so geometry and name alone cannot tell the decks apart; its links are the single-lane ones

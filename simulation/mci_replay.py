@@ -30,7 +30,6 @@ run per patient, from the scene to the emergency room assigned.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -44,6 +43,7 @@ from dispatch.patients import PatientAssignment, distribute, er_capacities
 from dispatch.surge import SURGE_TYPES, SurgeArea, SurgeCall, SurgeRules, find_surge, surge_reason
 from dispatch.surge_intake import STATION_AREA_M, surge_call
 from goldentime.contracts import IncidentStatus, IncidentType
+from goldentime.geo import span_degrees
 from simulation.calls import SimCall
 from simulation.crowd import CrowdCall, crowd_calls, nearby_calls
 from simulation.engine import START
@@ -315,8 +315,7 @@ class _Correlator:
 
     def _area_ambulances(self, area: SurgeArea) -> int:
         """Ambulances based in the live rule's box around the area (all counted as free)."""
-        dlat = STATION_AREA_M / 111_000
-        dlon = dlat / math.cos(math.radians(area.lat))
+        dlat, dlon = span_degrees(area.lat, STATION_AREA_M)
         return sum(
             1
             for lat, lon in self.ambulance_homes

@@ -26,12 +26,14 @@ pairs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
+from goldentime.geo import EARTH_RADIUS_M
 from routing import CoverageModel, RoadNetwork, RoutingError, UnitPosition
 
 IntArray = npt.NDArray[np.int64]
@@ -66,11 +68,14 @@ class StationReach:
         return self._reach[station.unit_id]
 
 
+_M_PER_DEG = math.radians(EARTH_RADIUS_M)  # a degree of the mean-radius sphere (111,195 m)
+
+
 def _crow_m(lat: float, lon: float, lats: npt.NDArray[np.float64], lons: npt.NDArray[np.float64]
             ) -> npt.NDArray[np.float64]:  # fmt: skip
     """Equirectangular metres from one point to many (enough to rank neighbours)."""
     k = np.cos(np.radians(lat))
-    return np.asarray(np.hypot((lats - lat) * 111_195.0, (lons - lon) * 111_195.0 * k))
+    return np.asarray(np.hypot((lats - lat) * _M_PER_DEG, (lons - lon) * _M_PER_DEG * k))
 
 
 def plan_moves(

@@ -99,8 +99,10 @@ def worker(role: str) -> None:
     setup(settings.log_level, fmt=settings.log_format)
     if role == "dispatch":
         from dispatch.worker import run
+        from sensors.registry import load_registry
 
-        run(settings)
+        # dispatch reads the structure registry of sensors without importing it: handed in here
+        run(settings, structures=load_registry(settings.seoul_data_dir))
 
 
 @click.command()

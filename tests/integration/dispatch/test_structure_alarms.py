@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.store import SensorAlarmRow, SignalRow, StructureClosureRow
-from dispatch.structure_alarms import StructureDirectory, StructureInfo, load_structures
+from dispatch.structure_alarms import StructureDirectory, StructureInfo, directory_of
 from goldentime import topics
 from goldentime.contracts.sensors import (
     UNITS,
@@ -35,6 +35,7 @@ from goldentime.contracts.sensors import (
 from goldentime.db import make_engine, session_factory
 from ops.up import LocalSystem
 from routing import load_network
+from sensors.registry import load_registry
 
 pytestmark = pytest.mark.integration
 
@@ -74,7 +75,7 @@ def sensors_worker(system: LocalSystem, tmp_path_factory: pytest.TempPathFactory
 def structures(system: LocalSystem) -> StructureDirectory:
     """The structures with their links on the network the workers route on."""
     network = load_network(settings=system.settings)
-    return load_structures(system.settings.seoul_data_dir, network=network)
+    return directory_of(load_registry(system.settings.seoul_data_dir), network=network)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from dispatch.context import gu_locator
-from firemap.boundaries import GU, BoundaryLayer
+from goldentime.boundaries import GU, BoundaryLayer
 from goldentime.settings import load_settings
 
 

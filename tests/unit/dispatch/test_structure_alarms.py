@@ -21,7 +21,7 @@ from dispatch.structure_alarms import (
     alarm_signal,
     alert_draft,
     clear_hold_s,
-    load_structures,
+    directory_of,
 )
 from goldentime.contracts import IncidentType
 from goldentime.contracts.routing import ClosureAction
@@ -29,6 +29,7 @@ from goldentime.contracts.sensors import AlarmLevel, FaultKind, SensorAlarm, Sen
 from goldentime.db import create_schema, make_engine, session_factory, writer
 from goldentime.settings import load_settings
 from routing import RoadNetwork
+from sensors.registry import load_registry
 
 T0 = datetime(2025, 7, 15, 6, 0, tzinfo=UTC)
 SAJIK = "tn-sajik"
@@ -41,7 +42,7 @@ def network() -> RoadNetwork:
 
 @pytest.fixture(scope="module")
 def structures(network: RoadNetwork) -> StructureDirectory:
-    return load_structures(load_settings().seoul_data_dir, network=network)
+    return directory_of(load_registry(load_settings().seoul_data_dir), network=network)
 
 
 @pytest.fixture

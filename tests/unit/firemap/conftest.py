@@ -6,7 +6,8 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from firemap.safety_map import SafetyMap, load_map
+from dispatch.map_roads import safety_map as configured_map
+from firemap.safety_map import SafetyMap
 from goldentime.settings import load_settings
 
 HYDRANT_HEADER = (
@@ -41,7 +42,8 @@ def seoul_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def safety_map() -> SafetyMap:
-    return load_map()
+    """The map as the console and `goldentime firemap` load it (road access on the network)."""
+    return configured_map(load_settings())
 
 
 def lat_lon_node(graph: nx.MultiDiGraph, node: int, lat: float, lon: float) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from firemap.cli import firemap
+from ops.commands.firemap import firemap
 
 from .conftest import HYDRANT_HEADER, HYDRANT_ROWS
 

@@ -17,6 +17,7 @@ import pytest
 import shapefile
 from pyproj import CRS, Transformer
 
+from goldentime.nodelink import decode_road_name
 from routing import GraphLoadError, RoadNetwork, load_network
 from routing.compiled import CompiledGraph
 from routing.compiled_dir import write_compiled
@@ -24,7 +25,6 @@ from routing.loading import named_network_path, read_network_graph
 from routing.moct_shapefile import read_moct_shapefiles
 from routing.osm_extract import parse_maxheight, parse_maxspeed, parse_maxweight, read_osm
 from routing.speeds import SpeedTable
-from routing.stdnodelink import decode_road_name
 
 # 중구/종로 around City Hall: a few hundred nodes of the standard network.
 BOX = (37.545, 126.955, 37.585, 127.010)  # south, west, north, east

@@ -2,6 +2,10 @@
 
 Polygons stay in WGS84 (point-in-polygon needs no metric CRS); an STRtree finds candidates.
 The dong sets are 2013 (administrative) and 2015 (legal): some dong have since merged.
+
+Reference geography read from the shipped data, with no domain rules: it is on the ground floor
+because several domains read it (firemap's safety map, places' gazetteer and geocoder,
+dispatch's gu lookup) and domains do not import each other.
 """
 
 from __future__ import annotations
@@ -16,10 +20,52 @@ import shapely
 from shapely import STRtree
 from shapely.geometry import shape
 
-from firemap.errors import FiremapDataError
-from firemap.sources import decode_file
+from goldentime.errors import DataError
 
 ATTRIBUTION = "southkorea/seoul-maps (Apache-2.0), from KOSTAT 2013 census boundaries and JUSO 2015"
+
+
+ENCODINGS = ("utf-8-sig", "cp949")
+
+
+class BoundaryDataError(DataError):
+    """A boundary file cannot be used; names the file and, where there is one, the feature
+    (``line``, 1-based) and the property."""
+
+    def __init__(
+        self, reason: str, *, file: str | Path, line: int | None = None, field: str | None = None
+    ) -> None:
+        where = str(file)
+        if line is not None:
+            where += f", line {line}"
+        if field is not None:
+            where += f", field {field!r}"
+        super().__init__(f"{where}: {reason}")
+        self.file = str(file)
+        self.line = line
+        self.field = field
+        self.reason = reason
+
+
+def _read_text(path: Path) -> str:
+    """``path`` as UTF-8 (BOM allowed) or CP949, the encodings the shipped data comes in."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise BoundaryDataError(f"cannot read: {err.strerror}", file=path) from err
+    first_error: UnicodeDecodeError | None = None
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError as err:
+            first_error = first_error or err
+    assert first_error is not None
+    raise BoundaryDataError(
+        f"wrong encoding: neither UTF-8 nor CP949 (byte 0x{data[first_error.start]:02x} at "
+        f"offset {first_error.start})",
+        file=path,
+        line=data[: first_error.start].count(b"\n") + 1,
+    ) from first_error
 
 
 @dataclass(frozen=True)
@@ -61,7 +107,10 @@ class BoundaryLayer:
     def __init__(self, spec: BoundarySpec, path: Path) -> None:
         self.spec = spec
         self.path = path
-        doc = json.loads(decode_file(path).text)
+        try:
+            doc = json.loads(_read_text(path))
+        except json.JSONDecodeError as err:
+            raise BoundaryDataError(f"not JSON: {err}", file=path) from err
         areas: list[Area] = []
         geoms: list[Any] = []
         self.features: list[dict[str, Any]] = []
@@ -69,7 +118,7 @@ class BoundaryLayer:
             props = feat.get("properties") or {}
             name, code = props.get(spec.name_property), props.get(spec.code_property)
             if not name or code is None:
-                raise FiremapDataError(
+                raise BoundaryDataError(
                     f"feature has no {spec.name_property}/{spec.code_property}",
                     file=path,
                     line=i,
@@ -78,14 +127,14 @@ class BoundaryLayer:
             try:
                 geom = shape(feat["geometry"])
             except (KeyError, TypeError, ValueError, AttributeError) as err:
-                raise FiremapDataError(
+                raise BoundaryDataError(
                     f"bad geometry: {err}", file=path, line=i, field="geometry"
                 ) from err
             areas.append(Area(str(name), str(code)))
             geoms.append(geom)
             self.features.append(feat)
         if not areas:
-            raise FiremapDataError("no features", file=path)
+            raise BoundaryDataError("no features", file=path)
         self.areas = tuple(areas)
         self.geoms = np.array(geoms, dtype=object)
         shapely.prepare(self.geoms)
