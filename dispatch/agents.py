@@ -270,13 +270,15 @@ def register(
     from goldentime.settings import load_settings
 
     if structures is None:
-        structures = load_structures(load_settings().seoul_data_dir, network=ctx.network)
+        structures = load_structures(load_settings().data.seoul_dir, network=ctx.network)
     book = ClosureBook(ctx.network)
     pipeline = Pipeline(
         ctx,
         metrics=metrics if metrics is not None else Metrics(),
         # ERs (capacities by level, overridden by settings) and road ETAs of the MCI commands
-        mci=mci_services(ctx.network, ctx.hospitals, overrides=load_settings().mci_er_capacities),
+        mci=mci_services(
+            ctx.network, ctx.hospitals, overrides=load_settings().dispatch.mci_er_capacities
+        ),
         alarms=AlarmHandler(
             writers=ctx.writers,
             book=book,

@@ -5,9 +5,9 @@
 float|None, ``name`` str|None, optional ``geometry`` as a shapely LineString or WKT).
 
 :func:`configured_road_graph` is the graph the safety map assesses access on: the configured
-network (settings ``network`` / ``graph_path``, Seoul-wide by default), read by `routing`'s
-loader. The central OSM graph keeps its own reader, :func:`read_road_graph` (OSMnx GraphML typed
-the firemap way: merged edges take their narrowest lane count and class).
+network (settings ``routing.network`` / ``routing.graph_path``, Seoul-wide by default), read
+by `routing`'s loader. The central OSM graph keeps its own reader, :func:`read_road_graph`
+(OSMnx GraphML typed the firemap way: merged edges take their narrowest lane count and class).
 """
 
 from __future__ import annotations
@@ -110,17 +110,17 @@ def road_licence(graph: nx.MultiDiGraph) -> str:
 def configured_road_graph(data_dir: Path, *, settings: Settings | None = None) -> nx.MultiDiGraph:
     """The configured road network of ``data_dir`` (the Seoul data folder) as a typed graph.
 
-    Settings ``graph_path`` wins; else the named ``network`` under ``data_dir`` (``seoul``: the
-    standard node-link network of the whole city; ``central``: the OSM detail graph, read with
-    :func:`read_road_graph`). Other sources go through `routing`'s loader (largest strongly
-    connected component, as routing uses it).
+    Settings ``routing.graph_path`` wins; else the named ``routing.network`` under ``data_dir``
+    (``seoul``: the standard node-link network of the whole city; ``central``: the OSM detail
+    graph, read with :func:`read_road_graph`). Other sources go through `routing`'s loader
+    (largest strongly connected component, as routing uses it).
     """
     from goldentime.settings import load_settings
     from routing import RoutingError, load_network
     from routing.loading import network_source
 
     settings = settings or load_settings()
-    local = settings.model_copy(update={"seoul_data_dir": Path(data_dir)})
+    local = settings.updated(data={"seoul_dir": Path(data_dir)})
     source = network_source(settings=local)
     if source.resolve() == (Path(data_dir) / ROAD_GRAPH_FILE).resolve():
         return read_road_graph(source)
