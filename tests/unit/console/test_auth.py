@@ -163,7 +163,7 @@ def test_auth_mode_from_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         load_settings(data={"dir": tmp_path})
     monkeypatch.delenv("GOLDENTIME_AUTH")
     config = tmp_path / "goldentime.toml"
-    config.write_text('auth = "demo"\n', encoding="utf-8")
+    config.write_text('[console]\nauth = "demo"\n', encoding="utf-8")
     monkeypatch.setenv("GOLDENTIME_CONFIG", str(config))
     assert auth_config(load_settings(data={"dir": tmp_path})).demo, "the file's auth is used"
     with pytest.raises(AuthConfigError):
