@@ -154,7 +154,7 @@ def load_gazetteer(boundaries_dir: Path | None = None) -> Gazetteer:
     if boundaries_dir is None:
         from goldentime.settings import load_settings
 
-        boundaries_dir = load_settings().seoul_data_dir / "boundaries"
+        boundaries_dir = load_settings().data.seoul_dir / "boundaries"
     return Gazetteer.from_dir(boundaries_dir)
 
 

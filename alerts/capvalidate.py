@@ -45,7 +45,7 @@ class ValidationReport:
 def default_schema_dir() -> Path:
     from goldentime.settings import load_settings
 
-    return load_settings().seoul_data_dir / "cap"
+    return load_settings().data.seoul_dir / "cap"
 
 
 @lru_cache(maxsize=8)

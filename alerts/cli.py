@@ -32,9 +32,9 @@ def _service() -> AlertService:
     create_tables(engine)
     return AlertService(
         sessions=session_factory(engine),
-        gazetteer=load_gazetteer(settings.seoul_data_dir / "boundaries"),
+        gazetteer=load_gazetteer(settings.data.seoul_dir / "boundaries"),
         clock=SystemClock(),
-        base_url=f"http://{settings.console_host}:{settings.console_port}",
+        base_url=f"http://{settings.console.host}:{settings.console.port}",
     )
 
 
@@ -154,9 +154,9 @@ def draft(
     settings = load_settings()
     composed = compose(
         request,
-        gazetteer=load_gazetteer(settings.seoul_data_dir / "boundaries"),
+        gazetteer=load_gazetteer(settings.data.seoul_dir / "boundaries"),
         now=SystemClock().now(),
-        base_url=f"http://{settings.console_host}:{settings.console_port}",
+        base_url=f"http://{settings.console.host}:{settings.console.port}",
     )
     xml = serialize(composed.alert)
     require_publishable(xml)

@@ -44,7 +44,8 @@ class AlertsConfigError(AlertError, ConfigError):
 
 @dataclass(frozen=True, slots=True)
 class AlertsConfig:
-    """The alert settings (field name = settings field; env var = ``GOLDENTIME_`` + upper)."""
+    """The alert settings (field name = field of ``settings.alerts``, there without the
+    ``alert_`` prefix; env var = ``GOLDENTIME_`` + upper)."""
 
     public_base_url: str | None = None
     twilio_account_sid: str | None = None
@@ -63,7 +64,7 @@ class AlertsConfig:
 
     def base_url(self, settings: Settings) -> str:
         """Where citizens open the public pages (links in SMS and posts, CAP ``web``)."""
-        url = self.public_base_url or f"http://{settings.console_host}:{settings.console_port}"
+        url = self.public_base_url or f"http://{settings.console.host}:{settings.console.port}"
         return url.rstrip("/")
 
     def status_callback_url(self, settings: Settings) -> str:
@@ -80,7 +81,8 @@ def alerts_config(settings: Settings) -> AlertsConfig:
     for channels that are half configured."""
     values: dict[str, Any] = {}
     for item in fields(AlertsConfig):
-        value = getattr(settings, item.name)
+        # AlertsConfig keeps the flat names: alert_sms_rate_per_s is settings.alerts.sms_rate_per_s
+        value = getattr(settings.alerts, item.name.removeprefix("alert_"))
         values[item.name] = value.get_secret_value() if isinstance(value, SecretStr) else value
     config = AlertsConfig(**values)
     for prefix in ("twilio", "twilio_sandbox", "mastodon", "mastodon_sandbox"):
@@ -153,7 +155,7 @@ def build_service(
     sessions = sessions or session_factory(engine_for(settings))
     service = AlertService(
         sessions=sessions,
-        gazetteer=load_gazetteer(settings.seoul_data_dir / "boundaries"),
+        gazetteer=load_gazetteer(settings.data.seoul_dir / "boundaries"),
         clock=clock or SystemClock(),
         base_url=config.base_url(settings),
         live=ChannelSet(

@@ -34,7 +34,7 @@ def run_intake(env: dict[str, str]) -> None:
     stdout_to_stderr()
     os.environ.update(env)
     settings = load_settings()
-    structures = load_registry(settings.seoul_data_dir)
+    structures = load_registry(settings.data.seoul_dir)
     app, _ctx, _calls = build(settings, structures=structures, recommendations=False)
     _worker(app)
 

@@ -83,7 +83,7 @@ def city_points(settings: Any, n: int, rng: random.Random) -> list[tuple[float, 
     from shapely.geometry import shape
 
     data = json.loads(
-        (settings.seoul_data_dir / "boundaries" / "seoul_gu.geojson").read_text(encoding="utf-8")
+        (settings.data.seoul_dir / "boundaries" / "seoul_gu.geojson").read_text(encoding="utf-8")
     )
     gu = [(f["properties"]["SIG_KOR_NM"], shape(f["geometry"])) for f in data["features"]]
     for _name, polygon in gu:
@@ -269,7 +269,7 @@ def run(*, rounds: int) -> dict[str, Any]:
     from ops.up import LocalSystem
 
     with tempfile.TemporaryDirectory(prefix="bench-console-") as tmp:
-        settings = load_settings(data_dir=Path(tmp), console_port=0)
+        settings = load_settings(data={"dir": Path(tmp)}, console={"port": 0})
         previous = os.environ.get("GOLDENTIME_AUTH")
         os.environ["GOLDENTIME_AUTH"] = "demo"  # the board without signing in
         try:

@@ -156,7 +156,7 @@ def _city_replay(n: int, *, seed: int, prefix: str, data_dir: Path) -> list[Call
 
 def _latency(system: LocalSystem) -> dict[str, dict[str, float]]:
     watcher = TopicWatcher(system.bootstrap).start()
-    data = system.settings.seoul_data_dir
+    data = system.settings.data.seoul_dir
     steady = _city_replay(int(STEADY_RATE * STEADY_S), seed=10, prefix="lat10", data_dir=data)
     burst = _city_replay(int(BURST_RATE * BURST_S), seed=100, prefix="lat100", data_dir=data)
     try:
@@ -223,7 +223,7 @@ def _baseline_rate(env: dict[str, str], total: int) -> float:
 
 def _throughput(system: LocalSystem, data_dir: Path, n: int) -> dict[str, float]:
     system.supervisor.stop_all()  # the broker stays up; nobody else consumes now
-    data = system.settings.seoul_data_dir
+    data = system.settings.data.seoul_dir
     _preload(system.bootstrap, _city_replay(n, seed=4, prefix="tp", data_dir=data))
     on_topic = n + int(STEADY_RATE * STEADY_S) + int(BURST_RATE * BURST_S)
     base_env = {
@@ -256,7 +256,9 @@ def command(as_json: bool, events: int) -> None:
     """Call-to-recommendation latency (10/s, 100/s burst) and intake events/s per worker."""
     with tempfile.TemporaryDirectory(prefix="gt-bench-dispatch-") as tmp:
         data_dir = Path(tmp)
-        settings = load_settings(data_dir=data_dir, console_port=0, log_level="warning")
+        settings = load_settings(
+            data={"dir": data_dir}, console={"port": 0}, logging={"level": "warning"}
+        )
         system = LocalSystem(settings, echo=lambda _line: None)
         system.env["GOLDENTIME_AUTH"] = "demo"  # the console's sign-in is not what is measured
         with system:

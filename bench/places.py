@@ -36,7 +36,7 @@ QUERIES = (
 def run(*, rounds: int) -> dict[str, Any]:
     from goldentime.settings import load_settings
 
-    data_dir = load_settings().seoul_data_dir
+    data_dir = load_settings().data.seoul_dir
     started, cpu = time.perf_counter(), time.process_time()
     atlas = build_atlas(data_dir)
     build_ms = (time.perf_counter() - started) * 1e3

@@ -81,12 +81,12 @@ def _spread(engine: Any, workers: int, partitions: int) -> dict[str, int]:
 
 def measure(workers: int, *, calls: int, seed: int = 7, data_dir: Path) -> ScaleoutRun:
     """One fresh system with ``workers`` dispatch workers; intake rate of ``calls`` calls."""
-    settings = load_settings(data_dir=data_dir, console_port=0)
+    settings = load_settings(data={"dir": data_dir}, console={"port": 0})
     replay = generate_replay(calls, seed=seed, prefix=f"so{workers}")
     system = start_local_system(settings, workers=workers, sensors=False)
     engine = make_engine(settings.effective_database_url)
     try:
-        held = _spread(engine, workers, settings.topic_partitions)
+        held = _spread(engine, workers, settings.broker.partitions)
         producer = KafkaProducer(bootstrap_servers=system.bootstrap, acks="all", linger_ms=5)
         started = time.monotonic()
         try:

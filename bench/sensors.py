@@ -91,7 +91,7 @@ def _reading(
 def generate_load(total: int, *, seed: int, end: datetime) -> list[SensorReading]:
     """``total`` readings round-robin over every sensor, 5 s apart per sensor, ending at ``end``."""
     rng = random.Random(seed)
-    sensors = list(load_registry(load_settings().seoul_data_dir).sensors())
+    sensors = list(load_registry(load_settings().data.seoul_dir).sensors())
     rounds = -(-total // len(sensors))
     start = end - timedelta(seconds=5 * rounds)
     out = []
@@ -223,7 +223,7 @@ class AlarmWatcher:
 
 
 def _latency(bootstrap: str, *, seconds: float) -> list[float]:
-    registry = load_registry(load_settings().seoul_data_dir)
+    registry = load_registry(load_settings().data.seoul_dir)
     accels = [s for s in registry.sensors() if s.kind is SensorKind.ACCELERATION]
     watcher = AlarmWatcher(bootstrap)
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=0)
@@ -321,13 +321,13 @@ def _wait_until_flowing(probe: IncidentProbe, system: LocalSystem, warmups: list
     if not _wait_for_incident(probe, pending, until=deadline):
         raise click.ClickException(
             f"no incident from a critical reading within {WORKER_TIMEOUT_S:.0f} s; see the logs"
-            f" in {system.settings.data_dir / 'logs'}"
+            f" in {system.settings.data.dir / 'logs'}"
         )
 
 
 def _incident_latency(rounds: int) -> tuple[list[float], int]:
     """Reading -> incident over ``rounds`` bridges on the real system; (latencies, missed)."""
-    registry = load_registry(load_settings().seoul_data_dir)
+    registry = load_registry(load_settings().data.seoul_dir)
     accels = [s for s in registry.sensors() if s.kind is SensorKind.ACCELERATION]
     if not 0 < rounds <= len(accels) - WARMUP_BRIDGES:
         raise click.UsageError(
@@ -340,7 +340,9 @@ def _incident_latency(rounds: int) -> tuple[list[float], int]:
         contextlib.chdir(tmp),  # faust's table directories land here, not in the checkout
     ):
         settings = load_settings(
-            data_dir=Path(tmp), console_port=0, auth="demo", log_level="warning"
+            data={"dir": Path(tmp)},
+            console={"port": 0, "auth": "demo"},
+            logging={"level": "warning"},
         )
         system = LocalSystem(settings, echo=lambda _line: None)
         system.env["GOLDENTIME_APP_ID"] = f"bench-sensors-{uuid.uuid4().hex[:6]}"

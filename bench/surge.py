@@ -217,9 +217,9 @@ def _mci_figures(engine: Engine, links: dict[str, str], crowd: list[Call]) -> di
 
 
 def run(*, factor: float, crowd_n: int, seed: int, data_dir: Path) -> dict[str, Any]:
-    settings = load_settings(data_dir=data_dir, log_level="warning")
+    settings = load_settings(data={"dir": data_dir}, logging={"level": "warning"})
     city_n = round(SEOUL_CALLS_PER_HOUR * factor)
-    city, event_of = city_calls(city_n, seed=seed, start=START, data_dir=settings.seoul_data_dir)
+    city, event_of = city_calls(city_n, seed=seed, start=START, data_dir=settings.data.seoul_dir)
     crowd = crowd_calls(crowd_n, seed=seed, start=START)
     calls = sorted(city + crowd, key=lambda c: (c.received_at, c.id))
     expected = Expected(
@@ -230,8 +230,8 @@ def run(*, factor: float, crowd_n: int, seed: int, data_dir: Path) -> dict[str, 
         bootstrap = broker.bootstrap_servers
         ensure_topics(
             bootstrap,
-            partitions=settings.topic_partitions,
-            replication_factor=settings.topic_replication_factor,
+            partitions=settings.broker.partitions,
+            replication_factor=settings.broker.replication_factor,
         )
         letters = DeadLetterReader(bootstrap, prefix=PREFIX)
         _preload(bootstrap, calls)

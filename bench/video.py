@@ -94,7 +94,7 @@ def command(as_json: bool, repeats: int) -> None:
             result[f"analyse_p95_ms_{label}"] = round(p95_ms, 2)
             result[f"analyse_vs_decode_{label}"] = round(analysed_fps / decode_fps, 3)
             result[f"cameras_at_5fps_per_core_{label}"] = int(analysed_fps // 5)
-        data = load_settings().seoul_data_dir / "video"
+        data = load_settings().data.seoul_dir / "video"
         house = data / "house6.mp4"
         result["decode_fps_house6_h264_240p"] = round(_decode(house, repeats)[0], 1)
         report = evaluate_file(house, data / "house6.xml")

@@ -276,7 +276,7 @@ def create_app(
 ) -> FastAPI:
     """The console app. Without ``publisher`` it publishes to Kafka from ``settings``.
 
-    Without ``auth`` the mode comes from ``settings.auth`` (``required`` unless ``demo``).
+    Without ``auth`` the mode comes from ``settings.console.auth`` (``required`` unless ``demo``).
     Without ``alerts`` the public-warning service is built from the alert settings
     (:func:`alerts.runtime.build_service`), its records published through ``publisher``.
     With ``warm_basemap`` the map's roads are built from the road network in the background
@@ -308,10 +308,10 @@ def create_app(
     )
     if auth.demo:
         seed_demo_users(accounts, now=clock.now())
-    secret = auth.secret_key or load_or_create_secret(settings.data_dir / SECRET_FILE_NAME)
+    secret = auth.secret_key or load_or_create_secret(settings.data.dir / SECRET_FILE_NAME)
     signer = SessionSigner(secret, max_age_s=auth.session_max_age_s)
     limiter = LoginRateLimiter(max_failures=auth.login_max_failures, window_s=auth.login_window_s)
-    incident_places = IncidentPlaces(settings.seoul_data_dir)
+    incident_places = IncidentPlaces(settings.data.seoul_dir)
     enrich_incidents = with_mci_levels(incident_places.enrich)  # place, caller fix, MCI level
     feed = ChangeFeed(sessions, enrich=enrich_incidents, surges=surge_reader(clock.now))
     basemap = basemap or Basemap(settings)
@@ -426,8 +426,8 @@ def create_app(
             clock_skew_s=sender_clock_skew_s(
                 claimed,
                 now,
-                ahead_max_s=settings.call_clock_ahead_max_s,
-                behind_max_s=settings.call_clock_behind_max_s,
+                ahead_max_s=settings.intake.clock_ahead_max_s,
+                behind_max_s=settings.intake.clock_behind_max_s,
             ),
         )
         refused = await intake.accept(
@@ -476,10 +476,10 @@ def create_app(
         clock=clock,
         config=MediaConfig(
             base_url=alerts_settings.base_url(settings),
-            ttl_s=settings.caller_media_link_ttl_s,
-            call_accuracy_m=settings.caller_media_call_accuracy_m,
-            ice_servers=parse_ice_servers(settings.webrtc_ice_servers),
-            retention_days=settings.caller_media_recording_retention_days,
+            ttl_s=settings.caller_media.link_ttl_s,
+            call_accuracy_m=settings.caller_media.call_accuracy_m,
+            ice_servers=parse_ice_servers(settings.caller_media.webrtc_ice_servers),
+            retention_days=settings.caller_media.recording_retention_days,
         ),
         sms=caller_sms if caller_sms is not None else sms_sender(alerts_settings),
         audit=accounts.audit,

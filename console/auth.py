@@ -55,9 +55,10 @@ class AuthConfig:
 
 
 def auth_config(settings: Settings) -> AuthConfig:
-    """How the console authenticates, from the settings model (``auth``: env ``GOLDENTIME_AUTH``
-    or ``auth`` in the TOML file; ``required`` unless ``demo``)."""
-    return AuthConfig(mode=settings.auth)
+    """How the console authenticates, from the settings model (``console.auth``: env
+    ``GOLDENTIME_AUTH`` or ``auth`` in the TOML file's ``[console]``; ``required`` unless
+    ``demo``)."""
+    return AuthConfig(mode=settings.console.auth)
 
 
 def load_or_create_secret(path: Path) -> str:

@@ -1,9 +1,9 @@
 """``GET /api/basemap/*``: the console maps' offline basemap, built once per process.
 
-The roads come from the configured network (settings ``network``/``graph_path``), at the level
-of detail the map's zoom asks for (see :data:`console.basemap_build.LEVELS`); the gu boundaries
-from the shipped GeoJSON; the network's coverage (which gu it misses) from both. Every body is
-serialised and gzip-compressed once, served with an ETag (304 on a match) and
+The roads come from the configured network (settings ``routing.network``/``routing.graph_path``),
+at the level of detail the map's zoom asks for (see :data:`console.basemap_build.LEVELS`); the
+gu boundaries from the shipped GeoJSON; the network's coverage (which gu it misses) from both.
+Every body is serialised and gzip-compressed once, served with an ETag (304 on a match) and
 ``Content-Encoding: gzip`` to clients that accept it. :meth:`Basemap.warm` builds everything
 in the background when the console starts, so the first board does not wait for it.
 """
@@ -89,7 +89,7 @@ class Basemap:
         self._coverage: NetworkCoverage | None = None
 
     def _gu_file(self) -> Path:
-        return self._settings.seoul_data_dir / "boundaries" / "seoul_gu.geojson"
+        return self._settings.data.seoul_dir / "boundaries" / "seoul_gu.geojson"
 
     def _gu_features(self) -> list[dict[str, Any]]:
         return read_gu(self._gu_file())
@@ -103,8 +103,8 @@ class Basemap:
         network = load_network(settings=self._settings)
         graph = network.graph
         source = network_source(settings=self._settings)
-        if source.is_relative_to(self._settings.seoul_data_dir):
-            source = source.relative_to(self._settings.seoul_data_dir)
+        if source.is_relative_to(self._settings.data.seoul_dir):
+            source = source.relative_to(self._settings.data.seoul_dir)
         segments = road_segments(graph)
         for name, level in LEVELS.items():
             self._payloads[f"roads:{name}"] = Payload.of(
@@ -152,7 +152,7 @@ class Basemap:
 
     def stations(self) -> Payload:
         def build() -> None:
-            units = self._settings.seoul_data_dir / "units" / "fire_units.csv"
+            units = self._settings.data.seoul_dir / "units" / "fire_units.csv"
             self._payloads["stations"] = Payload.of(safety_centres(units))
 
         return self._get("stations", build)

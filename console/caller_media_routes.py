@@ -89,7 +89,7 @@ class MediaConfig:
 
 
 def parse_ice_servers(text: str) -> list[dict[str, Any]]:
-    """The ``webrtc_ice_servers`` setting: a JSON list of RTCIceServer objects."""
+    """The ``caller_media.webrtc_ice_servers`` setting: a JSON list of RTCIceServer objects."""
     try:
         value = json.loads(text or "[]")
     except json.JSONDecodeError as err:

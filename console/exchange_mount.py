@@ -59,11 +59,11 @@ class Exchange:
             service=self.service,
             sessions=sessions,
             clock=clock,
-            partners=settings.exchange_partners,
+            partners=settings.exchange.partners,
         )
         self.clients = [
             PartnerClient(p, service=self.service, desk=self.desk, sessions=sessions, clock=clock)
-            for p in settings.exchange_partners
+            for p in settings.exchange.partners
             if p.url is not None
         ]
 
@@ -107,7 +107,7 @@ def mount_exchange(
     @app.websocket(PARTNER_SOCKET)
     async def partner_socket(websocket: WebSocket) -> None:
         partner = partner_for(
-            bearer(websocket.headers.get("authorization")), settings.exchange_partners
+            bearer(websocket.headers.get("authorization")), settings.exchange.partners
         )
         if partner is None:
             client = websocket.client.host if websocket.client else "?"

@@ -110,7 +110,7 @@ class DurableIntake:
             if self._in_memory
             else outbox_engine(
                 engine.url.render_as_string(hide_password=False),
-                lock_wait_s=settings.intake_lock_wait_s,
+                lock_wait_s=settings.intake.lock_wait_s,
             )
         )
         # Writes that must not hang on a locked database (the outbox; the console's audit rows).
@@ -122,8 +122,8 @@ class DurableIntake:
                 engine,
                 relay_send,
                 clock=clock,
-                redeliver_after_s=settings.intake_redeliver_after_s,
-                interval_s=settings.intake_relay_interval_s,
+                redeliver_after_s=settings.intake.redeliver_after_s,
+                interval_s=settings.intake.relay_interval_s,
                 stored=already_stored,
             )
             if relay_send is not None
@@ -164,7 +164,7 @@ class DurableIntake:
         send = asyncio.ensure_future(
             asyncio.wait_for(
                 self._publisher.publish(topic, record, key=key),
-                self._settings.intake_publish_wait_s,
+                self._settings.intake.publish_wait_s,
             )
         )
         try:

@@ -40,7 +40,7 @@ class KafkaPublisher:
         except (KafkaError, OSError) as err:
             await producer.stop()
             raise BrokerError(
-                f"console cannot reach the broker at {self._settings.bootstrap()}: {err}"
+                f"console cannot reach the broker at {self._settings.broker.bootstrap()}: {err}"
             ) from err
         self._producer = producer
 

@@ -52,7 +52,7 @@ def mount_sensor_ingest(
 ) -> None:
     """Add ``POST /api/sensors/readings`` to the console."""
     ingestor = Ingestor(
-        validator=ReadingValidator(load_registry(settings.seoul_data_dir), clock=clock),
+        validator=ReadingValidator(load_registry(settings.data.seoul_dir), clock=clock),
         publisher=publisher or LazyKafkaPublisher(settings),
         consumer="console",
         clock=clock,

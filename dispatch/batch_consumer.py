@@ -205,11 +205,11 @@ def batch_consumer_options(settings: Any, *, client_id: str) -> BatchConsumerOpt
     """Options from the one settings model (the same broker, app id and timeouts as the
     agents; the group is the app id's own ``.calls``)."""
     return BatchConsumerOptions(
-        bootstrap=settings.bootstrap(),
-        group_id=f"{settings.app_id}.calls",
+        bootstrap=settings.broker.bootstrap(),
+        group_id=f"{settings.process.app_id}.calls",
         client_id=client_id,
-        session_timeout_s=settings.kafka_session_timeout_s,
-        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+        session_timeout_s=settings.broker.session_timeout_s,
+        fetch_max_wait_ms=settings.broker.fetch_max_wait_ms,
     )
 
 

@@ -123,8 +123,8 @@ def network_bounds(network: RoadNetwork) -> tuple[float, float, float, float]:
 
 
 def road_network(settings: Settings) -> RoadNetwork:
-    """The configured road network (settings ``network`` / ``graph_path``; Seoul-wide by
-    default) with firemap's per-vehicle access restrictions applied."""
+    """The configured road network (settings ``routing.network`` / ``routing.graph_path``;
+    Seoul-wide by default) with firemap's per-vehicle access restrictions applied."""
     from firemap.access import apply_to
 
     network = load_network(settings=settings)
@@ -155,7 +155,7 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> Dispatch
     create_schema(engine)
     clock = clock or SystemClock()
     network = road_network(settings)
-    fleet = fleet_for(network, settings.seoul_data_dir / "units" / "fire_units.csv")
+    fleet = fleet_for(network, settings.data.seoul_dir / "units" / "fire_units.csv")
     stations = {v.station_id for v in fleet}
     writers = session_factory(writer(engine))
     try:
@@ -164,8 +164,8 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> Dispatch
         log.info("fleet: %d vehicles at %d stations (%d new)", len(fleet), len(stations), added)
     except IntegrityError:
         log.info("fleet seeded concurrently by another worker")
-    catalog = load_catalog(settings.run_cards_file)
-    hospitals = load_hospitals(settings.seoul_data_dir / "hospitals" / "emergency_rooms.csv")
+    catalog = load_catalog(settings.dispatch.run_cards_file)
+    hospitals = load_hospitals(settings.data.seoul_dir / "hospitals" / "emergency_rooms.csv")
     started = time.perf_counter()
     warm_up(
         (AvailableUnit(v.unit_id, v.name, v.kind, v.station_name, v.lat, v.lon) for v in fleet),
@@ -186,7 +186,7 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> Dispatch
         network=network,
         fleet=fleet,
         hospitals=hospitals,
-        locate_gu=gu_locator(settings.seoul_data_dir, warm=network_bounds(network)),
+        locate_gu=gu_locator(settings.data.seoul_dir, warm=network_bounds(network)),
         calls_consumer=batch_consumer_options(settings, client_id=consumer_name),
         publisher=batch_publisher(settings, client_id=consumer_name),
     )

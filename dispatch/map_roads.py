@@ -26,19 +26,19 @@ def _routing_graph(source: Path) -> nx.MultiDiGraph:
 
 def safety_map_roads(settings: Settings) -> nx.MultiDiGraph:
     """The road graph the safety map assesses access on: the configured network (settings
-    ``network`` / ``graph_path``, Seoul-wide by default) as routing loads it (largest strongly
-    connected component); the central OSM graph through firemap's own reader
+    ``routing.network`` / ``routing.graph_path``, Seoul-wide by default) as routing loads it
+    (largest strongly connected component); the central OSM graph through firemap's own reader
     (:func:`firemap.roads.assessment_graph`). FiremapDataError when it cannot be loaded."""
     source = network_source(settings=settings)
     try:
         return assessment_graph(
-            source, data_dir=settings.seoul_data_dir, read_network=_routing_graph
+            source, data_dir=settings.data.seoul_dir, read_network=_routing_graph
         )
     except RoutingError as err:
         raise FiremapDataError(f"cannot load road network: {err}", file=source) from err
 
 
 def safety_map(settings: Settings) -> SafetyMap:
-    """Every layer of ``settings.seoul_data_dir`` with road access on :func:`safety_map_roads`
+    """Every layer of ``settings.data.seoul_dir`` with road access on :func:`safety_map_roads`
     (about a second and the network's load; not cached: callers keep it)."""
-    return SafetyMap.from_directory(settings.seoul_data_dir, graph=safety_map_roads(settings))
+    return SafetyMap.from_directory(settings.data.seoul_dir, graph=safety_map_roads(settings))

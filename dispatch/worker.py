@@ -57,12 +57,12 @@ def run(settings: Settings, *, structures: Iterable[MonitoredStructure]) -> None
     )
     worker = faust.Worker(
         app,
-        loglevel=settings.log_level.upper(),
+        loglevel=settings.logging.level.upper(),
         override_logging=False,
         quiet=True,
         redirect_stdouts=False,
     )
-    logging.getLogger(__name__).info("dispatch worker starting on %s", settings.bootstrap())
+    logging.getLogger(__name__).info("dispatch worker starting on %s", settings.broker.bootstrap())
     try:
         worker.execute_from_commandline()
     finally:

@@ -73,7 +73,7 @@ def _add_eido_routes(
                 "connected": connected(p.id),
                 "subscribe": p.subscribe,
             }
-            for p in service.settings.exchange_partners
+            for p in service.settings.exchange.partners
         ]
 
     @router.get("/api/exchange/eido/{incident_id}", tags=["exchange"])
@@ -90,7 +90,7 @@ def _add_eido_routes(
         partner: Annotated[str | None, Query(max_length=80)] = None,
     ) -> ImportAnswer:
         """Take an EIDO in as a call; answers once dispatch stored it."""
-        known = {p.id: p for p in service.settings.exchange_partners}
+        known = {p.id: p for p in service.settings.exchange.partners}
         if partner is not None and partner not in known:
             raise HTTPException(422, f"partner: unknown {partner}")
         issuer = str(document.get("issuingElementIdentification") or "file")[:80]

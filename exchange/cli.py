@@ -35,7 +35,7 @@ def _console_url(url: str | None) -> str:
     if url:
         return url.rstrip("/")
     settings = load_settings()
-    return f"http://{settings.console_host}:{settings.console_port}"
+    return f"http://{settings.console.host}:{settings.console.port}"
 
 
 def _client(url: str | None, token: str | None) -> httpx.Client:
@@ -62,11 +62,11 @@ def eido() -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def validate(file: str, as_json: bool) -> None:
-    """Check FILE against NENA's EIDO schema (settings eido_schema_dir)."""
+    """Check FILE against NENA's EIDO schema (settings exchange.eido_schema_dir)."""
     from exchange.schema import SCHEMA_SOURCE, EidoSchema
 
     document = _read(file)
-    directory = load_settings().eido_schema_dir
+    directory = load_settings().exchange.eido_schema_dir
     if directory is None:
         raise ConfigError(
             "no EIDO schema configured: set GOLDENTIME_EIDO_SCHEMA_DIR to the directory holding "

@@ -43,12 +43,12 @@ def partner_pair(
     settings: Settings, *, seoul_port: int, partner_port: int, schema_dir: Path | None
 ) -> tuple[Settings, Settings]:
     """The Seoul centre's settings (with 경기 as partner) and the 경기 centre's."""
-    host = settings.console_host
+    host = settings.console.host
     seoul_token, partner_token = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     schema = {"eido_schema_dir": schema_dir} if schema_dir is not None else {}
-    seoul = settings.model_copy(
-        update={
-            "exchange_partners": [
+    seoul = settings.updated(
+        exchange={
+            "partners": [
                 ExchangePartner(
                     id=GYEONGGI_ID,
                     name=GYEONGGI_NAME,
@@ -60,20 +60,18 @@ def partner_pair(
             **schema,
         }
     )
-    partner = settings.model_copy(
-        update={
-            "data_dir": settings.data_dir / "partner-gyeonggi",
-            "database_url": None,
-            "kafka_bootstrap_servers": None,
-            "metrics_port": None,
-            "console_port": partner_port,
-            "broker_port": 0,
-            "exchange_agency_id": GYEONGGI_ID,
-            "exchange_centre_name": GYEONGGI_CENTRE,
-            "auth": "demo",
-            "exchange_partners": [
+    partner = settings.updated(
+        data={"dir": settings.data.dir / "partner-gyeonggi"},
+        database={"url": None},
+        broker={"bootstrap_servers": None, "embedded_port": 0},
+        process={"metrics_port": None},
+        console={"port": partner_port, "auth": "demo"},
+        exchange={
+            "agency_id": GYEONGGI_ID,
+            "centre_name": GYEONGGI_CENTRE,
+            "partners": [
                 ExchangePartner(
-                    id=settings.exchange_agency_id,
+                    id=settings.exchange.agency_id,
                     name=SEOUL_NAME,
                     url=_socket(host, seoul_port),
                     token_in=SecretStr(seoul_token),
@@ -81,9 +79,9 @@ def partner_pair(
                 ),
             ],
             **schema,
-        }
+        },
     )
-    partner.data_dir.mkdir(parents=True, exist_ok=True)
+    partner.data.dir.mkdir(parents=True, exist_ok=True)
     return seoul, partner
 
 

@@ -3,9 +3,10 @@
 The published schema is an OpenAPI 3.0 document (``openapi.yaml``) whose schema objects refer
 to each other (``#/components/schemas/...``) and into the NIEM component files beside it
 (``NIEMComponents/nc.yaml#/...``). It is not shipped with Golden Time (its repository carries
-no licence): settings field ``eido_schema_dir`` (env ``GOLDENTIME_EIDO_SCHEMA_DIR``) names the
-directory holding ``openapi.yaml``. References are resolved with ``referencing`` (the library
-``jsonschema`` uses), each file retrieved and parsed only when a reference first needs it.
+no licence): settings field ``exchange.eido_schema_dir`` (env ``GOLDENTIME_EIDO_SCHEMA_DIR``)
+names the directory holding ``openapi.yaml``. References are resolved with ``referencing``
+(the library ``jsonschema`` uses), each file retrieved and parsed only when a reference first
+needs it.
 
 The published text has defects a strict validator trips over. They are normalised while the
 files are read, and every one is recorded in :attr:`EidoSchema.normalised` so a caller can say

@@ -40,11 +40,11 @@ class Imported:
 
 
 def centre_of(settings: Settings) -> Centre:
-    return Centre(agency_id=settings.exchange_agency_id, name=settings.exchange_centre_name)
+    return Centre(agency_id=settings.exchange.agency_id, name=settings.exchange.centre_name)
 
 
 def schema_of(settings: Settings) -> EidoSchema | None:
-    directory: Path | None = settings.eido_schema_dir
+    directory: Path | None = settings.exchange.eido_schema_dir
     return EidoSchema(directory) if directory is not None else None
 
 
@@ -103,7 +103,7 @@ class ExchangeService:
             document,
             partner_id=partner_id,
             partner_name=partner_name,
-            unlocated=(self.settings.exchange_unlocated_lat, self.settings.exchange_unlocated_lon),
+            unlocated=(self.settings.exchange.unlocated_lat, self.settings.exchange.unlocated_lon),
             now=now,
         )
         call = foreign.call

@@ -1,6 +1,6 @@
 """The shipped layers: which file, which columns, which CRS, and how a row reads.
 
-Paths are relative to the Seoul data directory (``settings.seoul_data_dir``); each folder keeps
+Paths are relative to the Seoul data directory (``settings.data.seoul_dir``); each folder keeps
 its SOURCE.txt. Attribution strings travel with every GeoJSON layer the console shows.
 """
 

@@ -420,10 +420,10 @@ def _cached_map(data_dir: Path) -> SafetyMap:
 
 
 def load_map(data_dir: Path | str | None = None) -> SafetyMap:
-    """The safety map of ``data_dir`` (default ``settings.seoul_data_dir``), loaded once,
+    """The safety map of ``data_dir`` (default ``settings.data.seoul_dir``), loaded once,
     without road access (see :meth:`SafetyMap.from_directory`'s ``graph``)."""
     if data_dir is None:
         from goldentime.settings import load_settings
 
-        data_dir = load_settings().seoul_data_dir
+        data_dir = load_settings().data.seoul_dir
     return _cached_map(Path(data_dir).resolve())

@@ -326,12 +326,12 @@ def start_metrics_server(
 
 
 def configured_port(settings: Settings) -> int | None:
-    """The metrics port: ``settings.metrics_port`` (env GOLDENTIME_METRICS_PORT, checked by the
-    settings model).
+    """The metrics port: ``settings.process.metrics_port`` (env GOLDENTIME_METRICS_PORT, checked
+    by the settings model).
 
     Returns None when metrics are not configured (the process serves no endpoint).
     """
-    return settings.metrics_port
+    return settings.process.metrics_port
 
 
 OffsetsSource = Callable[

@@ -246,8 +246,8 @@ def simulate_through_system(
 ) -> SimulationReport:
     """Replay the seeded calls through a fresh `LocalSystem` per policy at ``speed``.
 
-    ``settings_overrides``: settings of the system beyond its own (e.g. the road ``network``
-    the world was loaded on, so the system routes on the same roads).
+    ``settings_overrides``: settings tables of the system beyond its own (e.g. ``routing`` with
+    the road ``network`` the world was loaded on, so the system routes on the same roads).
     """
     if not speed > 0:
         raise SimulationError(f"speed must be positive, got {speed}")
@@ -264,14 +264,10 @@ def simulate_through_system(
     )
     for name in names:
         with tempfile.TemporaryDirectory(prefix="goldentime-sim-", dir=data_dir) as tmp:
-            settings = load_settings(
-                **{
-                    **(settings_overrides or {}),
-                    "data_dir": Path(tmp),
-                    "console_port": 0,
-                    "auth": "demo",
-                    "log_level": "warning",
-                }
+            settings = load_settings(**(settings_overrides or {})).updated(
+                data={"dir": Path(tmp)},
+                console={"port": 0, "auth": "demo"},
+                logging={"level": "warning"},
             )
             lines: list[str] = []
             started = time.perf_counter()

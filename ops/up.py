@@ -46,38 +46,38 @@ class LocalSystem:
     ) -> None:
         self.settings = settings
         self.echo = echo
-        self.workers = workers or settings.dispatch_workers
-        console_port = settings.console_port if port is None else port
-        self.console_port = console_port or free_port(settings.console_host)
-        self.url = f"http://{settings.console_host}:{self.console_port}"
+        self.workers = workers or settings.dispatch.workers
+        console_port = settings.console.port if port is None else port
+        self.console_port = console_port or free_port(settings.console.host)
+        self.url = f"http://{settings.console.host}:{self.console_port}"
         self.broker: EmbeddedBroker | None = None
-        self.bootstrap = settings.kafka_bootstrap_servers or ""
+        self.bootstrap = settings.broker.bootstrap_servers or ""
         self.env: dict[str, str] = {
             **child_environment(settings),
             "GOLDENTIME_CONSOLE_PORT": str(self.console_port),
             "DATABASE_URL": settings.effective_database_url,
-            "GOLDENTIME_DATA_DIR": str(settings.data_dir),
+            "GOLDENTIME_DATA_DIR": str(settings.data.dir),
         }
-        self.supervisor = Supervisor(log_dir=settings.data_dir / "logs", echo=echo)
+        self.supervisor = Supervisor(log_dir=settings.data.dir / "logs", echo=echo)
 
     def _ensure_topics(self) -> None:
         ensure_topics(
             self.bootstrap,
-            partitions=self.settings.topic_partitions,
-            replication_factor=self.settings.topic_replication_factor,
+            partitions=self.settings.broker.partitions,
+            replication_factor=self.settings.broker.replication_factor,
         )
 
     def start(self, *, stop: threading.Event | None = None) -> LocalSystem:
         """Start everything; return once the console answers and a worker holds the calls."""
-        if port_open(self.settings.console_host, self.console_port):
+        if port_open(self.settings.console.host, self.console_port):
             raise SupervisorError(
                 f"port {self.console_port} is already in use; "
                 "pass --port or set GOLDENTIME_CONSOLE_PORT"
             )
-        if self.settings.embedded_broker:
+        if self.settings.broker.embedded:
             self.broker = EmbeddedBroker(
-                port=self.settings.broker_port,
-                log_file=self.settings.data_dir / "logs" / "broker.log",
+                port=self.settings.broker.embedded_port,
+                log_file=self.settings.data.dir / "logs" / "broker.log",
             ).start()
             self.bootstrap = self.broker.bootstrap_servers
             self.env |= {
@@ -103,7 +103,7 @@ class LocalSystem:
         return self
 
     def _wait_for_console(self, stop: threading.Event) -> None:
-        deadline = time.monotonic() + self.settings.startup_timeout_s
+        deadline = time.monotonic() + self.settings.process.startup_timeout_s
         while time.monotonic() < deadline and not stop.is_set():
             self.supervisor.poll()
             try:
@@ -116,9 +116,9 @@ class LocalSystem:
         if not stop.is_set():
             raise SupervisorError(
                 f"console at {self.url} not ready (console up, dispatch worker holding the "
-                f"call partitions) within {self.settings.startup_timeout_s:.0f}s "
+                f"call partitions) within {self.settings.process.startup_timeout_s:.0f}s "
                 f"(GOLDENTIME_STARTUP_TIMEOUT_S); see "
-                f"{self.settings.data_dir / 'logs'}"
+                f"{self.settings.data.dir / 'logs'}"
             )
 
     def tick(self) -> None:
@@ -183,7 +183,7 @@ def _start_demo_children(
         ChildSpec(
             "alert-fakes",
             fakes_argv(
-                host=settings.console_host,
+                host=settings.console.host,
                 twilio_port=fake_ports[0],
                 sandbox_port=fake_ports[1],
                 mastodon_port=fake_ports[2],
@@ -244,13 +244,13 @@ def run(
     if partner_demo:
         from exchange.demo import partner_pair
 
-        host = settings.console_host
-        port = port or settings.console_port or free_port(host)
+        host = settings.console.host
+        port = port or settings.console.port or free_port(host)
         settings, partner_settings = partner_pair(
             settings,
             seoul_port=port,
             partner_port=free_port(host),
-            schema_dir=settings.eido_schema_dir,
+            schema_dir=settings.exchange.eido_schema_dir,
         )
         partner = LocalSystem(partner_settings, workers=1, echo=lambda line: echo(f"[경기] {line}"))
     system = LocalSystem(settings, port=port, workers=workers, echo=echo)
@@ -274,7 +274,7 @@ def run(
     if demo:
         from alerts.demo import demo_environment
 
-        host = settings.console_host
+        host = settings.console.host
         fake_ports = [free_port(host) for _ in range(3)]
         system.env |= demo_environment(
             public_base_url=system.url,
@@ -288,18 +288,18 @@ def run(
             return 0
         echo(system.url)
         echo(
-            f"[supervisor] console ready; logs in {settings.data_dir / 'logs'}; "
+            f"[supervisor] console ready; logs in {settings.data.dir / 'logs'}; "
             "Ctrl-C stops everything"
         )
         if demo:
-            video_port = free_port(settings.console_host)
+            video_port = free_port(settings.console.host)
             system.supervisor.add(
                 ChildSpec("video", python_argv("video", "serve", "--port", str(video_port)))
             )
             system.supervisor.start("video")
             echo(
                 f"[supervisor] video relay (demo cameras) on "
-                f"http://{settings.console_host}:{video_port}"
+                f"http://{settings.console.host}:{video_port}"
             )
             _start_demo_children(system, settings, fake_ports, echo, crowd_scenario=scenario)
         if partner is not None:

@@ -55,11 +55,11 @@ def _cached_atlas(data_dir: Path) -> Atlas:
 
 
 def atlas(data_dir: Path | str | None = None) -> Atlas:
-    """The gazetteer and geocoder of ``data_dir`` (default ``settings.seoul_data_dir``)."""
+    """The gazetteer and geocoder of ``data_dir`` (default ``settings.data.seoul_dir``)."""
     if data_dir is None:
         from goldentime.settings import load_settings
 
-        data_dir = load_settings().seoul_data_dir
+        data_dir = load_settings().data.seoul_dir
     with _lock:  # two first requests at once build it once
         return _cached_atlas(Path(data_dir).resolve())
 

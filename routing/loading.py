@@ -1,11 +1,12 @@
 """`load_network`: a `RoadNetwork` from the configured network or any supported file.
 
-Named networks (settings ``network``): ``seoul``, the Korean standard node-link network of the
-whole city (the default), and ``central``, the detailed OpenStreetMap graph of central Seoul.
-Settings ``graph_path`` (or an explicit path) overrides the name. Supported sources: an OSMnx
-GraphML file, a standard node-link directory (``*node*.csv`` + ``*link*.csv``), the official
-MOCT_NODE/MOCT_LINK shapefiles, an OpenStreetMap extract (.osm, .osm.pbf) and a compiled
-network directory (`goldentime network build`, the fast form every process should load).
+Named networks (settings ``routing.network``): ``seoul``, the Korean standard node-link
+network of the whole city (the default), and ``central``, the detailed OpenStreetMap graph of
+central Seoul. Settings ``routing.graph_path`` (or an explicit path) overrides the name.
+Supported sources: an OSMnx GraphML file, a standard node-link directory (``*node*.csv`` +
+``*link*.csv``), the official MOCT_NODE/MOCT_LINK shapefiles, an OpenStreetMap extract (.osm,
+.osm.pbf) and a compiled network directory (`goldentime network build`, the fast form every
+process should load).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from routing.speeds import SpeedTable
 from routing.stdnodelink import is_nodelink_dir, read_nodelink_csv
 
 NETWORK_NAMES: tuple[str, ...] = ("seoul", "central")
-# Named network -> path under settings.seoul_data_dir.
+# Named network -> path under settings.data.seoul_dir.
 _NAMED_PATHS: dict[str, str] = {
     "seoul": "roads/seoul_stdnodelink_2018",
     "central": "roads/seoul_central_drive.graphml",
@@ -49,7 +50,7 @@ def named_network_path(name: str, *, settings: Settings | None = None) -> Path:
             "(or give a file with --graph)"
         )
     settings = settings or load_settings()
-    return Path(settings.seoul_data_dir) / _NAMED_PATHS[name]
+    return Path(settings.data.seoul_dir) / _NAMED_PATHS[name]
 
 
 def network_source(
@@ -61,13 +62,13 @@ def network_source(
     settings = settings or load_settings()
     if network is not None:
         return named_network_path(network, settings=settings)
-    if settings.graph_path is not None:
-        return Path(settings.graph_path)
-    return named_network_path(settings.network, settings=settings)
+    if settings.routing.graph_path is not None:
+        return Path(settings.routing.graph_path)
+    return named_network_path(settings.routing.network, settings=settings)
 
 
 def default_graph_path() -> Path:
-    """The configured road network source (settings ``graph_path`` or ``network``)."""
+    """The configured road network source (``routing.graph_path`` or ``routing.network``)."""
     return network_source()
 
 

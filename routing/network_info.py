@@ -53,7 +53,7 @@ def _gu_polygons(path: Path) -> tuple[tuple[str, Any], ...]:
 
 def gu_file() -> Path:
     """The shipped gu boundary file."""
-    return Path(load_settings().seoul_data_dir) / GU_FILE
+    return Path(load_settings().data.seoul_dir) / GU_FILE
 
 
 def gu_coverage(net: RoadNetwork, *, boundaries: Path | None = None) -> GuCoverage:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 def default_units_path() -> Path:
     """The shipped fire-unit table."""
-    return Path(load_settings().seoul_data_dir) / "units" / "fire_units.csv"
+    return Path(load_settings().data.seoul_dir) / "units" / "fire_units.csv"
 
 
 def _vehicle_and_name(row: dict[str, str]) -> tuple[str, str]:

@@ -72,14 +72,14 @@ def build_context(
     database before it is published (the console's relay sends it again until dispatch has
     handled it)."""
     clock = clock or SystemClock()
-    registry = registry or load_registry(settings.seoul_data_dir)
+    registry = registry or load_registry(settings.data.seoul_dir)
     return SensorsContext(
         registry=registry,
         engine=RulesEngine(registry),
         validator=ReadingValidator(registry, clock=clock),
         clock=clock,
         outbox=(
-            outbox_engine(settings.effective_database_url, lock_wait_s=settings.intake_lock_wait_s)
+            outbox_engine(settings.effective_database_url, lock_wait_s=settings.intake.lock_wait_s)
             if durable_alarms
             else None
         ),

@@ -21,7 +21,7 @@ def _ingestor(consumer: str, *, pack: int = 1) -> tuple[Ingestor, KafkaPublisher
     settings = load_settings()
     clock = SystemClock()
     publisher = KafkaPublisher.from_settings(settings, client_id=consumer)
-    validator = ReadingValidator(load_registry(settings.seoul_data_dir), clock=clock)
+    validator = ReadingValidator(load_registry(settings.data.seoul_dir), clock=clock)
     ingestor = Ingestor(
         validator=validator, publisher=publisher, consumer=consumer, clock=clock, pack=pack
     )
@@ -37,7 +37,7 @@ def sensors() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the registry as JSON.")
 def structures(as_json: bool) -> None:
     """List the monitored structures and their sensors."""
-    registry = load_registry(load_settings().seoul_data_dir)
+    registry = load_registry(load_settings().data.seoul_dir)
     if as_json:
         click.echo(summary_json(registry))
         return

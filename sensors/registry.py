@@ -1,6 +1,6 @@
 """The registry of monitored structures and their sensors, built from the shipped Seoul data.
 
-Sources (all under ``settings.seoul_data_dir``):
+Sources (all under ``settings.data.seoul_dir``):
 
 * ``bridges/seoul_bridges_2018.csv``: the 102 Seoul bridges of the national bridge standard
   data (UTF-8; start/end WGS84 points, length, last safety grade A/B/C). Ids ``br18-NNN``

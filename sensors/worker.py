@@ -17,7 +17,7 @@ APP_SUFFIX = "-sensors"
 def build(settings: Settings, *, app_id: str | None = None) -> tuple[faust.App, SensorsContext]:
     """The faust app with the sensors agent, in its own consumer group."""
     ctx = build_context(settings)
-    app = create_app(settings, app_id=app_id or settings.app_id + APP_SUFFIX)
+    app = create_app(settings, app_id=app_id or settings.process.app_id + APP_SUFFIX)
     register(app, ctx)
     return app, ctx
 
@@ -32,9 +32,9 @@ def run_app(app: faust.App, *, loglevel: str = "INFO") -> None:
 def run(settings: Settings) -> None:
     app, _ctx = build(settings)
     server = serve_faust_metrics(app, settings=settings, metrics=Metrics(process_metrics=True))
-    logging.getLogger(__name__).info("sensors worker starting on %s", settings.bootstrap())
+    logging.getLogger(__name__).info("sensors worker starting on %s", settings.broker.bootstrap())
     try:
-        run_app(app, loglevel=settings.log_level.upper())
+        run_app(app, loglevel=settings.logging.level.upper())
     finally:
         if server is not None:
             server.close()

@@ -104,11 +104,11 @@ def load_world(
     network: RoadNetwork | None = None,
     service: ServiceTimes | None = None,
 ) -> World:
-    """Load the simulated area's inputs from ``settings.seoul_data_dir``.
+    """Load the simulated area's inputs from ``settings.data.seoul_dir``.
 
     ``network``: the road network to simulate on (default: dispatch's, from the settings).
     """
-    data: Path = settings.seoul_data_dir
+    data: Path = settings.data.seoul_dir
     if network is None:
         network = road_network(settings)
     units_csv = data / "units" / "fire_units.csv"
@@ -125,7 +125,7 @@ def load_world(
     demand = city_demand(data, network)
     return World(
         network=network,
-        catalog=load_catalog(settings.run_cards_file),
+        catalog=load_catalog(settings.dispatch.run_cards_file),
         fleet=fleet,
         stations=stations,
         hospitals=load_hospitals(data / "hospitals" / "emergency_rooms.csv"),

@@ -77,7 +77,7 @@ def cameras_command(cameras_file: Path | None, sites: bool) -> None:
     cameras = (
         load_registry(cameras_file)
         if cameras_file
-        else default_registry(settings.seoul_data_dir, include_sites=sites)
+        else default_registry(settings.data.seoul_dir, include_sites=sites)
     )
     for camera in cameras:
         click.echo(camera.model_dump_json(exclude_defaults=True))
@@ -124,7 +124,7 @@ def serve_command(
     cameras = (
         load_registry(cameras_file)
         if cameras_file
-        else default_registry(settings.seoul_data_dir, include_sites=False)
+        else default_registry(settings.data.seoul_dir, include_sites=False)
     )
     streaming = [c for c in cameras if c.streams]
     publisher: Publisher = (
@@ -132,7 +132,7 @@ def serve_command(
     )
     sock = _bind(host, port)
     url = f"http://{host}:{sock.getsockname()[1]}"
-    media_root = settings.data_dir / "video" / "media"
+    media_root = settings.data.dir / "video" / "media"
     media = MediaStore(media_root, base_url=url)
     hub = FrameHub()
     config = AnalysisConfig(fps=fps)

@@ -74,7 +74,7 @@ class KafkaPublisher:
         return cls(
             sync_producer(settings, client_id="video-relay"),
             outbox=outbox_engine(
-                settings.effective_database_url, lock_wait_s=settings.intake_lock_wait_s
+                settings.effective_database_url, lock_wait_s=settings.intake.lock_wait_s
             ),
         )
 

@@ -19,9 +19,9 @@ from goldentime.settings import Settings
 
 def producer_options(settings: Settings) -> dict[str, Any]:
     return {
-        "bootstrap_servers": settings.bootstrap(),
+        "bootstrap_servers": settings.broker.bootstrap(),
         "acks": "all",
-        "enable_idempotence": not settings.tansu_compat,
+        "enable_idempotence": not settings.broker.tansu_compat,
         "linger_ms": 2,
     }
 
@@ -36,7 +36,9 @@ def sync_producer(settings: Settings, *, client_id: str) -> KafkaProducer:
             **producer_options(settings),
         )
     except KafkaError as err:
-        raise BrokerError(f"cannot connect producer to {settings.bootstrap()}: {err}") from err
+        raise BrokerError(
+            f"cannot connect producer to {settings.broker.bootstrap()}: {err}"
+        ) from err
 
 
 def async_producer(settings: Settings, *, client_id: str) -> AIOKafkaProducer:

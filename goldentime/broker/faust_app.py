@@ -16,19 +16,19 @@ def faust_broker_url(bootstrap: str) -> str:
 
 def create_app(settings: Settings, *, app_id: str | None = None) -> faust.App:
     """A faust App configured for at-least-once processing on the configured broker."""
-    if settings.tansu_compat:
-        faust_compat.apply(fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
-    session_timeout = settings.kafka_session_timeout_s
-    name = app_id or settings.app_id
-    (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)  # faust makes only the leaf
+    if settings.broker.tansu_compat:
+        faust_compat.apply(fetch_max_wait_ms=settings.broker.fetch_max_wait_ms)
+    session_timeout = settings.broker.session_timeout_s
+    name = app_id or settings.process.app_id
+    (settings.data.dir / "faust").mkdir(parents=True, exist_ok=True)  # faust makes only the leaf
     return faust.App(
         name,
-        datadir=str(settings.data_dir / "faust" / name),  # not the working directory
-        broker=faust_broker_url(settings.bootstrap()),
+        datadir=str(settings.data.dir / "faust" / name),  # not the working directory
+        broker=faust_broker_url(settings.broker.bootstrap()),
         autodiscover=False,
         store="memory://",
-        topic_partitions=settings.topic_partitions,
-        topic_replication_factor=settings.topic_replication_factor,
+        topic_partitions=settings.broker.partitions,
+        topic_replication_factor=settings.broker.replication_factor,
         topic_allow_declare=True,
         consumer_auto_offset_reset="earliest",
         broker_session_timeout=session_timeout,

@@ -1,6 +1,6 @@
 """Settings and shims that make faust-streaming work well on the embedded Tansu broker.
 
-Applied only when ``settings.tansu_compat`` is true (NOTES.md, "Embedded broker"):
+Applied only when ``settings.broker.tansu_compat`` is true (NOTES.md, "Embedded broker"):
 
 - faust hard-codes ``fetch_max_wait_ms=1500``; Tansu notices new records after about half the
   fetch wait, so produce-to-agent latency was ~330 ms. We lower it to the configured value.

@@ -17,7 +17,7 @@ from goldentime.settings import load_settings
 
 def _default_url() -> str:
     settings = load_settings()
-    return f"http://{settings.console_host}:{settings.console_port}"
+    return f"http://{settings.console.host}:{settings.console.port}"
 
 
 @click.command()

@@ -65,9 +65,9 @@ def create(
     from goldentime.broker import ensure_topics, wait_until_ready
 
     settings = load_settings()
-    bootstrap = settings.bootstrap()
-    chosen_partitions = partitions or settings.topic_partitions
-    chosen_replication = replication_factor or settings.topic_replication_factor
+    bootstrap = settings.broker.bootstrap()
+    chosen_partitions = partitions or settings.broker.partitions
+    chosen_replication = replication_factor or settings.broker.replication_factor
     wait_until_ready(bootstrap, timeout_s=wait_s)
     created = ensure_topics(
         bootstrap, partitions=chosen_partitions, replication_factor=chosen_replication

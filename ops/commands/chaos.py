@@ -129,7 +129,7 @@ def chaos(
         result = run_chaos(
             Target(bootstrap=bootstrap, database_url=database_url),
             options,
-            seoul_data_dir=load_settings().seoul_data_dir,
+            seoul_data_dir=load_settings().data.seoul_dir,
             echo=echo,
         )
         if console_url:
@@ -152,7 +152,9 @@ def _run_local(options: ChaosOptions, *, workers: int, echo: Any) -> ChaosResult
 
     with tempfile.TemporaryDirectory(prefix="goldentime-chaos-") as tmp:
         # demo auth: the drill's probe calls post to the throw-away console without a token
-        settings: Settings = load_settings(data_dir=Path(tmp), console_port=0, auth="demo")
+        settings: Settings = load_settings(
+            data={"dir": Path(tmp)}, console={"port": 0, "auth": "demo"}
+        )
         system = start_local_system(settings, workers=workers)
         try:
             echo(f"local system: {workers} dispatch worker(s), broker {system.bootstrap}")
@@ -161,6 +163,6 @@ def _run_local(options: ChaosOptions, *, workers: int, echo: Any) -> ChaosResult
                 database_url=settings.effective_database_url,
                 local=system,
             )
-            return run_chaos(target, options, seoul_data_dir=settings.seoul_data_dir, echo=echo)
+            return run_chaos(target, options, seoul_data_dir=settings.data.seoul_dir, echo=echo)
         finally:
             system.stop()

@@ -20,7 +20,7 @@ from goldentime.settings import load_settings
     "--calls",
     type=click.IntRange(0, 100_000),
     default=None,
-    help="Calls to replay (default: settings demo_calls; unset there: every 2021 late fire).",
+    help="Calls to replay (default: settings demo.calls; unset there: every 2021 late fire).",
 )
 @click.option("--no-crews", is_flag=True, help="Only replay calls; nobody dispatches.")
 @click.option(
@@ -50,15 +50,15 @@ def demo(
             played = crowd_scenario_calls(scenario, run_id=run_id_now())
         except (ScenarioError, DataError) as err:
             raise click.BadParameter(str(err), param_hint="--scenario") from err
-        limit = settings.demo_calls if calls is None else calls
+        limit = settings.demo.calls if calls is None else calls
         played = played if limit is None else played[:limit]
     else:
         played = scenario_for(
-            settings.seoul_data_dir,
-            calls=settings.demo_calls if calls is None else calls,
+            settings.data.seoul_dir,
+            calls=settings.demo.calls if calls is None else calls,
             run_id=run_id_now(),
         )
-    pace = speed or settings.demo_speed
+    pace = speed or settings.demo.speed
     base = url or _default_url()
     stop = threading.Event()
     if not no_crews:

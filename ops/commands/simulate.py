@@ -142,7 +142,7 @@ def _scenario_table(report: ScenarioReport) -> None:
     "--network",
     type=click.Choice(NETWORK_NAMES),
     default=None,
-    help="Named road network (default: the configured one, settings `network`: seoul).",
+    help="Named road network (default: the configured one, settings `routing.network`: seoul).",
 )
 @click.option(
     "--graph",
@@ -202,9 +202,9 @@ def simulate(
     started = time.perf_counter()
     overrides: dict[str, Any] = {}
     if network is not None:
-        overrides.update(network=network, graph_path=None)
+        overrides.setdefault("routing", {}).update(network=network, graph_path=None)
     if graph_path is not None:
-        overrides.update(graph_path=graph_path)
+        overrides.setdefault("routing", {}).update(graph_path=graph_path)
     settings = load_settings(**overrides)
     _progress("loading road network, fleet and statistics ...")
     world = load_world(settings)

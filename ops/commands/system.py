@@ -62,7 +62,7 @@ def up(
         except ScenarioError as err:
             raise click.BadParameter(str(err), param_hint="--scenario") from err
     settings = load_settings()
-    setup(settings.log_level, fmt=settings.log_format)
+    setup(settings.logging.level, fmt=settings.logging.format)
     raise SystemExit(
         up_module.run(
             settings,
@@ -96,13 +96,13 @@ def worker(role: str) -> None:
     from goldentime.logs import setup
 
     settings = load_settings()
-    setup(settings.log_level, fmt=settings.log_format)
+    setup(settings.logging.level, fmt=settings.logging.format)
     if role == "dispatch":
         from dispatch.worker import run
         from sensors.registry import load_registry
 
         # dispatch reads the structure registry of sensors without importing it: handed in here
-        run(settings, structures=load_registry(settings.seoul_data_dir))
+        run(settings, structures=load_registry(settings.data.seoul_dir))
 
 
 @click.command()
@@ -114,11 +114,11 @@ def console(port: int | None) -> None:
     from goldentime.logs import setup
 
     settings = load_settings()
-    setup(settings.log_level, fmt=settings.log_format)
+    setup(settings.logging.level, fmt=settings.logging.format)
     serve(
         create_app(settings, warm_basemap=True),
-        host=settings.console_host,
-        port=settings.console_port if port is None else port,
+        host=settings.console.host,
+        port=settings.console.port if port is None else port,
     )
 
 
@@ -132,8 +132,8 @@ def broker(port: int) -> None:
     with EmbeddedBroker(port=port) as embedded:
         ensure_topics(
             embedded.bootstrap_servers,
-            partitions=settings.topic_partitions,
-            replication_factor=settings.topic_replication_factor,
+            partitions=settings.broker.partitions,
+            replication_factor=settings.broker.replication_factor,
         )
         click.echo(embedded.bootstrap_servers)
         try:

@@ -43,7 +43,7 @@ def test_postgres_stopped_for_20_s_loses_nothing(tmp_path: Path, server: Postgre
         return restart.join
 
     settings = load_settings(
-        data_dir=tmp_path, console_port=0, auth="demo", database_url=server.url
+        data={"dir": tmp_path}, console={"port": 0, "auth": "demo"}, database={"url": server.url}
     )
     system = start_local_system(settings, workers=2)
     try:
@@ -58,7 +58,7 @@ def test_postgres_stopped_for_20_s_loses_nothing(tmp_path: Path, server: Postgre
                 database_away=stop_for,
                 timeout_s=120.0,
             ),
-            seoul_data_dir=settings.seoul_data_dir,
+            seoul_data_dir=settings.data.seoul_dir,
         )
     finally:
         system.stop()

@@ -38,7 +38,9 @@ STEP_TIMEOUT_S = 40.0
 
 @pytest.fixture
 def chaos_system(tmp_path: Path) -> Iterator[LocalSystem]:
-    settings = load_settings(data_dir=tmp_path, console_port=0, kafka_session_timeout_s=2.0)
+    settings = load_settings(
+        data={"dir": tmp_path}, console={"port": 0}, broker={"session_timeout_s": 2.0}
+    )
     running = LocalSystem(settings, echo=lambda _line: None)
     running.env["GOLDENTIME_KAFKA_SESSION_TIMEOUT_S"] = "2"  # quick rejoin after a kill
     running.start()

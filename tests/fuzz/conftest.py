@@ -16,7 +16,7 @@ from ops.chaos import start_local_system
 @pytest.fixture(scope="module")
 def fuzz_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     data_dir: Path = tmp_path_factory.mktemp("fuzz")
-    settings = load_settings(data_dir=data_dir, console_port=0, auth="demo")
+    settings = load_settings(data={"dir": data_dir}, console={"port": 0, "auth": "demo"})
     system = start_local_system(settings, workers=1, sensors=True)
     try:
         yield system

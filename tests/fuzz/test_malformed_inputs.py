@@ -147,7 +147,7 @@ def stored_rows(database_url: str) -> dict[str, int]:
 
 def test_every_malformed_input_is_refused_with_a_reason(fuzz_system: Any) -> None:
     system = fuzz_system
-    spec = next(iter(load_registry(system.settings.seoul_data_dir).sensors()))
+    spec = next(iter(load_registry(system.settings.data.seoul_dir).sensors()))
     sensor_template = {"id": "fz-r1", "structure_id": spec.structure_id,
                        "sensor_id": spec.sensor_id, "kind": spec.kind.value, "value": 1.0,
                        "unit": spec.unit, "measured_at": STAMP}  # fmt: skip

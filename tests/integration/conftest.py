@@ -16,7 +16,9 @@ from ops.up import LocalSystem
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
     """One running system for the session: Tansu, one dispatch worker, the console."""
     data_dir: Path = tmp_path_factory.mktemp("goldentime")
-    settings = load_settings(data_dir=data_dir, console_port=0, log_level="info", auth="demo")
+    settings = load_settings(
+        data={"dir": data_dir}, console={"port": 0, "auth": "demo"}, logging={"level": "info"}
+    )
     lines: list[str] = []
     running = LocalSystem(settings, echo=lines.append)
     running.start()

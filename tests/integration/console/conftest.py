@@ -67,7 +67,9 @@ def secured_system(
     Its alert channels point at the loopback fakes, with the demo subscribers seeded.
     """
     settings = load_settings(
-        data_dir=tmp_path_factory.mktemp("console"), console_port=0, log_level="info"
+        data={"dir": tmp_path_factory.mktemp("console")},
+        console={"port": 0},
+        logging={"level": "info"},
     )
     system = LocalSystem(settings, echo=lambda _line: None)
     extra = {

@@ -69,7 +69,7 @@ def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
     )
     for name, value in env.items():
         monkeypatch.setenv(name, value)  # read by the settings model, as a console process does
-    settings = load_settings(data_dir=tmp_path)
+    settings = load_settings(data={"dir": tmp_path})
     engine = make_engine(f"sqlite:///{tmp_path / 'gt.db'}")
     recorder = Recorder()
     app = create_app(

@@ -22,7 +22,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 @pytest.fixture(scope="module")
 def demo_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
-    settings = load_settings(data_dir=Path(tmp_path_factory.mktemp("scale")), console_port=0)
+    settings = load_settings(
+        data={"dir": Path(tmp_path_factory.mktemp("scale"))}, console={"port": 0}
+    )
     previous = os.environ.get("GOLDENTIME_AUTH")
     os.environ["GOLDENTIME_AUTH"] = "demo"
     try:

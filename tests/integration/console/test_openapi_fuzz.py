@@ -83,7 +83,7 @@ def console_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any,
     engine = make_engine(f"sqlite:///{tmp / 'gt.db'}")
     now = datetime.now(UTC)
     app = create_app(
-        load_settings(data_dir=tmp, eido_schema_dir=EIDO_SCHEMA_DIR),
+        load_settings(data={"dir": tmp}, exchange={"eido_schema_dir": EIDO_SCHEMA_DIR}),
         publisher=RecordingPublisher(),
         engine=engine,
         clock=SystemClock(),

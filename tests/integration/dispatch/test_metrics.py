@@ -28,7 +28,9 @@ MAPO_GU_OFFICE = (37.56630, 126.90190)
 @pytest.fixture(scope="module")
 def instrumented(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalSystem, str]]:
     data_dir: Path = tmp_path_factory.mktemp("metrics")
-    settings = load_settings(data_dir=data_dir, console_port=0, log_level="info", auth="demo")
+    settings = load_settings(
+        data={"dir": data_dir}, console={"port": 0, "auth": "demo"}, logging={"level": "info"}
+    )
     system = LocalSystem(settings, workers=1, echo=lambda _line: None)
     port = free_port()
     system.env[METRICS_PORT_ENV] = str(port)
@@ -75,7 +77,7 @@ def test_worker_metrics_move_after_a_call_and_a_dead_letter(
         )
         assert response.status_code == 202, response.text
         producer = sync_producer(
-            system.settings.model_copy(update={"kafka_bootstrap_servers": system.bootstrap}),
+            system.settings.updated(broker={"bootstrap_servers": system.bootstrap}),
             client_id="metrics-test",
         )
         try:

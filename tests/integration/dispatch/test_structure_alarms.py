@@ -75,7 +75,7 @@ def sensors_worker(system: LocalSystem, tmp_path_factory: pytest.TempPathFactory
 def structures(system: LocalSystem) -> StructureDirectory:
     """The structures with their links on the network the workers route on."""
     network = load_network(settings=system.settings)
-    return directory_of(load_registry(system.settings.seoul_data_dir), network=network)
+    return directory_of(load_registry(system.settings.data.seoul_dir), network=network)
 
 
 @pytest.fixture(scope="module")

@@ -47,39 +47,44 @@ def _partner(
 @pytest.fixture(scope="module")
 def centres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalSystem, LocalSystem]]:
     seoul_port, gg_port = free_port("127.0.0.1"), free_port("127.0.0.1")
-    common = {"auth": "demo", "eido_schema_dir": SCHEMA_DIR, "log_level": "info"}
     seoul = LocalSystem(
         load_settings(
-            data_dir=tmp_path_factory.mktemp("seoul"),
-            console_port=seoul_port,
-            exchange_agency_id=SEOUL,
-            exchange_centre_name="서울종합방재센터",
-            exchange_partners=[
-                _partner(
-                    GG, "경기", gg_port, token_in=GG_TOKEN, token_out=SEOUL_TOKEN, subscribe=[]
-                )
-            ],
-            **common,
+            data={"dir": tmp_path_factory.mktemp("seoul")},
+            console={"port": seoul_port, "auth": "demo"},
+            exchange={
+                "agency_id": SEOUL,
+                "centre_name": "서울종합방재센터",
+                "eido_schema_dir": SCHEMA_DIR,
+                "partners": [
+                    _partner(
+                        GG, "경기", gg_port, token_in=GG_TOKEN, token_out=SEOUL_TOKEN, subscribe=[]
+                    )
+                ],
+            },
+            logging={"level": "info"},
         ),
         echo=lambda _line: None,
     )
     gyeonggi = LocalSystem(
         load_settings(
-            data_dir=tmp_path_factory.mktemp("gyeonggi"),
-            console_port=gg_port,
-            exchange_agency_id=GG,
-            exchange_centre_name="경기119종합상황실",
-            exchange_partners=[
-                _partner(
-                    SEOUL,
-                    "서울",
-                    seoul_port,
-                    token_in=SEOUL_TOKEN,
-                    token_out=GG_TOKEN,
-                    subscribe=["hazmat"],
-                )
-            ],
-            **common,
+            data={"dir": tmp_path_factory.mktemp("gyeonggi")},
+            console={"port": gg_port, "auth": "demo"},
+            exchange={
+                "agency_id": GG,
+                "centre_name": "경기119종합상황실",
+                "eido_schema_dir": SCHEMA_DIR,
+                "partners": [
+                    _partner(
+                        SEOUL,
+                        "서울",
+                        seoul_port,
+                        token_in=SEOUL_TOKEN,
+                        token_out=GG_TOKEN,
+                        subscribe=["hazmat"],
+                    )
+                ],
+            },
+            logging={"level": "info"},
         ),
         echo=lambda _line: None,
     )
@@ -364,5 +369,5 @@ def test_strangers_and_malformed_messages_are_refused_and_logged(
     assert answers[2]["eventResponse"]["statusCode"] == 400
     assert "not a valid EIDO" in answers[2]["eventResponse"]["statusText"]
     assert len(_requests(seoul)) == before
-    log = (Path(seoul.settings.data_dir) / "logs" / "console.log").read_text(errors="replace")
+    log = (Path(seoul.settings.data.dir) / "logs" / "console.log").read_text(errors="replace")
     assert "refused a connection" in log and "refused message from partner" in log

@@ -95,7 +95,9 @@ def test_workers_racing_on_postgres_never_split_an_event(pg: str) -> None:
 
 
 def test_the_system_on_postgres(pg: str, tmp_path: Path) -> None:
-    settings = load_settings(data_dir=tmp_path, console_port=0, database_url=pg, auth="demo")
+    settings = load_settings(
+        data={"dir": tmp_path}, console={"port": 0, "auth": "demo"}, database={"url": pg}
+    )
     with (
         LocalSystem(settings, echo=lambda _line: None) as system,
         httpx.Client(base_url=system.url, timeout=10) as client,

@@ -44,17 +44,16 @@ def broker() -> Iterator[EmbeddedBroker]:
 @pytest.fixture(scope="module")
 def settings(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return load_settings(
-        kafka_bootstrap_servers=broker.bootstrap_servers,
-        broker_flavor="tansu",
-        data_dir=tmp_path_factory.mktemp("sensors"),
-        app_id=f"it-{uuid.uuid4().hex[:8]}",
-        log_level="warning",
+        broker={"bootstrap_servers": broker.bootstrap_servers, "flavor": "tansu"},
+        data={"dir": tmp_path_factory.mktemp("sensors")},
+        process={"app_id": f"it-{uuid.uuid4().hex[:8]}"},
+        logging={"level": "warning"},
     )
 
 
 @pytest.fixture(scope="module")
 def registry(settings: Settings) -> SensorRegistry:
-    return load_registry(settings.seoul_data_dir)
+    return load_registry(settings.data.seoul_dir)
 
 
 @pytest.fixture
@@ -98,10 +97,10 @@ def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
     """One sensors worker process (own consumer group); yields its log file."""
     log_path = tmp_path_factory.mktemp("worker") / "sensors-worker.log"
     env = os.environ | {
-        "KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap(),
+        "KAFKA_BOOTSTRAP_SERVERS": settings.broker.bootstrap(),
         "GOLDENTIME_BROKER_FLAVOR": "tansu",
-        "GOLDENTIME_APP_ID": settings.app_id,
-        "GOLDENTIME_DATA_DIR": str(settings.data_dir),
+        "GOLDENTIME_APP_ID": settings.process.app_id,
+        "GOLDENTIME_DATA_DIR": str(settings.data.dir),
         "GOLDENTIME_LOG_LEVEL": "warning",
         "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
     }

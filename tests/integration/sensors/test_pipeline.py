@@ -54,12 +54,14 @@ def test_mqtt_readings_reach_kafka_and_bad_ones_are_dead_lettered(
         ).wait_for_publish(5)
         ours = lambda recs: [v for v in values(recs) if v.get("sensor_id") == "han-hangang.acc1"]  # noqa: E731
         readings = ours(
-            read_topic(settings.bootstrap(), "sensor.readings", until=lambda r: len(ours(r)) >= 3)
+            read_topic(
+                settings.broker.bootstrap(), "sensor.readings", until=lambda r: len(ours(r)) >= 3
+            )
         )
         mqtt_letters = lambda recs: [v for v in values(recs) if v["consumer"] == "sensors.test"]  # noqa: E731
         letters = mqtt_letters(
             read_topic(
-                settings.bootstrap(), "deadletter", until=lambda r: len(mqtt_letters(r)) >= 2
+                settings.broker.bootstrap(), "deadletter", until=lambda r: len(mqtt_letters(r)) >= 2
             )
         )
     finally:
@@ -95,7 +97,7 @@ def test_agent_turns_the_jamsu_flood_into_alarms_and_dead_letters_bad_records(
     finally:
         publisher.close()
     assert report.rejected == 1  # the reading in centimetres, refused at ingest
-    producer = KafkaProducer(bootstrap_servers=settings.bootstrap())
+    producer = KafkaProducer(bootstrap_servers=settings.broker.bootstrap())
     producer.send("sensor.readings", key=b"han-jamsu", value=b"not a reading")
     producer.send("sensor.readings", key=b"han-jamsu", value=orjson.dumps({"id": "x"}))
     producer.flush(10)
@@ -104,7 +106,9 @@ def test_agent_turns_the_jamsu_flood_into_alarms_and_dead_letters_bad_records(
     def critical(recs: list[Any]) -> bool:
         return any(v["level"] == "critical" for v in values(recs))
 
-    alarms = values(read_topic(settings.bootstrap(), "sensor.alarms", until=critical, timeout_s=60))
+    alarms = values(
+        read_topic(settings.broker.bootstrap(), "sensor.alarms", until=critical, timeout_s=60)
+    )
     assert critical_seen(alarms), f"no critical alarm; worker log: {worker.read_text()[-2000:]}"
     level_changes = [
         (a["previous_level"], a["level"])
@@ -119,7 +123,9 @@ def test_agent_turns_the_jamsu_flood_into_alarms_and_dead_letters_bad_records(
 
     agent_letters = lambda recs: [v for v in values(recs) if v["consumer"] == "sensors.rules"]  # noqa: E731
     letters = agent_letters(
-        read_topic(settings.bootstrap(), "deadletter", until=lambda r: len(agent_letters(r)) >= 2)
+        read_topic(
+            settings.broker.bootstrap(), "deadletter", until=lambda r: len(agent_letters(r)) >= 2
+        )
     )
     reasons = sorted(letter["reason"] for letter in letters)
     assert reasons[0].startswith("invalid SensorReading") and reasons[1].startswith("not JSON")

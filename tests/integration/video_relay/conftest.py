@@ -28,7 +28,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def house6() -> Path:
-    return load_settings().seoul_data_dir / "video" / "house6.mp4"
+    return load_settings().data.seoul_dir / "video" / "house6.mp4"
 
 
 def _gst_available() -> bool:

@@ -16,7 +16,7 @@ from alerts.compose import compose, parse_request
 from alerts.errors import CapRefusedError
 from goldentime.settings import load_settings
 
-CAP_DIR = load_settings().seoul_data_dir / "cap"
+CAP_DIR = load_settings().data.seoul_dir / "cap"
 
 # file -> (version, schema-valid, substrings expected among the profile problems)
 EXPECTED: dict[str, tuple[str, bool, list[str]]] = {

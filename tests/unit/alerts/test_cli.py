@@ -11,7 +11,7 @@ from alerts.capvalidate import validate_document
 from alerts.cli import alert
 from goldentime.settings import load_settings
 
-CAP_DIR = load_settings().seoul_data_dir / "cap"
+CAP_DIR = load_settings().data.seoul_dir / "cap"
 
 
 @pytest.mark.parametrize(

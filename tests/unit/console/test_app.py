@@ -53,7 +53,7 @@ def env(
     publisher = FakePublisher()
     engine = make_engine(f"sqlite:///{tmp_path / 'gt.db'}")
     app = create_app(
-        load_settings(data_dir=tmp_path),
+        load_settings(data={"dir": tmp_path}),
         publisher=publisher,
         engine=engine,
         clock=ManualClock(NOW),
@@ -108,7 +108,7 @@ def test_database_locked_is_503_with_retry_after_and_nothing_accepted(  # type: 
     publisher = FakePublisher()
     url = f"sqlite:///{tmp_path / 'gt.db'}"
     engine = make_engine(url)
-    settings = load_settings(data_dir=tmp_path, intake_lock_wait_s=0.2)
+    settings = load_settings(data={"dir": tmp_path}, intake={"lock_wait_s": 0.2})
     app = create_app(
         settings,
         publisher=publisher,
@@ -238,10 +238,10 @@ def test_sensor_readings_batch_is_validated_and_published(tmp_path: Path) -> Non
 
         def flush(self, *, timeout_s: float) -> None: ...
 
-    registry = load_registry(load_settings().seoul_data_dir)
+    registry = load_registry(load_settings().data.seoul_dir)
     sensor = next(s for s in registry.sensors() if s.kind == "water_level")
     app = create_app(
-        load_settings(data_dir=tmp_path),
+        load_settings(data={"dir": tmp_path}),
         publisher=FakePublisher(),
         engine=make_engine(f"sqlite:///{tmp_path / 'gt.db'}"),
         clock=ManualClock(NOW),
@@ -308,7 +308,7 @@ def test_coverage_holes_for_the_available_units(env) -> None:  # type: ignore[no
 
     client, _, sessions = env
     settings = load_settings()
-    fleet = fleet_for(road_network(settings), settings.seoul_data_dir / "units" / "fire_units.csv")
+    fleet = fleet_for(road_network(settings), settings.data.seoul_dir / "units" / "fire_units.csv")
     with sessions.begin() as s:
         seed_units(s, fleet, now=NOW)
     body = client.get("/api/coverage", params={"minutes": 5, "vehicle": "engine"}).json()

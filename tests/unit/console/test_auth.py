@@ -155,17 +155,17 @@ def test_signed_in_user_in_demo_mode_still_needs_csrf(demo: SecuredConsole) -> N
 def test_auth_mode_from_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GOLDENTIME_AUTH", raising=False)
     monkeypatch.delenv("GOLDENTIME_CONFIG", raising=False)
-    assert auth_config(load_settings(data_dir=tmp_path)).mode == "required"
+    assert auth_config(load_settings(data={"dir": tmp_path})).mode == "required"
     monkeypatch.setenv("GOLDENTIME_AUTH", "demo")
-    assert auth_config(load_settings(data_dir=tmp_path)).demo
+    assert auth_config(load_settings(data={"dir": tmp_path})).demo
     monkeypatch.setenv("GOLDENTIME_AUTH", "off")
     with pytest.raises(ConfigError, match="GOLDENTIME_AUTH"):
-        load_settings(data_dir=tmp_path)
+        load_settings(data={"dir": tmp_path})
     monkeypatch.delenv("GOLDENTIME_AUTH")
     config = tmp_path / "goldentime.toml"
-    config.write_text('auth = "demo"\n', encoding="utf-8")
+    config.write_text('[console]\nauth = "demo"\n', encoding="utf-8")
     monkeypatch.setenv("GOLDENTIME_CONFIG", str(config))
-    assert auth_config(load_settings(data_dir=tmp_path)).demo, "the file's auth is used"
+    assert auth_config(load_settings(data={"dir": tmp_path})).demo, "the file's auth is used"
     with pytest.raises(AuthConfigError):
         AuthConfig(mode="none")  # type: ignore[arg-type]
 

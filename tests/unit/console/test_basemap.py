@@ -55,7 +55,7 @@ def test_network_names_gangdong_as_missing_with_outline_hatch_and_note(
 
 
 def test_central_network_is_honest_about_the_city_it_lacks() -> None:
-    body = _json(Basemap(load_settings(network="central")).network().raw)
+    body = _json(Basemap(load_settings(routing={"network": "central"})).network().raw)
     assert "중구" in body["gu_covered"] and "강남구" in body["gu_missing"]  # type: ignore[index]
 
 
@@ -96,6 +96,6 @@ def test_payload_gzip_round_trips(shared_basemap: Basemap) -> None:
 def test_unreadable_boundaries_are_a_console_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "boundaries").mkdir()
     (tmp_path / "boundaries" / "seoul_gu.geojson").write_text('{"features": [{"properties": {}}]}')
-    basemap = Basemap(load_settings(seoul_data_dir=tmp_path))
+    basemap = Basemap(load_settings(data={"seoul_dir": tmp_path}))
     with pytest.raises(ConsoleError, match="SIG_KOR_NM"):
         basemap.gu()

@@ -42,7 +42,7 @@ def env(tmp_path: Path) -> Iterator[tuple[TestClient, FakePublisher, Any]]:
     publisher = FakePublisher()
     engine = make_engine(f"sqlite:///{tmp_path / 'gt.db'}")
     app = create_app(
-        load_settings(data_dir=tmp_path),
+        load_settings(data={"dir": tmp_path}),
         publisher=publisher,
         engine=engine,
         clock=ManualClock(NOW),

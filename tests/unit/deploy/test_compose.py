@@ -133,8 +133,8 @@ def test_goldentime_services_use_only_real_settings(
             for key, value in env.items():
                 patched.setenv(key, value)
             settings = load_settings()  # raises ConfigError on a bad value
-            assert settings.topic_replication_factor == 3, name
-            assert settings.kafka_bootstrap_servers == "kafka-1:9092,kafka-2:9092,kafka-3:9092"
+            assert settings.broker.replication_factor == 3, name
+            assert settings.broker.bootstrap_servers == "kafka-1:9092,kafka-2:9092,kafka-3:9092"
             configured_port(settings)  # a bad metrics port raises
 
 

@@ -10,7 +10,7 @@ from goldentime.settings import load_settings
 
 
 def test_cached_cells_answer_like_the_polygons_everywhere() -> None:
-    data_dir = load_settings().seoul_data_dir
+    data_dir = load_settings().data.seoul_dir
     locate = gu_locator(data_dir)
     layer = BoundaryLayer(GU, data_dir / GU.filename)
     rng = random.Random(119)

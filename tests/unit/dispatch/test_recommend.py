@@ -44,17 +44,17 @@ def network() -> RoadNetwork:
 
 @pytest.fixture(scope="module")
 def catalog() -> Catalog:
-    return load_catalog(load_settings().run_cards_file)
+    return load_catalog(load_settings().dispatch.run_cards_file)
 
 
 @pytest.fixture(scope="module")
 def hospitals() -> list[Hospital]:
-    return load_hospitals(load_settings().seoul_data_dir / "hospitals" / "emergency_rooms.csv")
+    return load_hospitals(load_settings().data.seoul_dir / "hospitals" / "emergency_rooms.csv")
 
 
 @pytest.fixture(scope="module")
 def units(network: RoadNetwork) -> list[AvailableUnit]:
-    fleet = fleet_for(network, load_settings().seoul_data_dir / "units" / "fire_units.csv")
+    fleet = fleet_for(network, load_settings().data.seoul_dir / "units" / "fire_units.csv")
     return [AvailableUnit(v.unit_id, v.name, v.kind, v.station_name, v.lat, v.lon) for v in fleet]
 
 
@@ -67,7 +67,7 @@ def _incident(n: int, kind: IncidentType, lat: float, lon: float) -> Incident:
 
 @functools.cache
 def _in_seoul() -> Callable[[float, float], bool]:
-    locate = gu_locator(load_settings().seoul_data_dir)
+    locate = gu_locator(load_settings().data.seoul_dir)
     return lambda lat, lon: locate(lat, lon) is not None
 
 

@@ -42,7 +42,7 @@ def network() -> RoadNetwork:
 
 @pytest.fixture(scope="module")
 def structures(network: RoadNetwork) -> StructureDirectory:
-    return directory_of(load_registry(load_settings().seoul_data_dir), network=network)
+    return directory_of(load_registry(load_settings().data.seoul_dir), network=network)
 
 
 @pytest.fixture
@@ -238,7 +238,7 @@ def test_the_han_bridges_and_sajik_tunnel_are_links_of_the_seoul_network(
 
     graph = network.graph
     assert graph.graph.get("format") == "stdnodelink"
-    registry = {s.structure_id: s for s in load_registry(load_settings().seoul_data_dir)}
+    registry = {s.structure_id: s for s in load_registry(load_settings().data.seoul_dir)}
     for sid, road in (("han-jamsu", "반포대로"), ("han-hangang", "양녕로"), (SAJIK, "사직로")):
         info = structures.get(sid)
         assert info is not None and info.edges == registry[sid].network_links, sid
@@ -273,7 +273,7 @@ def test_closures_are_matched_by_geometry_for_structures_without_stored_edges() 
     settings = load_settings()
     network = load_network(network="central")
     apply_to(network)
-    known = [s for s in load_registry(settings.seoul_data_dir) if s.edges][:8]
+    known = [s for s in load_registry(settings.data.seoul_dir) if s.edges][:8]
     matched = edges_along(network, [(s.geometry_wkt, s.kind.value) for s in known])
     for structure, edges in zip(known, matched, strict=True):
         routable = {e for e in structure.edges if network.graph.has_edge(*e)}  # SCC kept

@@ -50,7 +50,7 @@ def test_every_incident_of_a_2000_call_replay_exports_valid(
         batch = [call_signal(c) for c in replay.calls[i : i + 500]]
         ingest(sessions, batch, now=now, catalog=catalog)
     settings = load_settings()
-    fleet = load_fleet(settings.seoul_data_dir / "units" / "fire_units.csv")
+    fleet = load_fleet(settings.data.seoul_dir / "units" / "fire_units.csv")
     at = now + timedelta(minutes=1)
     with sessions.begin() as session:
         seed_units(session, fleet, now=at)

@@ -54,7 +54,7 @@ def _request_from_seoul(tmp_path: Path, schema: EidoSchema) -> dict[str, object]
 
 
 def _desk(record: sessionmaker[Session], schema: EidoSchema) -> RequestDesk:
-    settings = load_settings(exchange_agency_id="gyeonggi.119.kr")
+    settings = load_settings(exchange={"agency_id": "gyeonggi.119.kr"})
     return RequestDesk(
         service=service_over(record, schema, settings),
         sessions=Sessions(reads=record, writes=record),
@@ -83,7 +83,7 @@ def test_a_request_is_accepted_with_units_and_eta_once_units_are_sent(
     settings = load_settings()
     with record.begin() as session:
         seed_units(
-            session, load_fleet(settings.seoul_data_dir / "units" / "fire_units.csv"), now=NOW
+            session, load_fleet(settings.data.seoul_dir / "units" / "fire_units.csv"), now=NOW
         )
     with record.begin() as session:
         unit = session.scalars(select(UnitRow.id).order_by(UnitRow.id)).first()

@@ -37,7 +37,7 @@ def write_file(tmp_path: Path) -> Callable[..., Path]:
 
 @pytest.fixture(scope="session")
 def seoul_dir() -> Path:
-    return load_settings().seoul_data_dir
+    return load_settings().data.seoul_dir
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from firemap.errors import FiremapDataError
 from firemap.layers import load_layer
 from goldentime.settings import load_settings
 
-DATA = load_settings().seoul_data_dir
+DATA = load_settings().data.seoul_dir
 # DBF field names hold 10 bytes: Korean names fit in cp949 (2 bytes a syllable), which is
 # what Korean public Shapefiles use. Every CSV column is written as an attribute.
 

@@ -22,8 +22,8 @@ def test_config_json_has_env_and_description(monkeypatch: pytest.MonkeyPatch) ->
     result = CliRunner().invoke(cli, ["config", "--json"])
     assert result.exit_code == 0, result.output
     rows = {r["name"]: r for r in json.loads(result.output)}
-    assert rows["console_port"]["value"] == 8555
-    assert rows["console_port"]["env"] == "GOLDENTIME_CONSOLE_PORT"
+    assert rows["console.port"]["value"] == 8555
+    assert rows["console.port"]["env"] == "GOLDENTIME_CONSOLE_PORT"
 
 
 def test_unavailable_plugin_is_a_clear_error(
@@ -44,7 +44,9 @@ def test_golden_time_errors_become_one_line_and_exit_2(
         main(["config"])
     assert info.value.code == 2
     err = capsys.readouterr().err
-    assert err.startswith("goldentime: error: invalid settings: GOLDENTIME_CONSOLE_PORT")
+    assert err.startswith(
+        "goldentime: error: invalid settings: console.port (GOLDENTIME_CONSOLE_PORT)"
+    )
     assert "Traceback" not in err
 
 

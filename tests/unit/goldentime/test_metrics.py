@@ -180,13 +180,16 @@ def test_a_taken_port_is_a_clear_error() -> None:
 
 def test_port_comes_from_the_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(METRICS_PORT_ENV, raising=False)
-    assert configured_port(load_settings(data_dir=tmp_path)) is None
-    assert configured_port(load_settings(data_dir=tmp_path, metrics_port=9100)) == 9100
+    assert configured_port(load_settings(data={"dir": tmp_path})) is None
+    assert (
+        configured_port(load_settings(data={"dir": tmp_path}, process={"metrics_port": 9100}))
+        == 9100
+    )
     monkeypatch.setenv(METRICS_PORT_ENV, " 9200 ")
-    assert configured_port(load_settings(data_dir=tmp_path)) == 9200
+    assert configured_port(load_settings(data={"dir": tmp_path})) == 9200
     monkeypatch.setenv(METRICS_PORT_ENV, "ninety")
     with pytest.raises(ConfigError, match=METRICS_PORT_ENV):
-        load_settings(data_dir=tmp_path)
+        load_settings(data={"dir": tmp_path})
     monkeypatch.setenv(METRICS_PORT_ENV, "99999")
     with pytest.raises(ConfigError, match=METRICS_PORT_ENV):
-        load_settings(data_dir=tmp_path)
+        load_settings(data={"dir": tmp_path})

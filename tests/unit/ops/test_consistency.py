@@ -54,7 +54,7 @@ def test_reason_class_hides_quoted_values() -> None:
 
 
 def test_mixed_input_is_deterministic_and_has_every_kind() -> None:
-    data = load_settings().seoul_data_dir
+    data = load_settings().data.seoul_dir
     one = generate_mixed(600, seed=5, prefix="m", start=START, seoul_data_dir=data)
     two = generate_mixed(600, seed=5, prefix="m", start=START, seoul_data_dir=data)
     assert [r.value for r in one.records] == [r.value for r in two.records]
@@ -91,7 +91,7 @@ def test_planted_grouping_through_ingest_matches_expected(tmp_path: object) -> N
     from dispatch.signals import call_signal, video_signal
 
     mixed = generate_mixed(
-        400, seed=3, prefix="g", start=START, seoul_data_dir=load_settings().seoul_data_dir
+        400, seed=3, prefix="g", start=START, seoul_data_dir=load_settings().data.seoul_dir
     )
     engine = make_engine(f"sqlite:///{tmp_path}/g.db")
     Base.metadata.create_all(engine)

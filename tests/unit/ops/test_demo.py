@@ -8,7 +8,7 @@ from goldentime.errors import DataError
 from goldentime.settings import load_settings
 from ops.demo import SEOUL_EXTENT, build_scenario, load_fires, scenario_for
 
-DATA = load_settings().seoul_data_dir
+DATA = load_settings().data.seoul_dir
 FIRES = DATA / "incidents" / "late_fires_2021.csv"
 HEADER = "index,시군구명,읍면동명,경도,위도,출동소요시간,화재발생일시"
 

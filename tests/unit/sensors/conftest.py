@@ -20,7 +20,7 @@ T0 = datetime.fromisoformat("2025-07-15T06:00:00+09:00")
 
 @pytest.fixture(scope="session")
 def registry() -> SensorRegistry:
-    return load_registry(Path(load_settings().seoul_data_dir))
+    return load_registry(Path(load_settings().data.seoul_dir))
 
 
 def make_reading(

@@ -37,7 +37,7 @@ def test_calls_follow_rates_types_and_gu(world: World) -> None:
     by_gu = Counter(c.gu for c in calls)
     assert set(by_gu) == set(world.demand.gus)  # every gu of Seoul, 강동구 included
     assert by_gu["송파구"] > by_gu["중구"]  # 655k residents vs 121k
-    boundaries = load_settings().seoul_data_dir / "boundaries" / "seoul_gu.geojson"
+    boundaries = load_settings().data.seoul_dir / "boundaries" / "seoul_gu.geojson"
     polygons = gu_polygons(boundaries, world.network)
     sample = calls[::20]
     xs, ys = world.network.index.to_metres.transform(

@@ -45,7 +45,7 @@ def test_seoul_wide_demand_is_every_gu_at_the_real_rates(world: World) -> None:
 
 def test_central_graph_counts_gu_by_area_share() -> None:
     settings = load_settings()
-    demand = city_demand(settings.seoul_data_dir, load_network(network="central"))
+    demand = city_demand(settings.data.seoul_dir, load_network(network="central"))
     assert not demand.city_wide
     assert set(demand.gus) >= {"종로구", "중구", "용산구", "서대문구"}
     assert all(0 < g.share < 1 for g in demand.gus.values())
@@ -89,7 +89,7 @@ def test_published_figures_are_read(world: World) -> None:
 
 
 def test_missing_gu_boundaries_raise_a_data_error(tmp_path: Path, world: World) -> None:
-    source = load_settings().seoul_data_dir
+    source = load_settings().data.seoul_dir
     for folder in ("stats", "incidents"):
         shutil.copytree(source / folder, tmp_path / folder)
     with pytest.raises(DemandDataError, match=r"seoul_gu\.geojson"):

@@ -24,7 +24,7 @@ def camera() -> Camera:
 
 @pytest.fixture(scope="session")
 def video_dir() -> Path:
-    return load_settings().seoul_data_dir / "video"
+    return load_settings().data.seoul_dir / "video"
 
 
 def _fire_frame(t: float, *, x: int = 300, y: int = 150) -> np.ndarray:

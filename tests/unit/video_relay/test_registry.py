@@ -11,7 +11,7 @@ from video_relay.registry import CENTRAL_AREA, default_registry, load_registry, 
 
 
 def test_demo_cameras_are_central_and_one_plays_the_fire_clip() -> None:
-    cameras = default_registry(load_settings().seoul_data_dir, include_sites=False)
+    cameras = default_registry(load_settings().data.seoul_dir, include_sites=False)
     (lat_lo, lat_hi), (lon_lo, lon_hi) = CENTRAL_AREA
     assert all(lat_lo <= c.lat <= lat_hi and lon_lo <= c.lon <= lon_hi for c in cameras)
     fire = [c for c in cameras if c.source and c.source.endswith("house6.mp4")]
@@ -19,7 +19,7 @@ def test_demo_cameras_are_central_and_one_plays_the_fire_clip() -> None:
 
 
 def test_gangnam_sites_are_loaded_as_streamless_cameras() -> None:
-    cameras = default_registry(load_settings().seoul_data_dir)
+    cameras = default_registry(load_settings().data.seoul_dir)
     sites = [c for c in cameras if c.id.startswith("gangnam-cctv-")]
     assert len(sites) == 1763
     assert all(not s.streams and s.gu == "강남구" for s in sites)
@@ -27,7 +27,7 @@ def test_gangnam_sites_are_loaded_as_streamless_cameras() -> None:
 
 
 def test_registry_round_trips_through_json(tmp_path: Path) -> None:
-    cameras = default_registry(load_settings().seoul_data_dir, include_sites=False)
+    cameras = default_registry(load_settings().data.seoul_dir, include_sites=False)
     path = tmp_path / "cameras.json"
     write_registry(path, cameras)
     assert load_registry(path) == cameras
