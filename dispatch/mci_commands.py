@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from dispatch.hospitals import Hospital
 from dispatch.mci_store import TRIAGE_COLUMNS, MciRow, PatientRow
 from dispatch.patients import ErCapacity, PatientAssignment, distribute, er_capacities
+from dispatch.reroute import ON_THE_WAY
 from dispatch.store import IncidentRow, UnitRow
 from dispatch.surge_intake import proposal_of, triage_of
 from goldentime.contracts import IncidentStatus
@@ -98,6 +99,13 @@ def _scene(incident: IncidentRow, row: MciRow) -> tuple[float, float]:
     return incident.lat, incident.lon
 
 
+def _scene_words(row: MciRow) -> str:
+    """Where the ambulances go, in the timeline's words."""
+    if row.staging_lat is not None and row.staging_lon is not None:
+        return f"the staging point (집결지) {row.staging_lat:.5f},{row.staging_lon:.5f}"
+    return "the incident's location (no staging point set yet)"
+
+
 def mci_level(c: _Changes) -> str:
     level = c.command.level
     assert level is not None  # the contract requires it for this action
@@ -165,10 +173,11 @@ def _send_ambulances(c: _Changes, incident: IncidentRow, row: MciRow, level: int
     c.log(
         incident.id,
         "units_dispatched",
-        f"대응 {level}단계: {len(chosen)} of {needed} ambulances needed sent to the staging "
-        f"point {staging[0]:.5f},{staging[1]:.5f} (within {scope / 60:.0f} min): {names}"[:2000],
+        f"대응 {level}단계: {len(chosen)} of {needed} ambulances needed sent to "
+        f"{_scene_words(row)} (within {scope / 60:.0f} min): {names}"[:2000],
     )
-    return f"{len(chosen)} ambulance(s) to the staging point"
+    where = "the staging point" if row.staging_lat is not None else "the incident"
+    return f"{len(chosen)} ambulance(s) to {where}"
 
 
 def triage(c: _Changes) -> str:
@@ -211,6 +220,21 @@ def staging(c: _Changes) -> str:
     row.staging_lat, row.staging_lon, row.updated_at = lat, lon, c.now
     c.touch_incident(incident)
     c.log(incident.id, "staging", f"staging point {lat:.5f},{lon:.5f} {c.command.note}".strip())
+    # Its ambulances still on their way drive to the new point: touched, their routes are
+    # re-planned (dispatch.reroute.sync_routes) and their states re-published.
+    moving = c.session.scalars(
+        select(UnitRow)
+        .where(
+            UnitRow.incident_id == incident.id,
+            UnitRow.kind == "ambulance",
+            UnitRow.status.in_(ON_THE_WAY),
+        )
+        .order_by(UnitRow.id)
+    ).all()
+    for unit in moving:
+        c.touch_unit(unit)
+    if moving:
+        return f"staging point set; {len(moving)} ambulance(s) on their way re-routed to it"
     return "staging point set"
 
 
