@@ -276,7 +276,12 @@ def register(
         ctx,
         metrics=metrics if metrics is not None else Metrics(),
         # ERs (capacities by level, overridden by settings) and road ETAs of the MCI commands
-        mci=mci_services(ctx.network, ctx.hospitals, overrides=load_settings().mci_er_capacities),
+        mci=mci_services(
+            ctx.network,
+            ctx.hospitals,
+            overrides=load_settings().mci_er_capacities,
+            units_csv=load_settings().seoul_data_dir / "units" / "fire_units.csv",
+        ),
         alarms=AlarmHandler(
             writers=ctx.writers,
             book=book,

@@ -14,12 +14,14 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
 from dispatch.hospitals import Hospital
+from dispatch.mci_stations import StationAreas, load_jurisdictions
 from dispatch.mci_store import TRIAGE_COLUMNS, MciRow, PatientRow
 from dispatch.patients import ErCapacity, PatientAssignment, distribute, er_capacities
 from dispatch.reroute import ON_THE_WAY
@@ -55,12 +57,19 @@ class MciServices:
     ers: Sequence[ErCapacity]
     er_etas: ErEtas  # staging point -> ETA (s) of each ER, None when unreachable
     unit_etas: UnitEtas  # staging point <- ETA of each unit, fastest first
+    # whose units each level commits, by road (the intake's level proposals use it too)
+    station_areas: StationAreas = field(default_factory=StationAreas)
 
 
 def mci_services(
-    network: RoadNetwork, hospitals: Sequence[Hospital], *, overrides: dict[str, int] | None = None
+    network: RoadNetwork,
+    hospitals: Sequence[Hospital],
+    *,
+    overrides: dict[str, int] | None = None,
+    units_csv: Path | None = None,
 ) -> MciServices:
-    """The services on the road network: ambulance ETAs to ERs and from units."""
+    """The services on the road network: ambulance ETAs to ERs and from units, and station
+    areas (their 소방서 from ``units_csv``, data/seoul/units/fire_units.csv)."""
 
     def er_etas(
         origin: tuple[float, float], points: Sequence[tuple[float, float]]
@@ -74,7 +83,12 @@ def mci_services(
         return [(e.unit_id, e.eta_s) for e in ranked]
 
     return MciServices(
-        ers=er_capacities(hospitals, overrides=overrides), er_etas=er_etas, unit_etas=unit_etas
+        ers=er_capacities(hospitals, overrides=overrides),
+        er_etas=er_etas,
+        unit_etas=unit_etas,
+        station_areas=StationAreas(
+            network, load_jurisdictions(units_csv) if units_csv is not None else {}
+        ),
     )
 
 
@@ -206,6 +220,7 @@ def _propose_again(c: _Changes, incident: IncidentRow, row: MciRow) -> None:
         centre=(row.lat, row.lon),
         calls_per_10min=round(row.calls_in_window * 600.0 / row.window_s),
         triage=triage_of(row),
+        station_areas=c.mci.station_areas if c.mci is not None else None,
     )
     if proposal.level > row.proposed_level:
         row.proposed_level, row.proposed_reason = proposal.level, proposal.reason
