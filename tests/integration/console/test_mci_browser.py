@@ -300,6 +300,7 @@ def test_crowd_crush_surge_banner_mci_level_triage_and_patient_distribution(
     expect(crew.locator("#crew-er-table tbody tr")).to_have_count(
         supervisor.locator("#er-load tbody tr").count(), timeout=LIVE_TIMEOUT_MS
     )
+    crew.screenshot(path=str(images / "crew-mci.png"), full_page=True)
     expect(distribute).to_contain_text("(0)", timeout=LIVE_TIMEOUT_MS)
     expect(distribute).to_be_disabled()
 
