@@ -86,6 +86,26 @@ class StationArea:
     ambulances: int  # their free ambulances (대응 1단계)
     neighbours: tuple[Neighbour, ...]
     basis: str = "by road"
+    area_ids: frozenset[str] = frozenset()  # station ids of the jurisdiction
+    neighbour_ids: frozenset[str] = frozenset()  # station ids of the neighbouring 소방서
+
+    def scope(self, level: int) -> frozenset[str] | None:
+        """The stations whose units a confirmed level commits (None: the whole city)."""
+        _need(level in RESPONSE_LEVELS, "level", "1, 2 or 3")
+        if level == 1:
+            return self.area_ids
+        if level == 2:
+            return self.area_ids | self.neighbour_ids
+        return None
+
+    def scope_words(self, level: int) -> str:
+        """Whose units ``level`` commits, in the timeline's words."""
+        if level == 1:
+            return f"관할 {self.jurisdiction}'s stations"
+        if level == 2:
+            names = ", ".join(n.name for n in self.neighbours) or "none reachable"
+            return f"관할 {self.jurisdiction} and the neighbouring {names}"
+        return "the whole city"
 
     @property
     def neighbour_ambulances(self) -> int:
@@ -149,6 +169,8 @@ def station_area(
         ambulances=sum(s.free_ambulances for s in own),
         neighbours=tuple(found.values()),
         basis=basis,
+        area_ids=frozenset(s.station_id for s in own),
+        neighbour_ids=frozenset(s.station_id for s in stations if s.jurisdiction in found),
     )
 
 

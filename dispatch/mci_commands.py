@@ -37,8 +37,11 @@ from routing.model import UnitPosition
 if TYPE_CHECKING:
     from dispatch.commands import _Changes
 
-# How far by road (ETA from the staging point) a level reaches for ambulances: 1 the station
-# area (about its first-due travel), 2 the neighbouring stations, 3 the whole city.
+# How far by road (ETA from the staging point) a level reaches for ambulances when the station
+# area is not known (no station with ambulances): 1 about a first-due travel, 2 the
+# neighbouring stations', 3 the whole city. With it, the level's stations are the scope
+# (StationArea.scope: 1 the jurisdiction's, 2 and its neighbours', 3 the city) within the
+# city's bound.
 LEVEL_SCOPE_S: dict[int, float] = {1: 480.0, 2: 900.0, 3: 3_600.0}
 # Never send more than this share of the city's free ambulances to one incident: the rest of
 # Seoul keeps calling (what 3단계 adds beyond it is mutual aid from outside the city).
@@ -169,17 +172,24 @@ def _send_ambulances(c: _Changes, incident: IncidentRow, row: MciRow, level: int
         )
     except RoutingError as err:
         return f"ambulances not assigned: {err}"
-    scope = LEVEL_SCOPE_S[level]
+    # the incident's station area (where it is, not where the ambulances gather)
+    area = services.station_areas(c.session, incident.lat, incident.lon)
+    stations = area.scope(level) if area is not None else None
+    scope = LEVEL_SCOPE_S[level] if area is None else LEVEL_SCOPE_S[3]
+    whose = area.scope_words(level) if area is not None else f"within {scope / 60:.0f} min by road"
     chosen = [
         (by_id[unit_id], eta)
         for unit_id, eta in ranked
-        if eta is not None and eta <= scope and unit_id in by_id
+        if eta is not None
+        and eta <= scope
+        and unit_id in by_id
+        and (stations is None or by_id[unit_id].station_id in stations)
     ][: min(needed, cap)]
     for unit, _eta in chosen:
         unit.status, unit.incident_id = UnitStatus.DISPATCHED.value, incident.id
         c.touch_unit(unit)
     if not chosen:
-        return f"no free ambulance within {scope / 60:.0f} min of the staging point"
+        return f"no free ambulance of {whose} reaches the staging point"
     if incident.status == IncidentStatus.OPEN.value:
         incident.status = IncidentStatus.DISPATCHED.value
     incident.dispatched_at = incident.dispatched_at or c.command.at
@@ -187,8 +197,8 @@ def _send_ambulances(c: _Changes, incident: IncidentRow, row: MciRow, level: int
     c.log(
         incident.id,
         "units_dispatched",
-        f"대응 {level}단계: {len(chosen)} of {needed} ambulances needed sent to "
-        f"{_scene_words(row)} (within {scope / 60:.0f} min): {names}"[:2000],
+        f"대응 {level}단계 ({whose}): {len(chosen)} of {needed} ambulances needed sent to "
+        f"{_scene_words(row)}: {names}"[:2000],
     )
     where = "the staging point" if row.staging_lat is not None else "the incident"
     return f"{len(chosen)} ambulance(s) to {where}"

@@ -73,6 +73,16 @@ def test_the_first_due_station_by_road_names_the_jurisdiction_and_its_neighbours
         "neighbouring stations by road (ETA, free ambulances): 중부소방서 (4.0 min, 3), "
     )
     assert station_area([reach("A", "용산소방서", None)]) is None
+    # what a confirmed level commits: 1 the jurisdiction's stations, 2 and the neighbours', 3 all
+    assert area.scope(1) == frozenset({"A", "B", "C"})
+    assert area.scope(2) == frozenset("ABCDEFG")
+    assert area.scope(3) is None
+    assert (
+        area.scope_words(2)
+        == "관할 용산소방서 and the neighbouring 중부소방서, 서초소방서, 종로소방서"
+    )
+    with pytest.raises(ContractError):
+        area.scope(4)
     with pytest.raises(ContractError):
         station_area(STATIONS, neighbours=-1)
 
