@@ -34,12 +34,12 @@ async function loadScene(incidentId) {
 // of a mass-casualty incident to its staging point), else the recommendation's for it.
 function driving(d) {
   const r = crew.unit.route;
+  const mine = (d.recommendation?.units || []).find((u) => u.unit_id === crew.unitId);
   if (r && r.incident_id === d.id) {
     const staging = r.destination?.kind === "staging";
-    return { eta_s: r.eta_s, distance_m: r.distance_m, geometry: r.geometry, staging, ok: true,
-      to: staging ? "집결지 / staging point" : "현장 / incident" };
+    return { eta_s: r.eta_s, distance_m: r.distance_m, geometry: r.geometry, staging,
+      ok: mine ? mine.within_golden_time : true, to: staging ? "집결지 / staging point" : "현장 / incident" };
   }
-  const mine = (d.recommendation?.units || []).find((u) => u.unit_id === crew.unitId);
   if (!mine) return null;
   return { eta_s: mine.eta_s, distance_m: mine.distance_m, geometry: mine.route, staging: false,
     ok: mine.within_golden_time, to: "현장 / incident" };
@@ -109,7 +109,8 @@ async function refresh() {
   }
   if (drive && drive.geometry) {
     const route = L.geoJSON(drive.geometry, { style: { color: "#4aa3ff", weight: 6, opacity: 0.9 }, className: "crew-route" }).addTo(layer);
-    map.fitBounds(route.getBounds().pad(0.2));
+    // the scene in view too when the route ends at the staging point
+    map.fitBounds(route.getBounds().extend([d.lat, d.lon]).pad(0.2));
   } else {
     const corners = [[d.lat, d.lon], [crew.unit.lat, crew.unit.lon]];
     if (staging) corners.push([staging.lat, staging.lon]);
