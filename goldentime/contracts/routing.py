@@ -8,8 +8,9 @@
   of one closure share a key, hence a partition, hence their order.
 * :class:`UnitRoute`: the route a unit is driving (set when it is dispatched, replaced when a
   closure re-routes it or its destination moves) and its :class:`RouteDestination` (the
-  incident, or the staging point of a mass-casualty incident for its ambulances). :class:`RoutedUnitState` is the ``units`` record with that route, so
-  the compacted ``units`` topic and ``GET /api/units`` carry the current route with the unit.
+  incident, or the staging point of a mass-casualty incident for its ambulances).
+  :class:`RoutedUnitState` is the ``units`` record with that route, so the compacted
+  ``units`` topic and ``GET /api/units`` carry the current route with the unit.
 """
 
 from __future__ import annotations
