@@ -270,13 +270,17 @@ def register(
     """
     from goldentime.settings import load_settings
 
+    settings = load_settings()
     book = ClosureBook(ctx.network)
     pipeline = Pipeline(
         ctx,
         metrics=metrics if metrics is not None else Metrics(),
         # ERs (capacities by level, overridden by settings) and road ETAs of the MCI commands
         mci=mci_services(
-            ctx.network, ctx.hospitals, overrides=load_settings().dispatch.mci_er_capacities
+            ctx.network,
+            ctx.hospitals,
+            overrides=settings.dispatch.mci_er_capacities,
+            units_csv=settings.data.seoul_dir / "units" / "fire_units.csv",
         ),
         alarms=AlarmHandler(
             writers=ctx.writers,

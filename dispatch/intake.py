@@ -24,6 +24,7 @@ from dispatch.catalog import Catalog
 from dispatch.cells import cell_of, cells_within
 from dispatch.correlate import ACTIVE, CandidateIndex, Decision, OpenIncident, Signal, decide
 from dispatch.ids import incident_id_for as incident_id_for  # re-exported
+from dispatch.mci_stations import StationAreas
 from dispatch.store import (
     CallRow,
     IncidentRow,
@@ -258,6 +259,7 @@ def _ingest(
     catalog: Catalog,
     locate_gu: GuLocator,
     surge_rules: SurgeRules,
+    station_areas: StationAreas | None = None,
 ) -> BatchOutcome:
     out = BatchOutcome()
     lock_cells(session, signals, catalog.max_radius_m, surge_reach_m=surge_reach_m(surge_rules))
@@ -282,7 +284,10 @@ def _ingest(
     call_links: list[dict[str, Any]] = []
     other_links: list[dict[str, Any]] = []
     timeline_rows: list[dict[str, Any]] = []
-    desk = SurgeDesk(session, list(fresh.values()), rules=surge_rules, locate_gu=locate_gu, now=now)
+    desk = SurgeDesk(
+        session, list(fresh.values()), rules=surge_rules, locate_gu=locate_gu, now=now,
+        station_areas=station_areas,
+    )  # fmt: skip
     for signal in sorted(fresh.values(), key=lambda s: (s.at, s.id)):
         choice = desk.choose(signal)
         decision = _surge_decision(
@@ -425,8 +430,12 @@ def ingest(
     attempts: int = 5,
     also: Callable[[Session], None] | None = None,
     surge_rules: SurgeRules | None = None,
+    station_areas: StationAreas | None = None,
 ) -> BatchOutcome:
     """Correlate and store ``signals`` in one transaction; idempotent by signal id.
+
+    ``station_areas``: the station areas of MCIs by road (dispatch.mci_stations; default:
+    by straight line).
 
     ``sessions`` must come from :func:`goldentime.db.writer`. ``also`` runs in the same
     transaction (the intake outbox rows of the records are settled there). Raises StoreError
@@ -448,6 +457,7 @@ def ingest(
                 catalog=catalog,
                 locate_gu=locate_gu,
                 surge_rules=surge_rules or SurgeRules(),
+                station_areas=station_areas,
             )
             if also is not None:
                 also(session)

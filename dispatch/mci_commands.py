@@ -14,14 +14,17 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
 from dispatch.hospitals import Hospital
+from dispatch.mci_stations import StationAreas, load_jurisdictions
 from dispatch.mci_store import TRIAGE_COLUMNS, MciRow, PatientRow
 from dispatch.patients import ErCapacity, PatientAssignment, distribute, er_capacities
+from dispatch.reroute import ON_THE_WAY
 from dispatch.store import IncidentRow, UnitRow
 from dispatch.surge_intake import proposal_of, triage_of
 from goldentime.contracts import IncidentStatus
@@ -34,8 +37,11 @@ from routing.model import UnitPosition
 if TYPE_CHECKING:
     from dispatch.commands import _Changes
 
-# How far by road (ETA from the staging point) a level reaches for ambulances: 1 the station
-# area (about its first-due travel), 2 the neighbouring stations, 3 the whole city.
+# How far by road (ETA from the staging point) a level reaches for ambulances when the station
+# area is not known (no station with ambulances): 1 about a first-due travel, 2 the
+# neighbouring stations', 3 the whole city. With it, the level's stations are the scope
+# (StationArea.scope: 1 the jurisdiction's, 2 and its neighbours', 3 the city) within the
+# city's bound.
 LEVEL_SCOPE_S: dict[int, float] = {1: 480.0, 2: 900.0, 3: 3_600.0}
 # Never send more than this share of the city's free ambulances to one incident: the rest of
 # Seoul keeps calling (what 3단계 adds beyond it is mutual aid from outside the city).
@@ -54,12 +60,19 @@ class MciServices:
     ers: Sequence[ErCapacity]
     er_etas: ErEtas  # staging point -> ETA (s) of each ER, None when unreachable
     unit_etas: UnitEtas  # staging point <- ETA of each unit, fastest first
+    # whose units each level commits, by road (the intake's level proposals use it too)
+    station_areas: StationAreas = field(default_factory=StationAreas)
 
 
 def mci_services(
-    network: RoadNetwork, hospitals: Sequence[Hospital], *, overrides: dict[str, int] | None = None
+    network: RoadNetwork,
+    hospitals: Sequence[Hospital],
+    *,
+    overrides: dict[str, int] | None = None,
+    units_csv: Path | None = None,
 ) -> MciServices:
-    """The services on the road network: ambulance ETAs to ERs and from units."""
+    """The services on the road network: ambulance ETAs to ERs and from units, and station
+    areas (their 소방서 from ``units_csv``, data/seoul/units/fire_units.csv)."""
 
     def er_etas(
         origin: tuple[float, float], points: Sequence[tuple[float, float]]
@@ -73,7 +86,12 @@ def mci_services(
         return [(e.unit_id, e.eta_s) for e in ranked]
 
     return MciServices(
-        ers=er_capacities(hospitals, overrides=overrides), er_etas=er_etas, unit_etas=unit_etas
+        ers=er_capacities(hospitals, overrides=overrides),
+        er_etas=er_etas,
+        unit_etas=unit_etas,
+        station_areas=StationAreas(
+            network, load_jurisdictions(units_csv) if units_csv is not None else {}
+        ),
     )
 
 
@@ -96,6 +114,13 @@ def _scene(incident: IncidentRow, row: MciRow) -> tuple[float, float]:
     if row.staging_lat is not None and row.staging_lon is not None:
         return row.staging_lat, row.staging_lon
     return incident.lat, incident.lon
+
+
+def _scene_words(row: MciRow) -> str:
+    """Where the ambulances go, in the timeline's words."""
+    if row.staging_lat is not None and row.staging_lon is not None:
+        return f"the staging point (집결지) {row.staging_lat:.5f},{row.staging_lon:.5f}"
+    return "the incident's location (no staging point set yet)"
 
 
 def mci_level(c: _Changes) -> str:
@@ -147,17 +172,24 @@ def _send_ambulances(c: _Changes, incident: IncidentRow, row: MciRow, level: int
         )
     except RoutingError as err:
         return f"ambulances not assigned: {err}"
-    scope = LEVEL_SCOPE_S[level]
+    # the incident's station area (where it is, not where the ambulances gather)
+    area = services.station_areas(c.session, incident.lat, incident.lon)
+    stations = area.scope(level) if area is not None else None
+    scope = LEVEL_SCOPE_S[level] if area is None else LEVEL_SCOPE_S[3]
+    whose = area.scope_words(level) if area is not None else f"within {scope / 60:.0f} min by road"
     chosen = [
         (by_id[unit_id], eta)
         for unit_id, eta in ranked
-        if eta is not None and eta <= scope and unit_id in by_id
+        if eta is not None
+        and eta <= scope
+        and unit_id in by_id
+        and (stations is None or by_id[unit_id].station_id in stations)
     ][: min(needed, cap)]
     for unit, _eta in chosen:
         unit.status, unit.incident_id = UnitStatus.DISPATCHED.value, incident.id
         c.touch_unit(unit)
     if not chosen:
-        return f"no free ambulance within {scope / 60:.0f} min of the staging point"
+        return f"no free ambulance of {whose} reaches the staging point"
     if incident.status == IncidentStatus.OPEN.value:
         incident.status = IncidentStatus.DISPATCHED.value
     incident.dispatched_at = incident.dispatched_at or c.command.at
@@ -165,10 +197,11 @@ def _send_ambulances(c: _Changes, incident: IncidentRow, row: MciRow, level: int
     c.log(
         incident.id,
         "units_dispatched",
-        f"대응 {level}단계: {len(chosen)} of {needed} ambulances needed sent to the staging "
-        f"point {staging[0]:.5f},{staging[1]:.5f} (within {scope / 60:.0f} min): {names}"[:2000],
+        f"대응 {level}단계 ({whose}): {len(chosen)} of {needed} ambulances needed sent to "
+        f"{_scene_words(row)}: {names}"[:2000],
     )
-    return f"{len(chosen)} ambulance(s) to the staging point"
+    where = "the staging point" if row.staging_lat is not None else "the incident"
+    return f"{len(chosen)} ambulance(s) to {where}"
 
 
 def triage(c: _Changes) -> str:
@@ -197,6 +230,7 @@ def _propose_again(c: _Changes, incident: IncidentRow, row: MciRow) -> None:
         centre=(row.lat, row.lon),
         calls_per_10min=round(row.calls_in_window * 600.0 / row.window_s),
         triage=triage_of(row),
+        station_areas=c.mci.station_areas if c.mci is not None else None,
     )
     if proposal.level > row.proposed_level:
         row.proposed_level, row.proposed_reason = proposal.level, proposal.reason
@@ -211,6 +245,21 @@ def staging(c: _Changes) -> str:
     row.staging_lat, row.staging_lon, row.updated_at = lat, lon, c.now
     c.touch_incident(incident)
     c.log(incident.id, "staging", f"staging point {lat:.5f},{lon:.5f} {c.command.note}".strip())
+    # Its ambulances still on their way drive to the new point: touched, their routes are
+    # re-planned (dispatch.reroute.sync_routes) and their states re-published.
+    moving = c.session.scalars(
+        select(UnitRow)
+        .where(
+            UnitRow.incident_id == incident.id,
+            UnitRow.kind == "ambulance",
+            UnitRow.status.in_(ON_THE_WAY),
+        )
+        .order_by(UnitRow.id)
+    ).all()
+    for unit in moving:
+        c.touch_unit(unit)
+    if moving:
+        return f"staging point set; {len(moving)} ambulance(s) on their way re-routed to it"
     return "staging point set"
 
 

@@ -137,6 +137,7 @@ class Pipeline:
                 catalog=ctx.catalog,
                 locate_gu=ctx.locate_gu,
                 also=partial(outbox.settle, topic=topic, record_ids=ids) if ids else None,
+                station_areas=self.mci.station_areas if self.mci is not None else None,
             )
 
         return await self.in_store(work, f"{len(signals)} signal(s)")

@@ -1,7 +1,9 @@
 """Units' routes: planned at dispatch, stored with the unit, re-planned around closures.
 
 A unit on its way (dispatched or en route, with an incident) carries the route it drives in
-``units.route`` (a :class:`~goldentime.contracts.routing.UnitRoute`); the API, the ``units``
+``units.route`` (a :class:`~goldentime.contracts.routing.UnitRoute`, with its destination: the
+incident, or for an ambulance of a mass-casualty incident its staging point, 집결지, once one is
+set: :func:`destination_of`); the API, the ``units``
 topic and the demo crews read it from there. When a closure comes, every such unit whose route
 *from where it is now* (planned as if the closure were not there) uses a closed edge gets a new
 route avoiding it, and its incident's timeline says ``re-routed around <structure> (+N s)``.
@@ -13,20 +15,39 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.closures import ClosureBook
+from dispatch.mci_store import MciRow
 from dispatch.store import IncidentRow, TimelineRow, UnitRow, timeline_record
 from goldentime.contracts import TimelineEntry
 from goldentime.contracts.dispatch import UnitStatus
-from goldentime.contracts.routing import Edge, UnitRoute
+from goldentime.contracts.routing import Edge, RouteDestination, UnitRoute
 from routing import RoadNetwork, Route, RoutingError
 
 log = logging.getLogger(__name__)
 
 ON_THE_WAY = (UnitStatus.DISPATCHED.value, UnitStatus.EN_ROUTE.value)
+
+
+STAGING_LABEL = "집결지 / staging point"
+SCENE_LABEL = "현장 / incident"
+
+
+def destination_of(session: Session, unit: UnitRow, incident: IncidentRow) -> RouteDestination:
+    """Where ``unit`` drives for ``incident``: an ambulance of a mass-casualty incident with a
+    staging point set goes to the staging point (집결지), where the transport officer gives it
+    its patients; every other unit goes to the incident's location."""
+    if unit.kind == "ambulance":
+        mci = session.get(MciRow, incident.id)
+        if mci is not None and mci.staging_lat is not None and mci.staging_lon is not None:
+            return RouteDestination(
+                kind="staging", lat=mci.staging_lat, lon=mci.staging_lon, label=STAGING_LABEL
+            )
+    return RouteDestination(kind="incident", lat=incident.lat, lon=incident.lon, label=SCENE_LABEL)
 
 
 def plan(
@@ -36,11 +57,16 @@ def plan(
     *,
     now: datetime,
     reason: str,
+    destination: RouteDestination | None = None,
     avoids: list[str] | None = None,
     revision: int = 1,
 ) -> tuple[UnitRoute, Route]:
-    """The fastest open route from the unit's position to its incident (RoutingError if none)."""
-    route = network.route((unit.lat, unit.lon), (incident.lat, incident.lon), vehicle=unit.kind)
+    """The fastest open route from the unit's position to ``destination`` (default: the
+    incident's location); RoutingError if none."""
+    to = destination or RouteDestination(
+        kind="incident", lat=incident.lat, lon=incident.lon, label=SCENE_LABEL
+    )
+    route = network.route((unit.lat, unit.lon), (to.lat, to.lon), vehicle=unit.kind)
     return (
         UnitRoute(
             incident_id=incident.id,
@@ -53,9 +79,19 @@ def plan(
             reason=reason,
             avoids=avoids or [],
             revision=revision,
+            destination=to,
         ),
         route,
     )
+
+
+def _same_place(route: dict[str, Any], to: RouteDestination) -> bool:
+    """Whether a stored route already ends at ``to`` (routes without a destination ended at
+    the incident)."""
+    stored = route.get("destination") or {"kind": "incident"}
+    if stored.get("kind") != to.kind:
+        return False
+    return to.kind == "incident" or (stored.get("lat"), stored.get("lon")) == (to.lat, to.lon)
 
 
 def _touch(unit: UnitRow, now: datetime) -> None:
@@ -66,7 +102,8 @@ def _touch(unit: UnitRow, now: datetime) -> None:
 def sync_routes(
     session: Session, network: RoadNetwork, unit_ids: list[str], *, now: datetime
 ) -> list[UnitRow]:
-    """Give units newly on their way a route; drop the route of units no longer on their way.
+    """Give units newly on their way a route; drop the route of units no longer on their way;
+    re-plan the route of a unit whose destination moved (an MCI's staging point set or moved).
 
     Returns the units it changed (their state is re-published). Idempotent.
     """
@@ -80,13 +117,21 @@ def sync_routes(
                 _touch(unit, now)
                 changed.append(unit)
             continue
-        if current is not None and current.get("incident_id") == unit.incident_id:
-            continue
+        same_incident = current is not None and current.get("incident_id") == unit.incident_id
+        if same_incident and unit.kind != "ambulance":
+            continue  # only an ambulance's destination can move (the staging point)
         incident = session.get(IncidentRow, unit.incident_id)
         if incident is None:
             continue
+        to = destination_of(session, unit, incident)
+        if current is not None and same_incident:
+            if _same_place(current, to):
+                continue
+            reason = f"to the {to.label}: set or moved after dispatch"
+        else:
+            reason = "dispatched" if to.kind == "incident" else f"dispatched to the {to.label}"
         try:
-            planned, _ = plan(network, unit, incident, now=now, reason="dispatched")
+            planned, _ = plan(network, unit, incident, now=now, reason=reason, destination=to)
         except RoutingError as err:
             log.warning("no route for %s to %s: %s", unit.id, incident.id, err)
             continue
@@ -149,7 +194,10 @@ def reroute_around(
     with book.lifted(closure_id):
         for unit, incident in todo:
             try:
-                _, route = plan(book.network, unit, incident, now=now, reason="probe")
+                to = destination_of(session, unit, incident)
+                _, route = plan(
+                    book.network, unit, incident, now=now, reason="probe", destination=to
+                )
             except RoutingError:
                 continue
             if _uses(list(route.edges), closed):
@@ -164,6 +212,7 @@ def reroute_around(
             planned, _ = plan(
                 book.network, unit, incident, now=now, avoids=avoids, revision=revision,
                 reason=f"re-routed around {structure_name}",
+                destination=destination_of(session, unit, incident),
             )  # fmt: skip
         except RoutingError as err:
             detail = f"{unit.name}: no open route around {structure_name}: {err}"

@@ -21,7 +21,11 @@ A cluster is a surge when, in the ``window_s`` ending at the new call, it holds
   ``dispatch.casualty_words``): a burst of calls from one spot is itself the signal, so the
   3rd crowd call already makes a surge, while three passers-by calling about one man who
   collapsed ("남자가 쓰러졌어요") is not a mass-casualty incident (it still becomes one by the
-  first rule if five callers report it).
+  first rule if five callers report it), or
+- ``corroborated_calls`` distinct callers within ``window_s`` (3 in 10 min) who *each* speak
+  of several people: independent witnesses of a multi-casualty event at one spot, however
+  slowly they get through (on a crowded night a caller who called back is not a new witness,
+  so the 3rd call may be only the 2nd caller and the 3rd witness come minutes later).
 
 Callers are counted once per number (a person who calls back five times is one caller); calls
 without a number count each. Only :data:`SURGE_TYPES` take part: what crowd callers report
@@ -68,6 +72,8 @@ class SurgeRules:
       2 km away.
     - ``burst_calls`` within ``burst_window_s``: a faster signal, distinct callers in minutes;
       with ``burst_needs_several`` only when one of them speaks of several people.
+    - ``corroborated_calls``: distinct callers in the window who each speak of several people
+      (three independent witnesses of a multi-casualty event, the window's whole length).
     """
 
     window_s: float = 600.0
@@ -77,6 +83,7 @@ class SurgeRules:
     burst_calls: int = 3
     burst_window_s: float = 300.0
     burst_needs_several: bool = True
+    corroborated_calls: int = 3
 
     def __post_init__(self) -> None:
         _check(60.0 <= self.window_s <= 7_200.0, "window_s", "between 60 and 7200 s")
@@ -85,6 +92,9 @@ class SurgeRules:
         _check(0.0 <= self.max_uncertainty_m <= 5_000.0, "max_uncertainty_m", "0 to 5000 m")
         _check(2 <= self.burst_calls <= self.min_calls, "burst_calls", "2 to min_calls")
         _check(30.0 <= self.burst_window_s <= self.window_s, "burst_window_s", "30 s to window_s")
+        _check(
+            2 <= self.corroborated_calls <= self.min_calls, "corroborated_calls", "2 to min_calls"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +126,7 @@ class SurgeArea:
     last_at: datetime
     distinct_callers: int = 0  # callers counted once per number
     trigger: str = ""  # which rule made it a surge, in words
+    several_callers: int = 0  # distinct callers of the window who speak of several people
 
     def banner(self, place: str) -> str:
         """The board's banner, e.g. ``"37 calls in 10 min at 이태원동"``."""
@@ -282,6 +293,13 @@ class _Cluster:
                 f"{burst} callers within {_minutes(rules.burst_window_s)}{spoken} "
                 f"(burst from {rules.burst_calls})"
             )
+        witnesses = _witnesses(timeline)
+        if len(witnesses) >= rules.corroborated_calls:
+            said = ", ".join(f"'{w}'" for w in list(dict.fromkeys(witnesses.values()))[:3])
+            return (
+                f"{len(witnesses)} callers within {_minutes(rules.window_s)} each speak of "
+                f"several people ({said}; corroborated from {rules.corroborated_calls})"
+            )
         return ""
 
 
@@ -303,6 +321,7 @@ def _as_surge(
         last_at=chosen[-1].at,
         distinct_callers=_distinct(chosen),
         trigger=cluster.trigger(members),
+        several_callers=len(_witnesses(chosen)),
     )
 
 
@@ -313,6 +332,18 @@ def _distinct(calls: Sequence[SurgeCall]) -> int:
     numbers = {c.caller.strip() for c in calls if c.caller and c.caller.strip()}
     unknown = sum(1 for c in calls if not (c.caller and c.caller.strip()))
     return len(numbers) + unknown
+
+
+def _witnesses(calls: Sequence[SurgeCall]) -> dict[str, str]:
+    """Distinct callers (by number; a call without one is its own caller) who speak of several
+    people, with the words of their first such call."""
+    out: dict[str, str] = {}
+    for call in sorted(calls, key=lambda c: (c.at, c.id)):
+        said = _several(call)
+        number = (call.caller or "").strip() or f"call:{call.id}"
+        if said and number not in out:
+            out[number] = said
+    return out
 
 
 def _several(call: SurgeCall) -> str:

@@ -25,18 +25,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from dispatch.cells import cell_index, cell_span
 from dispatch.correlate import ACTIVE, OpenIncident, Signal
 from dispatch.mci import CasualtyEstimate, LevelProposal, estimate_casualties, propose_level
+from dispatch.mci_stations import StationAreas
 from dispatch.mci_store import TRIAGE_COLUMNS, MciRow
 from dispatch.store import CallRow, IncidentRow, SignalRow, TimelineRow, UnitRow
 from dispatch.surge import SURGE_TYPES, SurgeArea, SurgeCall, SurgeRules, find_surge, surge_reason
 from goldentime.contracts import IncidentStatus, IncidentType
 from goldentime.db import one_of
-from goldentime.geo import M_PER_DEG_LAT, span_degrees
+from goldentime.geo import span_degrees
 
 CALLS = cast(Table, CallRow.__table__)
 INCIDENTS = cast(Table, IncidentRow.__table__)
@@ -47,9 +48,6 @@ TIMELINE = cast(Table, TimelineRow.__table__)
 
 SPLIT_PREFIX = "unlinked from"  # dispatch.commands' unlink reason: a dispatcher's split
 LINK_REASON_MAX = 300  # calls.link_reason
-# "The station area's units" for the level proposal: available ambulances based this close
-# to the surge's centre (a 119 safety centre's first-due area is a few kilometres across).
-STATION_AREA_M = 3000.0
 ESTIMATE_FIELDS = frozenset({"calls", "casualty_estimate", "casualty_reason", "updated_at"})
 _ACTIVE = {s.value for s in ACTIVE}
 _TYPES = {t.value: t for t in IncidentType}
@@ -126,8 +124,10 @@ class SurgeDesk:
         rules: SurgeRules,
         locate_gu: GuLocator,
         now: datetime,
+        station_areas: StationAreas | None = None,
     ) -> None:
         self.rules, self.now, self._locate_gu = rules, now, locate_gu
+        self._station_areas = station_areas
         self._reach_m = surge_reach_m(rules)
         self._calls: dict[tuple[int, int], list[SurgeCall]] = defaultdict(list)
         self._of: dict[str, str] = {}  # call id -> incident id
@@ -142,7 +142,7 @@ class SurgeDesk:
         if not calls:
             return
         window = timedelta(seconds=self.rules.window_s)
-        pad = self._reach_m / M_PER_DEG_LAT * 1.5  # degrees, on both axes
+        pad_lat, pad_lon = span_degrees(sum(s.lat for s in calls) / len(calls), self._reach_m * 1.5)
         c, i = CALLS.c, INCIDENTS.c
         rows = session.execute(
             select(
@@ -155,8 +155,12 @@ class SurgeDesk:
                 c.received_at.between(
                     min(s.at for s in calls) - window, max(s.at for s in calls)
                 ),
-                c.lat.between(min(s.lat for s in calls) - pad, max(s.lat for s in calls) + pad),
-                c.lon.between(min(s.lon for s in calls) - pad, max(s.lon for s in calls) + pad),
+                c.lat.between(
+                    min(s.lat for s in calls) - pad_lat, max(s.lat for s in calls) + pad_lat
+                ),
+                c.lon.between(
+                    min(s.lon for s in calls) - pad_lon, max(s.lon for s in calls) + pad_lon
+                ),
             )
         ).tuples()  # fmt: skip
         for row in rows:
@@ -369,6 +373,8 @@ class SurgeDesk:
             centre=(area.lat, area.lon),
             calls_per_10min=round(area.calls_in_window * 600.0 / area.window_s),
             triage=None if row is None else triage_of(row),
+            station_areas=self._station_areas,
+            witnesses=area.several_callers,
         )
         surge: dict[str, Any] = {
             "lat": area.lat,
@@ -448,23 +454,6 @@ def mci_calls(session: Session, incident_id: str) -> list[SurgeCall]:
     ]
 
 
-def area_ambulances(session: Session, lat: float, lon: float) -> int:
-    """Free ambulances based within :data:`STATION_AREA_M` of a point (a box around it)."""
-    dlat, dlon = span_degrees(lat, STATION_AREA_M)
-    u = UNITS.c
-    count = session.scalar(
-        select(func.count())
-        .select_from(UNITS)
-        .where(
-            u.kind == "ambulance",
-            u.status == "available",
-            u.home_lat.between(lat - dlat, lat + dlat),
-            u.home_lon.between(lon - dlon, lon + dlon),
-        )
-    )
-    return int(count or 0)
-
-
 def triage_of(row: MciRow) -> dict[str, int] | None:
     """The START counts of an MCI row, None before any came from the scene."""
     counts = {t: int(getattr(row, t)) for t in TRIAGE_COLUMNS}
@@ -478,13 +467,20 @@ def proposal_of(
     centre: tuple[float, float],
     calls_per_10min: int,
     triage: dict[str, int] | None,
+    station_areas: StationAreas | None = None,
+    witnesses: int = 0,
 ) -> tuple[CasualtyEstimate, LevelProposal]:
-    """The casualty estimate of an MCI from its calls and the level it calls for."""
+    """The casualty estimate of an MCI from its calls and the level it calls for, with the
+    station area around ``centre`` by road (``station_areas``; default: straight lines)."""
     estimate = estimate_casualties(mci_calls(session, incident_id))
+    areas = station_areas if station_areas is not None else StationAreas()
+    area = areas(session, *centre)
     proposal = propose_level(
         estimate,
         calls_per_10min=calls_per_10min,
-        area_ambulances=area_ambulances(session, *centre),
+        station_area=area,
+        area_ambulances=None if area is not None else 0,
+        witnesses=witnesses,
         triage=triage,
     )
     return estimate, proposal

@@ -16,9 +16,10 @@ instead of the database:
    ``dispatch.correlate.decide`` over the open incidents (``CandidateIndex``), as the intake;
 3. after each surge call the MCI's casualties are estimated from its calls
    (``dispatch.mci.estimate_casualties``) and a level proposed (``dispatch.mci.propose_level``,
-   calls per 10 min from the area, the ambulances based within
-   ``dispatch.surge_intake.STATION_AREA_M`` of its centre: all of them counted as free, the
-   replay does not depend on a dispatch policy); a proposal is recorded when it rises;
+   calls per 10 min from the area, the station area by road as the live worker finds it,
+   ``dispatch.mci.station_area`` over the stations' road ETAs to the centre: the first-due
+   station's 소방서 and its neighbours, every ambulance counted as free, the replay does not
+   depend on a dispatch policy); a proposal is recorded when it rises;
 4. at the scene's triage time the patients (red, yellow, green; black are not carried) are
    spread over the emergency rooms (``dispatch.patients.er_capacities`` and ``distribute``)
    by their road ETA from the MCI (``RoadNetwork.etas_from``).
@@ -38,12 +39,20 @@ from typing import Any
 import numpy as np
 
 from dispatch.correlate import ACTIVE, CandidateIndex, OpenIncident, Signal, decide
-from dispatch.mci import LevelProposal, estimate_casualties, propose_level
+from dispatch.mci import (
+    LevelProposal,
+    StationArea,
+    StationReach,
+    estimate_casualties,
+    propose_level,
+    station_area,
+)
+from dispatch.mci_stations import NEIGHBOUR_STATIONS, STATION_CUTOFF_S
 from dispatch.patients import PatientAssignment, distribute, er_capacities
 from dispatch.surge import SURGE_TYPES, SurgeArea, SurgeCall, SurgeRules, find_surge, surge_reason
-from dispatch.surge_intake import STATION_AREA_M, surge_call
+from dispatch.surge_intake import surge_call
 from goldentime.contracts import IncidentStatus, IncidentType
-from goldentime.geo import span_degrees
+from routing.model import UnitPosition
 from simulation.calls import SimCall
 from simulation.crowd import CrowdCall, crowd_calls, nearby_calls
 from simulation.engine import START
@@ -217,7 +226,14 @@ class _Correlator:
         )
         self.recent: list[SurgeCall] = []  # surge-type calls, oldest first
         self.place = out.scenario.crowd.place if out.scenario.crowd else ""
-        self.ambulance_homes = [(v.lat, v.lon) for v in world.fleet if v.kind == "ambulance"]
+        self.ambulances = Counter(v.station_id for v in world.fleet if v.kind == "ambulance")
+        self.stations = [
+            UnitPosition(s.station_id, s.lat, s.lon, vehicle="ambulance", name=s.name)
+            for s in world.stations.values()
+            if s.station_id in self.ambulances
+        ]
+        self.jurisdictions = world.jurisdictions
+        self._areas: dict[tuple[float, float], StationArea | None] = {}
 
     def run(self, calls: list[SimCall | CrowdCall]) -> None:
         for call in calls:
@@ -304,23 +320,41 @@ class _Correlator:
     def _propose(self, incident_id: str, area: SurgeArea, at_s: float) -> None:
         calls = [self.out.surge_calls[c] for c in self.out._members(incident_id)]
         estimate = estimate_casualties(calls)
+        stations = self._station_area(area)
         proposal = propose_level(
             estimate,
             calls_per_10min=round(area.calls_in_window * 600.0 / area.window_s),
-            area_ambulances=self._area_ambulances(area),
+            station_area=stations,
+            area_ambulances=None if stations is not None else 0,
+            witnesses=area.several_callers,
         )
         before = max((p.level for _t, i, p in self.out.proposals if i == incident_id), default=0)
         if proposal.level > before:
             self.out.proposals.append((at_s, incident_id, proposal))
 
-    def _area_ambulances(self, area: SurgeArea) -> int:
-        """Ambulances based in the live rule's box around the area (all counted as free)."""
-        dlat, dlon = span_degrees(area.lat, STATION_AREA_M)
-        return sum(
-            1
-            for lat, lon in self.ambulance_homes
-            if abs(lat - area.lat) <= dlat and abs(lon - area.lon) <= dlon
-        )
+    def _station_area(self, area: SurgeArea) -> StationArea | None:
+        """The live rule's station area by road (``dispatch.mci.station_area``): the stations
+        with ambulances ranked by their road ETA to the area's centre (one reverse search),
+        every ambulance counted as free (the replay does not depend on a dispatch policy).
+        Cached per ~10 m of the centre: it moves little from call to call."""
+        key = (round(area.lat, 4), round(area.lon, 4))
+        if key not in self._areas:
+            ranked = self.world.network.etas(
+                key, self.stations, cutoff_s=STATION_CUTOFF_S, top_n_routes=0
+            )
+            etas = {e.unit_id: e.eta_s for e in ranked}
+            reach = [
+                StationReach(
+                    p.unit_id,
+                    p.name,
+                    self.jurisdictions.get(p.unit_id, p.name),
+                    etas.get(p.unit_id),
+                    self.ambulances[p.unit_id],
+                )
+                for p in self.stations
+            ]
+            self._areas[key] = station_area(reach, neighbours=NEIGHBOUR_STATIONS)
+        return self._areas[key]
 
 
 def _distribute(world: World, out: CrowdReplay, triage: dict[str, int], at_s: float) -> None:

@@ -17,6 +17,7 @@ from dispatch.cells import distance_m
 from dispatch.context import fleet_for, road_network
 from dispatch.fleet import Vehicle
 from dispatch.hospitals import Hospital, load_hospitals
+from dispatch.mci_stations import load_jurisdictions
 from goldentime.settings import Settings
 from routing import RoadNetwork, RoutingError, UnitPosition
 from simulation.calls import PlaceSampler, place_sampler
@@ -51,6 +52,7 @@ class World:
     service: ServiceTimes
     published: list[PublishedFigure] = field(default_factory=list)
     network_name: str = ""
+    jurisdictions: dict[str, str] = field(default_factory=dict)  # station id -> its 소방서
     _travel: dict[tuple[Point, Point, str], float] = field(default_factory=dict, repr=False)
     _hospital: dict[Point, tuple[Hospital, float]] = field(default_factory=dict, repr=False)
     _on_network: dict[Point, bool] = field(default_factory=dict, repr=False)
@@ -134,4 +136,5 @@ def load_world(
         service=service or ServiceTimes(),
         published=published_fire_arrival(data / "stats" / "stats_119_seoul.yaml"),
         network_name=network.load_info.source,
+        jurisdictions=load_jurisdictions(units_csv),
     )

@@ -30,6 +30,43 @@ async function loadScene(incidentId) {
   } catch (e) { GT.fill(box, GT.el("p", { class: "error" }, `현장 정보 오류 Scene error: ${e}`)); }
 }
 
+// The route this unit drives: the one dispatch planned for it (to the scene, or for an ambulance
+// of a mass-casualty incident to its staging point), else the recommendation's for it.
+function driving(d) {
+  const r = crew.unit.route;
+  const mine = (d.recommendation?.units || []).find((u) => u.unit_id === crew.unitId);
+  if (r && r.incident_id === d.id) {
+    const staging = r.destination?.kind === "staging";
+    return { eta_s: r.eta_s, distance_m: r.distance_m, geometry: r.geometry, staging,
+      ok: mine ? mine.within_golden_time : true, to: staging ? "집결지 / staging point" : "현장 / incident" };
+  }
+  if (!mine) return null;
+  return { eta_s: mine.eta_s, distance_m: mine.distance_m, geometry: mine.route, staging: false,
+    ok: mine.within_golden_time, to: "현장 / incident" };
+}
+
+// A mass-casualty incident as the crew needs it: the confirmed level, the staging point and
+// where the patients go (per ER; which ambulance carries whom is decided at the staging point).
+function mciBlock(m, drive) {
+  const level = m.confirmed_level
+    ? `대응 ${m.confirmed_level}단계 (확정 confirmed${m.confirmed_by ? ` · ${m.confirmed_by}` : ""})`
+    : `대응 ${m.proposed_level}단계 제안 (proposed, not confirmed yet)`;
+  const s = m.staging;
+  const load = (m.er_load || []).filter((e) => e.patients > 0);
+  const table = load.length ? GT.el("table", { id: "crew-er-table", class: "small" },
+    GT.el("thead", {}, GT.el("tr", {}, GT.el("th", {}, "병원 ER"), GT.el("th", {}, "환자 Patients"), GT.el("th", {}, "수용 Capacity"))),
+    GT.el("tbody", {}, load.map((e) => GT.el("tr", {}, GT.el("td", {}, e.er_name), GT.el("td", {}, String(e.patients)), GT.el("td", {}, String(e.capacity))))))
+    : GT.el("p", { class: "muted small" }, "환자 분산 전 · Patients not distributed yet");
+  return GT.el("div", { id: "crew-mci", class: "block", style: { borderLeft: "4px solid #1f8a4c", paddingLeft: "0.5em" } },
+    GT.el("h3", {}, "다수사상자 MCI"),
+    GT.el("p", { id: "crew-mci-level" }, level),
+    GT.el("p", { id: "crew-staging" },
+      s ? `집결지 / staging point: ${s.lat.toFixed(5)}, ${s.lon.toFixed(5)}` : "집결지 / staging point: 미지정 not set (현장으로 to the incident)",
+      drive && s && !drive.staging ? " · 경로는 현장으로 route to the incident" : ""),
+    GT.el("h3", {}, "환자 이송 병원 · Patients' ERs"),
+    table);
+}
+
 async function refresh() {
   const units = await GT.get("/api/units");
   crew.unit = units.find((u) => u.id === crew.unitId) || null;
@@ -52,22 +89,32 @@ async function refresh() {
   }
   const d = await GT.get(`/api/incidents/${encodeURIComponent(crew.unit.incident_id)}`);
   crew.incident = d;
-  const mine = (d.recommendation?.units || []).find((u) => u.unit_id === crew.unitId);
+  const drive = driving(d);
+  const staging = d.mci?.staging || null;
   GT.fill(box,
     GT.el("h2", { id: "assigned-type" }, GT.typeLabel(d.type)),
     GT.el("p", { id: "assigned-place", class: "place" }, GT.el("span", { class: "muted" }, "위치 "), d.place?.label || d.gu || ""),
     GT.el("p", {}, `${d.lat.toFixed(5)}, ${d.lon.toFixed(5)} · ${GT.statusLabel(d.status)}`,
       d.location_uncertainty_m ? ` · 신고자 위치 ± ${Math.round(d.location_uncertainty_m)} m` : ""),
     d.description ? GT.el("p", { class: "desc" }, d.description) : null,
-    mine ? GT.el("p", { id: "route-eta", class: mine.within_golden_time ? "gt-ok" : "gt-breach" }, `예상 도착 ETA ${GT.mmss(mine.eta_s)} · ${(mine.distance_m / 1000).toFixed(1)} km`) : GT.el("p", { class: "muted" }, "경로 없음 · No computed route"),
+    drive ? GT.el("p", { id: "route-eta", class: drive.ok ? "gt-ok" : "gt-breach" },
+      `${drive.to} · 예상 도착 ETA ${GT.mmss(drive.eta_s)} · ${(drive.distance_m / 1000).toFixed(1)} km`) : GT.el("p", { class: "muted" }, "경로 없음 · No computed route"),
+    d.mci ? mciBlock(d.mci, drive) : null,
     GT.el("p", { class: "muted small" }, `사건 Incident ${d.id} · 신고 ${d.calls.length}건 calls`));
   L.circleMarker([d.lat, d.lon], { radius: 11, color: "#fff", weight: 2, fillColor: "#ff3b30", fillOpacity: 1 }).bindTooltip(GT.tip("현장 Scene")).addTo(layer);
   if (d.location_uncertainty_m > 0) GT.fixCircle(d.lat, d.lon, d.location_uncertainty_m, d.location_source).addTo(layer);
-  if (mine && mine.route) {
-    const route = L.geoJSON(mine.route, { style: { color: "#4aa3ff", weight: 6, opacity: 0.9 }, className: "crew-route" }).addTo(layer);
-    map.fitBounds(route.getBounds().pad(0.2));
+  if (staging) {
+    L.circleMarker([staging.lat, staging.lon], { radius: 11, color: "#fff", weight: 3, fillColor: "#1f8a4c", fillOpacity: 1, className: "crew-staging" })
+      .bindTooltip(GT.tip("집결지 / staging point"), { permanent: true, direction: "top" }).addTo(layer);
+  }
+  if (drive && drive.geometry) {
+    const route = L.geoJSON(drive.geometry, { style: { color: "#4aa3ff", weight: 6, opacity: 0.9 }, className: "crew-route" }).addTo(layer);
+    // the scene in view too when the route ends at the staging point
+    map.fitBounds(route.getBounds().extend([d.lat, d.lon]).pad(0.2));
   } else {
-    map.fitBounds(L.latLngBounds([[d.lat, d.lon], [crew.unit.lat, crew.unit.lon]]).pad(0.3));
+    const corners = [[d.lat, d.lon], [crew.unit.lat, crew.unit.lon]];
+    if (staging) corners.push([staging.lat, staging.lon]);
+    map.fitBounds(L.latLngBounds(corners).pad(0.3));
   }
   crew.sceneFor = null;
   loadScene(d.id);

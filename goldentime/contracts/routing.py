@@ -7,15 +7,17 @@
   closing an id that is already closed, or reopening one that is not, changes nothing. Records
   of one closure share a key, hence a partition, hence their order.
 * :class:`UnitRoute`: the route a unit is driving (set when it is dispatched, replaced when a
-  closure re-routes it). :class:`RoutedUnitState` is the ``units`` record with that route, so
-  the compacted ``units`` topic and ``GET /api/units`` carry the current route with the unit.
+  closure re-routes it or its destination moves) and its :class:`RouteDestination` (the
+  incident, or the staging point of a mass-casualty incident for its ambulances).
+  :class:`RoutedUnitState` is the ``units`` record with that route, so the compacted
+  ``units`` topic and ``GET /api/units`` carry the current route with the unit.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -57,8 +59,22 @@ class RoadClosure(Record):
         return self.at
 
 
+class RouteDestination(BaseModel):
+    """Where a unit's route ends: the incident's location, or the staging point (집결지) of a
+    mass-casualty incident, where its ambulances gather before they are given patients."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["incident", "staging"] = Field(
+        default="incident", description="incident: the scene; staging: the MCI's staging point."
+    )
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    label: str = Field(default="", max_length=120, description="What a crew reads, e.g. 집결지.")
+
+
 class UnitRoute(BaseModel):
-    """The route a unit is driving to its incident."""
+    """The route a unit is driving to its incident (its scene, or its staging point)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -72,6 +88,9 @@ class UnitRoute(BaseModel):
     reason: str = Field(default="dispatched", max_length=300)
     avoids: list[str] = Field(default_factory=list, description="Closure ids it avoids.")
     revision: int = Field(default=1, ge=1, description="Grows with every re-route.")
+    destination: RouteDestination | None = Field(
+        default=None, description="Where it ends (None: routes planned before it was recorded)."
+    )
 
 
 class RoutedUnitState(UnitState):

@@ -6,7 +6,9 @@ surge banner with the line for call-takers, live; the MCI section of the inciden
 casualty estimate and the proposed response level; a dispatcher cannot confirm the level (no
 control, and 403 from the server); a supervisor confirms it, sets the staging point, enters
 the START triage counts and distributes the patients; the table of emergency rooms shows no ER
-above its capacity nor above 40% of the patients while more than three ERs take patients.
+above its capacity nor above 40% of the patients while more than three ERs take patients. The
+crew of an ambulance the confirmation sent sees, on its phone, the confirmed level, the
+staging point (집결지) its route now ends at, and where the patients go.
 
 Browser tests share one system: the test counts only the calls it posted (its own ids).
 """
@@ -106,13 +108,42 @@ def check_er_table(page: Page, patients: int) -> None:
     assert page.locator("#er-load tr.over").count() == 0
 
 
-def board(browser: Browser, base: str, user: str) -> Page:
+def board(browser: Browser, base: str, user: str, path: str = "/") -> Page:
     page = browser.new_page(viewport={"width": 1600, "height": 1000})
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
     page.errors = errors  # type: ignore[attr-defined]
-    sign_in(page, base, "/", user)
+    sign_in(page, base, path, user)
     return page
+
+
+def ambulance_to_staging(page: Page, base: str, incident_id: str) -> str:
+    """An ambulance of the MCI whose route ends at its staging point (waits for one)."""
+
+    def found() -> str | None:
+        body = detail(page, base, incident_id)
+        staging = body["mci"]["staging"]
+        for unit in body["units"]:
+            to = (unit.get("route") or {}).get("destination") or {}
+            if (
+                unit["kind"] == "ambulance"
+                and to.get("kind") == "staging"
+                and (to["lat"], to["lon"]) == (staging["lat"], staging["lon"])
+            ):
+                return str(unit["id"])
+        return None
+
+    unit_id = wait_until(found, timeout_s=API_WAIT_S)
+    assert unit_id, f"no ambulance routed to the staging point: {detail(page, base, incident_id)}"
+    return str(unit_id)
+
+
+def crew_view(browser: Browser, base: str, accounts: Any, unit_id: str) -> Page:
+    """The crew view (phone) of ``unit_id``, signed in as its crew."""
+    name = f"mci.crew.{uuid.uuid4().hex[:6]}"
+    now = datetime.now(UTC)
+    accounts.add_user(name, roles=["crew"], unit_id=unit_id, password=BROWSER_PASSWORD, now=now)
+    return board(browser, base, name, "/crew")
 
 
 def test_crowd_crush_surge_banner_mci_level_triage_and_patient_distribution(
@@ -229,6 +260,17 @@ def test_crowd_crush_surge_banner_mci_level_triage_and_patient_distribution(
     expect(supervisor.locator("input[name=lat]")).to_have_value("")
     expect(supervisor.locator(".staging-point")).to_have_count(1)
 
+    # The ambulances the confirmation sent drive to the staging point (re-routed when it was
+    # set), and their crews see it: the point, the confirmed level, the route to it.
+    crew = crew_view(browser, base, accounts, ambulance_to_staging(supervisor, base, incident_id))
+    expect(crew.locator("#crew-mci-level")).to_contain_text(
+        f"대응 {proposed}단계 (확정 confirmed", timeout=LIVE_TIMEOUT_MS
+    )
+    expect(crew.locator("#route-eta")).to_contain_text("집결지 / staging point")
+    expect(crew.locator(".crew-staging")).to_have_count(1)
+    expect(crew.locator(".crew-route")).to_have_count(1)
+    expect(crew.locator("#crew-er-table")).to_have_count(0)
+
     # Counts are typed while calls keep coming: a new call re-renders the panel, and what was
     # typed, and the focus, stay.
     red = supervisor.locator("#triage-red")
@@ -254,6 +296,11 @@ def test_crowd_crush_surge_banner_mci_level_triage_and_patient_distribution(
     expect(distribute).to_be_enabled()
     distribute.click()
     check_er_table(supervisor, transported)
+    # the crew sees where the patients go (read-only), live
+    expect(crew.locator("#crew-er-table tbody tr")).to_have_count(
+        supervisor.locator("#er-load tbody tr").count(), timeout=LIVE_TIMEOUT_MS
+    )
+    crew.screenshot(path=str(images / "crew-mci.png"), full_page=True)
     expect(distribute).to_contain_text("(0)", timeout=LIVE_TIMEOUT_MS)
     expect(distribute).to_be_disabled()
 
@@ -288,5 +335,7 @@ def test_crowd_crush_surge_banner_mci_level_triage_and_patient_distribution(
     expect(supervisor.locator("#mci-confirm")).to_be_disabled()
     assert dispatcher.evaluate("window.__sameDocument") is True, "the board reloaded"
     assert dispatcher.errors == [] and supervisor.errors == []  # type: ignore[attr-defined]
+    assert crew.errors == []  # type: ignore[attr-defined]
     dispatcher.close()
     supervisor.close()
+    crew.close()

@@ -146,6 +146,9 @@ def test_crowd_crush_one_mci_ordinary_calls_apart_replay_changes_nothing_and_com
         assert sum("surge:" in reasons[c] for c in holding) >= 8, reasons
         state = mci["mci"]
         assert state["proposed_level"] >= 2 and "대응" in state["proposed_reason"]
+        # the station area by road: 이태원119안전센터 is first-due, its 소방서 the jurisdiction
+        assert "관할 용산소방서 (first-due 이태원119안전센터" in state["proposed_reason"], state
+        assert "by road" in state["proposed_reason"]
         assert state["casualty_estimate"] >= 10 and state["calls"] == len(mci["call_ids"])
         kinds = [t["kind"] for t in mci["timeline"]]
         assert "mci_declared" in kinds and "level_proposed" in kinds
@@ -212,6 +215,21 @@ def test_crowd_crush_one_mci_ordinary_calls_apart_replay_changes_nothing_and_com
         assert {"triage", "staging", "level_confirmed"} <= set(kinds)
         ambulances = [u for u in final["units"] if u["kind"] == "ambulance"]
         assert ambulances and "units_dispatched" in kinds
+
+        # The ambulances sent drive to the staging point, not to the alley.
+        def routed_to_staging() -> list[dict[str, Any]] | None:
+            units = [u for u in detail(client, mci["id"])["units"] if u["kind"] == "ambulance"]
+            ends = [(u.get("route") or {}).get("destination") or {} for u in units]
+            done = units and all(e.get("kind") == "staging" for e in ends)
+            return ends if done else None
+
+        ends = wait_until(routed_to_staging, timeout_s=30)
+        assert ends, detail(client, mci["id"])["units"]
+        assert all(
+            (e["lat"], e["lon"]) == (pytest.approx(staging[0]), pytest.approx(staging[1]))
+            and e["label"] == "집결지 / staging point"
+            for e in ends
+        )
 
         # Distributing again with nothing new to place is refused, with the reason.
         again = command(client, f"{path}/distribute", {}, "kim.dispatcher")

@@ -17,6 +17,7 @@ from dispatch.cells import distance_m
 from dispatch.commands import apply_command
 from dispatch.mci_commands import MciServices
 from dispatch.mci_queries import mci_of
+from dispatch.mci_stations import StationAreas
 from dispatch.mci_store import MciRow
 from dispatch.patients import ErCapacity
 from dispatch.store import CallRow, IncidentRow, TimelineRow, UnitRow
@@ -56,7 +57,16 @@ ERS = [
     )
     for i in range(1, 7)
 ]
-SERVICES = MciServices(ers=ERS, er_etas=er_etas, unit_etas=unit_etas)
+# stations S0-S7, 1 km apart going north: S0-S2 of 용산소방서 (first-due S0), S3-S4 of 중부,
+# S5-S6 of 종로, S7 of 서초 (straight-line ETAs: no road network in these tests)
+JURISDICTIONS = {f"S{i}": name for i, name in enumerate(["용산소방서"] * 3 + ["중부소방서"] * 2
+                 + ["종로소방서"] * 2 + ["서초소방서"])}  # fmt: skip
+SERVICES = MciServices(
+    ers=ERS,
+    er_etas=er_etas,
+    unit_etas=unit_etas,
+    station_areas=StationAreas(None, JURISDICTIONS, neighbours=1),
+)
 
 
 @pytest.fixture
@@ -153,8 +163,15 @@ def test_level_confirmation_sends_ambulances_of_its_scope(sessions: sessionmaker
     assert ok and "level 1 confirmed" in reason
     with sessions() as session:
         sent = session.scalars(select(UnitRow).where(UnitRow.incident_id == "INC-MCI")).all()
-        # 6 patients; within 8 min at 30 km/h (~4 km): AMB-0..AMB-3; never more than half
-        assert sorted(u.id for u in sent) == ["AMB-0", "AMB-1", "AMB-2", "AMB-3"]
+        # 6 patients; 대응 1단계: the ambulances of 관할 용산소방서's stations (S0-S2)
+        assert sorted(u.id for u in sent) == ["AMB-0", "AMB-1", "AMB-2"]
+        line = session.scalars(
+            select(TimelineRow.detail).where(TimelineRow.kind == "units_dispatched")
+        ).one()
+        assert line.startswith(
+            "대응 1단계 (관할 용산소방서's stations): 3 of 6 ambulances needed sent to the "
+            "incident's location (no staging point set yet): 구급0 (0.0 min), 구급1 (2.0 min)"
+        )
         mci = mci_of(session, "INC-MCI")
         assert mci is not None and mci["confirmed_level"] == 1
         assert mci["confirmed_by"] == "park.supervisor"
@@ -164,7 +181,17 @@ def test_level_confirmation_sends_ambulances_of_its_scope(sessions: sessionmaker
     assert ok and "level 2 confirmed" in reason
     with sessions() as session:
         sent = session.scalars(select(UnitRow).where(UnitRow.incident_id == "INC-MCI")).all()
-        assert len(sent) == 6  # as many as patients; the rest of the city keeps its own
+        # 2단계 adds the neighbouring 중부소방서's (S3, S4); 3 more are needed, but never more
+        # than half of the city's free ambulances (5 free: 2); 종로's and 서초's stay
+        assert sorted(u.id for u in sent) == [f"AMB-{i}" for i in range(5)]
+        lines = session.scalars(
+            select(TimelineRow.detail).where(TimelineRow.kind == "units_dispatched")
+        ).all()
+        assert "대응 2단계 (관할 용산소방서 and the neighbouring 중부소방서)" in lines[-1]
+    ok, reason = apply(sessions, "l3", "mci_level", level=3)
+    with sessions() as session:
+        sent = session.scalars(select(UnitRow).where(UnitRow.incident_id == "INC-MCI")).all()
+        assert len(sent) == 6  # 3단계, the city: as many as patients
 
 
 def test_commands_refused_with_their_reason(sessions: sessionmaker[Session]) -> None:

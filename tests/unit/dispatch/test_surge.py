@@ -97,10 +97,37 @@ def test_three_passers_by_about_one_man_are_not_a_surge_until_five_call() -> Non
 
 
 def test_three_calls_spread_beyond_the_burst_window_are_not_a_surge() -> None:
-    calls = [call(0, s=0), call(1, s=200, north=50), call(2, s=301, east=50)]
+    # only the first caller speaks of several people: the burst needs the three in 5 min
+    calls = [
+        call(0, s=0),
+        call(1, s=200, north=50, text=ONE_MAN),
+        call(2, s=301, east=50, text=ONE_MAN),
+    ]
     assert find_surge(calls[-1], calls[:-1], rules=RULES) is None
-    calls[2] = call(2, s=300, east=50)  # exactly at the edge: counted
-    assert find_surge(calls[-1], calls[:-1], rules=RULES) is not None
+    calls[2] = call(2, s=300, east=50, text=ONE_MAN)  # exactly at the edge: counted
+    area = find_surge(calls[-1], calls[:-1], rules=RULES)
+    assert area is not None and "burst from 3" in area.trigger and area.several_callers == 1
+
+
+def test_three_witnesses_of_several_people_within_the_window_are_a_surge() -> None:
+    # each of three callers speaks of several people: corroborated over the whole window
+    calls = [call(0, s=0), call(1, s=200, north=50), call(2, s=590, east=50, text="3명 쓰러짐")]
+    area = find_surge(calls[-1], calls[:-1], rules=RULES)
+    assert area is not None and area.several_callers == 3
+    assert area.trigger == (
+        "3 callers within 10 min each speak of several people ('사람들', '3명'; "
+        "corroborated from 3)"
+    )
+    # a caller who calls back is one witness; a caller of one man is none
+    again = [*calls[:1], call(1, s=200, north=50, caller=calls[0].caller), calls[2]]
+    assert find_surge(again[-1], again[:-1], rules=RULES) is None
+    one_man = [*calls[:2], call(2, s=590, east=50, text=ONE_MAN)]
+    assert find_surge(one_man[-1], one_man[:-1], rules=RULES) is None
+    # beyond the window the first is forgotten
+    late = [*calls[:2], call(2, s=601, east=50, text="3명 쓰러짐")]
+    assert find_surge(late[-1], late[:-1], rules=RULES) is None
+    with pytest.raises(ContractError, match="corroborated_calls"):
+        SurgeRules(corroborated_calls=6)
 
 
 def test_calls_at_the_window_edge() -> None:

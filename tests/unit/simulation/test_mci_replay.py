@@ -104,3 +104,31 @@ def test_patients_are_spread_so_no_er_takes_more_than_its_share(
         assert call.transport and call.hospital == ers[assignment.er_id]
     opened = [c for c in replay.dispatched if not c.call_id.startswith("mci-patient-")]
     assert len(opened) == figures["incidents_opened"] + 2  # + the fire and the collision
+
+
+def test_level_2_reasons_name_the_station_area_by_road(replay: CrowdReplay) -> None:
+    levels = replay.figures()["levels"]
+    assert all("1단계" not in p["reason"] or "관할 용산소방서" in p["reason"] for p in levels)
+    level2 = next(p for p in levels if p["level"] == 2)
+    assert "neighbouring stations by road" in level2["reason"]
+    level3 = next(p for p in levels if p["level"] == 3)
+    assert "first-due 이태원119안전센터" in level3["reason"]
+
+
+@pytest.mark.parametrize("seed", [90, 42])
+def test_slow_witnesses_still_give_level_2_within_5_minutes(
+    world: World, crush: Scenario, seed: int
+) -> None:
+    """Seed 90 reached level 2 only 373 s after the 3rd call (a caller calling back is not a
+    new witness; the 5-in-10-min and burst rules waited for a 4th caller); three callers each
+    speaking of several people are grounds for 2단계 now. Seed 42 is the slowest of 0-99 after
+    (its 3rd witness calls 297 s after the 3rd call)."""
+    ordinary = generate_calls(
+        crush.demand(world.demand), world.places, hours=crush.hours, seed=seed,
+        service=world.service,
+    )  # fmt: skip
+    figures = replay_crowd(world, crush, ordinary, hours=crush.hours, seed=seed).figures()
+    assert figures["first_level2_after_s"] is not None
+    assert figures["first_level2_after_s"] <= 300
+    level2 = next(p for p in figures["levels"] if p["level"] == 2)
+    assert "each report several people down" in level2["reason"]
