@@ -133,7 +133,7 @@ def test_three_witnesses_of_several_people_are_grounds_for_level_2() -> None:
 
 
 def test_jurisdictions_of_the_seoul_stations() -> None:
-    units = load_settings().seoul_data_dir / "units" / "fire_units.csv"
+    units = load_settings().data.seoul_dir / "units" / "fire_units.csv"
     jurisdictions = load_jurisdictions(units)
     names = {name for name in jurisdictions.values() if name.endswith("소방서")}
     assert len(names) == 24  # Seoul's 24 소방서
@@ -151,7 +151,7 @@ def sessions(tmp_path: Path) -> sessionmaker[Session]:
 def test_itaewon_station_area_on_the_seoul_network(sessions: sessionmaker[Session]) -> None:
     settings = load_settings()
     network = road_network(settings)
-    units_csv = settings.seoul_data_dir / "units" / "fire_units.csv"
+    units_csv = settings.data.seoul_dir / "units" / "fire_units.csv"
     with sessions.begin() as session:
         seed_units(session, fleet_for(network, units_csv), now=NOW)
     areas = StationAreas(network, load_jurisdictions(units_csv))
