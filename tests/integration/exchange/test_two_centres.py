@@ -249,8 +249,8 @@ def _accepted_request(seoul: LocalSystem, gyeonggi: LocalSystem, call_id: str) -
 def test_the_boards_show_the_partner_and_the_requests(
     centres: tuple[LocalSystem, LocalSystem], page: Page
 ) -> None:
-    # Browser tests run before the module's other tests (pytest groups the browser
-    # parametrisation), so this one makes its own request rather than relying on theirs.
+    # Makes its own request rather than relying on the module's other tests (in a full run
+    # pytest groups the browser tests first; in a file run they come in file order).
     seoul, gyeonggi = centres
     seoul_incident, there = _accepted_request(seoul, gyeonggi, "ex-board-1")
     page.goto(f"{gyeonggi.url}/")
@@ -266,7 +266,13 @@ def test_the_boards_show_the_partner_and_the_requests(
     page.locator("#aid-units").fill("2")
     page.locator("#ask-mutual-aid").click()
     expect(page.locator("#panelstatus")).to_contain_text("보냄 sent", timeout=20_000)
-    assert len([r for r in _requests(seoul) if r["direction"] == "sent"]) == 2
+    # this incident's: the module's other tests may have sent requests of their own before
+    sent = [
+        r
+        for r in _requests(seoul)
+        if r["direction"] == "sent" and r["incident_id"] == seoul_incident
+    ]
+    assert len(sent) == 2, sent
 
 
 def test_restarting_either_side_loses_nothing_and_doubles_nothing(
