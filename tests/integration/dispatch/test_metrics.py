@@ -77,7 +77,9 @@ def test_worker_metrics_move_after_a_call_and_a_dead_letter(
         assert response.status_code == 202, response.text
         producer = BlockingPublisher(
             kafka_publisher(
-                system.settings.model_copy(update={"kafka_bootstrap_servers": system.bootstrap}),
+                system.settings.model_copy(  # the embedded broker (Tansu): no idempotence
+                    update={"kafka_bootstrap_servers": system.bootstrap, "broker_flavor": "tansu"}
+                ),
                 client_id="metrics-test",
             )
         )
