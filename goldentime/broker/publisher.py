@@ -98,6 +98,9 @@ class KafkaPublisher:
                 except (KafkaError, OSError) as err:
                     await producer.stop()
                     raise BrokerError(f"cannot start the producer: {err}") from err
+                except asyncio.CancelledError:  # a caller's wait ran out: leave nothing running
+                    await producer.stop()
+                    raise
                 self._producer = producer
             return self._producer
 
