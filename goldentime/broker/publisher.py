@@ -1,4 +1,4 @@
-"""The one way to publish: keyed records to a topic, returned from once the broker has them.
+"""The one way to publish: keyed records to a topic, acknowledged before the call returns.
 
 :class:`Publisher` is the contract every domain is handed (injected, never built by the
 domain): ``publish(topic, messages)`` sends keyed records, keeps their order per key, and
