@@ -22,8 +22,9 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from goldentime.broker.clients import kafka_publisher
-from goldentime.broker.publisher import BlockingPublisher
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+
 from goldentime.errors import BrokerError
 from ops.chaos_input import ChaosError, MixedInput, Outbound, generate_mixed, malformed_value
 from ops.consistency import (
@@ -158,28 +159,13 @@ class _Killer:
         )
 
 
-def _send(publisher: BlockingPublisher, records: list[Outbound]) -> None:
-    from ops.fault_drill import by_topic
-
+def _send(producer: KafkaProducer, records: list[Outbound]) -> None:
     try:
-        for topic, messages in by_topic(records).items():
-            publisher.publish(topic, messages)
-    except BrokerError as err:
+        for record in records:
+            producer.send(record.topic, key=record.key, value=record.value)
+        producer.flush(timeout=30)
+    except KafkaError as err:
         raise BrokerError(f"the broker did not take the chaos records: {err}") from err
-
-
-def replay_settings(target: Target) -> Settings:
-    """The settings the replay publishes with: the target's broker (the embedded one is Tansu,
-    so no idempotence), otherwise the process's settings."""
-    from goldentime.settings import load_settings
-
-    if target.local is not None:
-        local = target.local.settings
-        flavor = "tansu" if target.local.broker is not None else local.broker_flavor
-        return local.model_copy(
-            update={"kafka_bootstrap_servers": target.bootstrap, "broker_flavor": flavor}
-        )
-    return load_settings(kafka_bootstrap_servers=target.bootstrap)
 
 
 def run_chaos(target: Target, options: ChaosOptions, *, seoul_data_dir: Path,
@@ -199,13 +185,10 @@ def run_chaos(target: Target, options: ChaosOptions, *, seoul_data_dir: Path,
     engine = make_engine(target.database_url)
     reader = DeadLetterReader(target.bootstrap, prefix=options.prefix)
     killer = _Killer(target, options.kill_every_s, random.Random(options.seed))
-    publisher = BlockingPublisher(
-        kafka_publisher(replay_settings(target), client_id="chaos-replay"),
-        name="chaos-replay-publisher",
-    )
+    producer = KafkaProducer(bootstrap_servers=target.bootstrap, acks="all", linger_ms=5)
     sender = (
         DurableSender(
-            settings=replay_settings(target), database_url=target.database_url, tick=target.tick
+            bootstrap=target.bootstrap, database_url=target.database_url, tick=target.tick
         )
         if target.local is not None
         else None
@@ -246,7 +229,7 @@ def run_chaos(target: Target, options: ChaosOptions, *, seoul_data_dir: Path,
             mixed.records,
             started=t1,
             rate=options.rate,
-            send=sender.send if sender is not None else partial(_send, publisher),
+            send=sender.send if sender is not None else partial(_send, producer),
             supervise=partial(supervise, kill=True),
         )
         if sender is not None:
@@ -283,7 +266,7 @@ def run_chaos(target: Target, options: ChaosOptions, *, seoul_data_dir: Path,
         result.workers = _worker_info(target, engine)
         _record_intake(result, sender, drill, pending=pending)
     finally:
-        publisher.close()
+        producer.close()
         reader.close()
         if sender is not None:
             sender.close()

@@ -35,25 +35,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from goldentime.broker.clients import kafka_publisher
-from goldentime.broker.publisher import BlockingPublisher, Message
-from goldentime.errors import BrokerError, GoldenTimeError
+from goldentime.errors import GoldenTimeError
 from goldentime.outbox import OutboxEntry, insert_entries, outbox_engine
 from ops.consistency import BAD_KEY_MARK
 
 if TYPE_CHECKING:
-    from goldentime.settings import Settings
     from ops.chaos_input import Outbound
     from ops.up import LocalSystem
 
 FAULT_KINDS = ("worker", "broker", "database", "console")
 RECOVERY_TIMEOUT_S = 120.0
 BROKER_BACKLOG_S = 2.0  # workers paused this long before the broker is killed
-RAW_SEND_WAIT_S = 30.0  # a raw record (no outbox) is retried until the broker acks it
-DURABLE_SEND_WAIT_S = 2.0  # an accepted record waits this long at most: the relay sends it
 PROBE_GRID = [(37.47 + 0.03 * i, 126.86 + 0.035 * j) for i in range(6) for j in range(8)]
 
 
@@ -106,25 +103,12 @@ class IntakeAnswers:
         }
 
 
-def by_topic(records: Sequence[Outbound]) -> dict[str, list[Message]]:
-    """The records' (key, value) per topic, in sending order (so per-key order is kept)."""
-    out: dict[str, list[Message]] = {}
-    for record in records:
-        out.setdefault(record.topic, []).append((record.key, record.value))
-    return out
-
-
 class DurableSender:
-    """Sends replay records: calls and video into the intake outbox first, then the broker.
+    """Sends replay records: calls and video into the intake outbox first, then the broker."""
 
-    ``settings`` name the broker (:func:`ops.chaos.replay_settings`: on the embedded Tansu
-    broker no idempotence, which it refuses; after a broker restart an idempotent producer
-    would stay failed for good).
-    """
-
-    def __init__(self, *, settings: Settings, database_url: str, tick: Callable[[], None]) -> None:
-        self._settings = settings
-        self._publisher = self._new_publisher()
+    def __init__(self, *, bootstrap: str, database_url: str, tick: Callable[[], None]) -> None:
+        self._bootstrap = bootstrap
+        self._producer = self._new_producer()
         self._engine = outbox_engine(database_url, lock_wait_s=1.0)
         self._tick = tick
         self.accepted = 0
@@ -134,17 +118,21 @@ class DurableSender:
         self._held: list[Outbound] = []
         self.malformed_sent = 0  # raw records of this run that must become dead letters
 
-    def _new_publisher(self) -> BlockingPublisher:
-        return BlockingPublisher(
-            kafka_publisher(self._settings, client_id="chaos-replay"),
-            timeout_s=RAW_SEND_WAIT_S,
-            name="chaos-replay-publisher",
+    def _new_producer(self) -> KafkaProducer:
+        # no idempotence: Tansu refuses InitProducerId, and after a broker restart an
+        # idempotent producer stays failed for good (UnknownProducerId, then a fatal error)
+        return KafkaProducer(
+            bootstrap_servers=self._bootstrap,
+            acks="all",
+            linger_ms=5,
+            retries=5,
+            enable_idempotence=False,
         )
 
     def _reconnect(self) -> None:
-        with contextlib.suppress(BrokerError):
-            self._publisher.close()
-        self._publisher = self._new_publisher()
+        with contextlib.suppress(KafkaError):
+            self._producer.close(timeout=1)
+        self._producer = self._new_producer()
 
     def send(self, records: Sequence[Outbound]) -> None:
         durable = [r for r in records if r.record_id is not None]
@@ -172,20 +160,21 @@ class DurableSender:
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
         self.accepted += len(entries)
-        for topic, messages in by_topic(durable).items():
-            try:  # already accepted: a broker that is away only delays them (the relay sends)
-                self._publisher.publish(topic, messages, timeout_s=DURABLE_SEND_WAIT_S)
-            except BrokerError:
+        for record in durable:  # already accepted: a broker that is away only delays them
+            try:
+                self._producer.send(record.topic, key=record.key, value=record.value)
+            except KafkaError:
                 self.broker_retries += 1
         delay = 0.2
         pending = list(raw)
         while pending:  # raw records are only as safe as the broker: retry until it has them
             try:
-                for topic, messages in by_topic(pending).items():
-                    self._publisher.publish(topic, messages)
+                futures = [self._producer.send(r.topic, key=r.key, value=r.value) for r in pending]
+                for future in futures:
+                    future.get(timeout=30)
                 self.malformed_sent += sum(BAD_KEY_MARK.encode() in r.key for r in pending)
                 pending = []
-            except BrokerError:
+            except KafkaError:
                 self.broker_retries += 1
                 self._tick()
                 time.sleep(delay)
@@ -194,14 +183,16 @@ class DurableSender:
                     self._reconnect()
 
     def flush(self) -> None:
-        """Send the raw records still held back (every send already waited for its acks)."""
         if self._held:
             self.hold_raw.clear()
             self.send([])
+        try:
+            self._producer.flush(timeout=30)
+        except KafkaError:
+            self.broker_retries += 1
 
     def close(self) -> None:
-        with contextlib.suppress(BrokerError):
-            self._publisher.close()
+        self._producer.close()
         self._engine.dispose()
 
 
