@@ -26,7 +26,7 @@ from goldentime.clock import ManualClock
 from goldentime.settings import load_settings
 from video_relay.evaluation import EVAL_CAMERA, evaluate_file, evaluate_negatives
 from video_relay.pipeline import AnalysisConfig, CameraPipeline
-from video_relay.publisher import MemoryPublisher
+from video_relay.publisher import EventPublisher
 from video_relay.synthetic import Scene, write_clip, write_negative_set
 
 Image = npt.NDArray[Any]
@@ -54,9 +54,10 @@ def _analyse(frames: list[Image], width: int, height: int, repeats: int) -> tupl
     rates, p95s = [], []
     for _ in range(repeats):
         clock = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
+        publisher, _kept = EventPublisher.in_memory()
         pipeline = CameraPipeline(
             EVAL_CAMERA,
-            publisher=MemoryPublisher(),
+            publisher=publisher,
             clock=clock,
             config=AnalysisConfig(width=width, height=height),
         )
@@ -68,6 +69,7 @@ def _analyse(frames: list[Image], width: int, height: int, repeats: int) -> tupl
             times.append(time.perf_counter() - t0)
             clock.advance(0.2)
         rates.append(len(frames) / (time.perf_counter() - start))
+        publisher.close()
         p95s.append(float(np.percentile(times, 95)) * 1000)
     return statistics.median(rates), statistics.median(p95s)
 

@@ -6,11 +6,13 @@ so tests can run it against a real broker and database or a fake publisher.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -53,13 +55,13 @@ from console.metrics import ConsoleMetrics, add_metrics, alert_delivery_recorder
 from console.openapi_doc import document_errors
 from console.pages import DEMO_BANNER, add_page_routes
 from console.places_api import IncidentPlaces, add_places_route
-from console.publisher import KafkaPublisher, RecordPublisher
 from console.scene import SceneMap, add_scene_route
 from console.security import SecurityHeaders, style_hash
 from console.sensors_mount import mount_sensor_ingest
 from dispatch import cell_of, queries
 from goldentime import __version__, topics
-from goldentime.broker.clients import batch_publisher
+from goldentime.broker.clients import kafka_publisher
+from goldentime.broker.publisher import BlockingPublisher, Publisher, publish_record
 from goldentime.clock import Clock, SystemClock
 from goldentime.contracts import (
     Call,
@@ -79,7 +81,6 @@ from goldentime.contracts.core import (
 from goldentime.contracts.dispatch import UnitStatus
 from goldentime.db import create_schema, engine_for, session_factory, writer
 from goldentime.settings import Settings
-from sensors.ingest import Publisher as SensorPublisher
 
 STATIC_DIR = Path(__file__).parent / "static"
 WORKER_STALE_AFTER_S = 10.0
@@ -262,19 +263,21 @@ def _incident_detail(
 def create_app(
     settings: Settings,
     *,
-    publisher: RecordPublisher | None = None,
+    publisher: Publisher | None = None,
     engine: Engine | None = None,
     clock: Clock | None = None,
     auth: AuthConfig | None = None,
     alerts: AlertService | None = None,
     alerts_settings: AlertsConfig | None = None,
     metrics: ConsoleMetrics | None = None,
-    sensor_publisher: SensorPublisher | None = None,
+    sensor_publisher: BlockingPublisher | None = None,
     basemap: Basemap | None = None,
     warm_basemap: bool = False,
     caller_sms: SmsSender | None = None,
 ) -> FastAPI:
-    """The console app. Without ``publisher`` it publishes to Kafka from ``settings``.
+    """The console app. Without ``publisher`` it publishes to Kafka from ``settings``, and its
+    outbox relay sends through that publisher (an injected one, a test's fake, gets no relay).
+    Without ``sensor_publisher`` the sensor readings go out through a blocking Kafka publisher.
 
     Without ``auth`` the mode comes from ``settings.console.auth`` (``required`` unless ``demo``).
     Without ``alerts`` the public-warning service is built from the alert settings
@@ -288,18 +291,19 @@ def create_app(
 
     sessions = session_factory(engine)
     clock = clock or SystemClock()
-    relay_publisher = (
-        None
-        if publisher is not None
-        else batch_publisher(settings, client_id="goldentime-console-outbox")
+    own_publisher = publisher is None  # ours: the outbox relay sends through it too
+    publisher = publisher or kafka_publisher(settings, client_id="goldentime-console")
+    own_sensor_publisher = sensor_publisher is None
+    sensor_publisher = sensor_publisher or BlockingPublisher(  # the sensors' routes are sync
+        kafka_publisher(settings, client_id="goldentime-console-sensors"),
+        name="console-sensors-publisher",
     )
-    publisher = publisher or KafkaPublisher(settings)
     intake = DurableIntake(
         settings,
         engine=engine,
         publisher=publisher,
         clock=clock,
-        relay_send=relay_publisher.publish if relay_publisher is not None else None,
+        relay_send=publisher.publish if own_publisher else None,
     )
     auth = auth or auth_config(settings)
     accounts = Accounts(  # read-then-write: BEGIN IMMEDIATE
@@ -321,13 +325,12 @@ def create_app(
             settings,
             sessions=sessions,
             clock=clock,
-            sink=publisher_sink(publisher.publish),
+            sink=publisher_sink(partial(publish_record, publisher)),
             config=alerts_settings,
         )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await publisher.start()
         if warm_basemap:
             threading.Thread(target=basemap.warm, name="basemap-warm", daemon=True).start()
         try:
@@ -335,8 +338,8 @@ def create_app(
                 yield
         finally:
             await publisher.stop()
-            if relay_publisher is not None:
-                await relay_publisher.stop()
+            if own_sensor_publisher:
+                await asyncio.to_thread(sensor_publisher.close)
 
     app = FastAPI(
         title="Golden Time console",

@@ -45,10 +45,10 @@ from console.caller_media_store import (
     MediaSnapshotRow,
 )
 from console.guard import current_principal
-from console.publisher import RecordPublisher
 from console.roles import COMMANDERS, Principal, Role
 from dispatch import queries
 from goldentime import topics
+from goldentime.broker.publisher import Publisher, publish_record
 from goldentime.clock import Clock
 from goldentime.contracts.core import Latitude, Longitude
 from goldentime.contracts.dispatch import Command, CommandAction
@@ -179,7 +179,7 @@ def add_caller_media_routes(
     *,
     sessions: sessionmaker[Session],
     writes: sessionmaker[Session],
-    publisher: RecordPublisher,
+    publisher: Publisher,
     clock: Clock,
     config: MediaConfig,
     sms: SmsSender | None,
@@ -216,7 +216,7 @@ class _CallerMedia:
         *,
         sessions: sessionmaker[Session],
         writes: sessionmaker[Session],
-        publisher: RecordPublisher,
+        publisher: Publisher,
         clock: Clock,
         config: MediaConfig,
         sms: SmsSender | None,
@@ -650,7 +650,7 @@ def _add_caller_upload_routes(app: FastAPI, media: _CallerMedia) -> None:
                 note=f"caller phone GPS ±{body.accuracy_m:.0f} m (발신자 휴대폰 위치, {row.id})",
             )
             try:
-                await publisher.publish(topics.COMMANDS, command, key=incident_id)
+                await publish_record(publisher, topics.COMMANDS, command, key=incident_id)
                 relocated = command.id
             except BrokerError:
                 relocated = None  # the fix is stored; the next better one tries again

@@ -19,12 +19,12 @@ from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from sqlalchemy import Engine
 
 from console.live import ChangeFeed
-from console.publisher import RecordPublisher
 from exchange.api import create_router
 from exchange.link import PartnerClient, bearer, partner_for, serve_partner
 from exchange.requests import RequestDesk
 from exchange.service import ExchangeService, schema_of
 from exchange.store import Sessions
+from goldentime.broker.publisher import Publisher, publish_record
 from goldentime.clock import Clock
 from goldentime.contracts import Record
 from goldentime.settings import Settings
@@ -42,11 +42,11 @@ class Exchange:
         *,
         settings: Settings,
         sessions: Sessions,
-        publisher: RecordPublisher,
+        publisher: Publisher,
         clock: Clock,
     ) -> None:
         async def publish(topic: TopicSpec, record: Record, key: str) -> None:
-            await publisher.publish(topic, record, key=key)
+            await publish_record(publisher, topic, record, key=key)
 
         self.service = ExchangeService(
             settings=settings,
@@ -88,7 +88,7 @@ def mount_exchange(
     *,
     settings: Settings,
     engine: Engine,
-    publisher: RecordPublisher,
+    publisher: Publisher,
     clock: Clock,
     feed: ChangeFeed,
 ) -> Exchange:

@@ -25,13 +25,13 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
 
 from fastapi import status
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, Engine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from goldentime.broker.publisher import Publisher, publish_record
 from goldentime.clock import Clock
 from goldentime.contracts import Record, encode
 from goldentime.errors import BrokerError, StoreError
@@ -45,9 +45,6 @@ from goldentime.outbox import (
 )
 from goldentime.settings import Settings
 from goldentime.topics import TopicSpec
-
-if TYPE_CHECKING:
-    from console.publisher import RecordPublisher
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +85,8 @@ def _is_in_memory(engine: Engine) -> bool:
 class DurableIntake:
     """Outbox first, then the broker; the relay sends again what is not processed yet.
 
-    ``relay_send`` publishes raw messages (the console's own batch publisher); without it (a
-    test's fake publisher) records are kept but only a later console's relay sends them again.
+    ``relay_send`` publishes raw messages (the console's ``publisher``); without it (a test's
+    fake publisher) records are kept but only a later console's relay sends them again.
     """
 
     def __init__(
@@ -97,7 +94,7 @@ class DurableIntake:
         settings: Settings,
         *,
         engine: Engine,
-        publisher: RecordPublisher,
+        publisher: Publisher,
         clock: Clock,
         relay_send: SendBatch | None,
     ) -> None:
@@ -163,7 +160,7 @@ class DurableIntake:
         # with the same id, and the worker stores it once.
         send = asyncio.ensure_future(
             asyncio.wait_for(
-                self._publisher.publish(topic, record, key=key),
+                publish_record(self._publisher, topic, record, key=key),
                 self._settings.intake.publish_wait_s,
             )
         )

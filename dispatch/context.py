@@ -23,8 +23,8 @@ from dispatch.hospitals import Hospital, load_hospitals
 from dispatch.intake import GuLocator
 from dispatch.recommend import AvailableUnit, warm_up
 from dispatch.units import seed_units
-from goldentime.broker.clients import batch_publisher
-from goldentime.broker.publisher import BatchPublisher
+from goldentime.broker.clients import kafka_publisher
+from goldentime.broker.publisher import Publisher
 from goldentime.clock import Clock, SystemClock
 from goldentime.db import create_schema, engine_for, session_factory, writer
 from goldentime.settings import Settings
@@ -49,7 +49,7 @@ class DispatchContext:
     hospitals: list[Hospital]
     locate_gu: GuLocator
     calls_consumer: BatchConsumerOptions  # the batch intake of the calls topic
-    publisher: BatchPublisher  # every record the agents publish
+    publisher: Publisher  # every record the agents publish
 
 
 FINE_CELLS = 8  # a border cell is split into 8 x 8 parts (~70 m), cached the same way
@@ -188,5 +188,5 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> Dispatch
         hospitals=hospitals,
         locate_gu=gu_locator(settings.data.seoul_dir, warm=network_bounds(network)),
         calls_consumer=batch_consumer_options(settings, client_id=consumer_name),
-        publisher=batch_publisher(settings, client_id=consumer_name),
+        publisher=kafka_publisher(settings, client_id=consumer_name),
     )

@@ -43,14 +43,14 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from goldentime.broker.publisher import Message
 from goldentime.clock import Clock
 from goldentime.db import Base, UtcDateTime, make_engine, one_of
 from goldentime.errors import BrokerError, StoreError
 
 log = logging.getLogger(__name__)
 
-Message = tuple[bytes | None, bytes]
-SendBatch = Callable[[str, Sequence[Message]], Awaitable[None]]
+SendBatch = Callable[[str, Sequence[Message]], Awaitable[None]]  # a Publisher's publish
 # topic, record ids -> those already in the record (their rows are stale: settled before the
 # intake's own commit landed, which the intake allows; see console.intake)
 StoredCheck = Callable[[Connection, str, list[str]], set[str]]
@@ -315,7 +315,11 @@ class OutboxRelay:
 
     async def _publish(self, rows: Sequence[OutboxRow]) -> int:
         for topic in sorted({r.topic for r in rows}):
-            await self._send(topic, [(r.key, r.value) for r in rows if r.topic == topic])
+            mine = [r for r in rows if r.topic == topic]
+            keyless = [r.record_id for r in mine if r.key is None]
+            if keyless:  # every writer keys its records: a row without one cannot be sent
+                raise BrokerError(f"outbox rows without a key on {topic}: {keyless[:5]}")
+            await self._send(topic, [(r.key, r.value) for r in mine if r.key is not None])
         if rows:
             await asyncio.get_running_loop().run_in_executor(self._executor, self._mark_sent, rows)
         return len(rows)

@@ -9,18 +9,20 @@ from pathlib import Path
 
 import click
 
+from goldentime.broker.clients import kafka_publisher
+from goldentime.broker.publisher import BlockingPublisher
 from goldentime.clock import SystemClock
 from goldentime.settings import load_settings
-from sensors.ingest import Ingestor, KafkaPublisher, ReadingValidator
+from sensors.ingest import Ingestor, ReadingValidator
 from sensors.registry import load_registry, summary_json
 
 REPLAY_PACK = 100  # readings of one structure per message (the worker pays per message)
 
 
-def _ingestor(consumer: str, *, pack: int = 1) -> tuple[Ingestor, KafkaPublisher]:
+def _ingestor(consumer: str, *, pack: int = 1) -> tuple[Ingestor, BlockingPublisher]:
     settings = load_settings()
     clock = SystemClock()
-    publisher = KafkaPublisher.from_settings(settings, client_id=consumer)
+    publisher = BlockingPublisher(kafka_publisher(settings, client_id=consumer), name=consumer)
     validator = ReadingValidator(load_registry(settings.data.seoul_dir), clock=clock)
     ingestor = Ingestor(
         validator=validator, publisher=publisher, consumer=consumer, clock=clock, pack=pack

@@ -4,7 +4,9 @@
 (unknown sensor, structure or kind mismatch, wrong unit, non-numeric value, timestamp in the
 future); :class:`Ingestor` publishes what passes on ``sensor.readings`` keyed by structure
 id, and either reports what fails (HTTP) or dead-letters it (MQTT, replay). The broker is
-behind the :class:`Publisher` seam, so tests and benchmarks inject their own.
+the injected :class:`~goldentime.broker.publisher.BlockingPublisher` (over the Kafka publisher,
+or the in-memory fake in tests): records wait in the ingestor until :meth:`Ingestor.drain`
+(or :meth:`Ingestor.flush`), which returns once the broker has acknowledged every one.
 """
 
 from __future__ import annotations
@@ -13,13 +15,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
-
-from kafka import KafkaProducer
-from kafka.errors import KafkaError
+from typing import Any
 
 from goldentime import topics
-from goldentime.broker.clients import sync_producer
+from goldentime.broker.publisher import BlockingPublisher, Message
 from goldentime.clock import Clock
 from goldentime.contracts import DeadLetter, encode, validate
 from goldentime.contracts.sensors import (
@@ -28,57 +27,13 @@ from goldentime.contracts.sensors import (
     SensorReading,
     encode_readings,
 )
-from goldentime.errors import ContractError
-from goldentime.settings import Settings
+from goldentime.errors import BrokerError, ContractError
 from sensors.errors import PublishError, ReadingRejectedError, UnknownSensorError
 from sensors.model import SensorSpec
 from sensors.registry import SensorRegistry
 
 log = logging.getLogger(__name__)
 PENDING_ID = "pending"
-
-
-class Publisher(Protocol):
-    """Where records go: ``publish`` enqueues, ``flush`` waits and raises PublishError."""
-
-    def publish(self, topic: str, *, key: bytes, value: bytes) -> None: ...
-
-    def flush(self, *, timeout_s: float) -> None: ...
-
-
-class KafkaPublisher:
-    """A :class:`Publisher` on a kafka-python producer (acks=all, from settings)."""
-
-    def __init__(self, producer: KafkaProducer) -> None:
-        self._producer = producer
-        self._failures: list[str] = []
-
-    @classmethod
-    def from_settings(cls, settings: Settings, *, client_id: str) -> KafkaPublisher:
-        return cls(sync_producer(settings, client_id=client_id))
-
-    def publish(self, topic: str, *, key: bytes, value: bytes) -> None:
-        try:
-            future = self._producer.send(topic, key=key, value=value)
-        except KafkaError as err:
-            raise PublishError(f"cannot send to {topic}: {err}") from err
-        future.add_errback(self._failed, topic)
-
-    def _failed(self, err: Exception, topic: str) -> None:
-        log.error("record to %s not acknowledged: %s", topic, err)
-        self._failures.append(f"{topic}: {err}")
-
-    def flush(self, *, timeout_s: float) -> None:
-        try:
-            self._producer.flush(timeout=timeout_s)
-        except KafkaError as err:
-            raise PublishError(f"broker did not acknowledge within {timeout_s} s: {err}") from err
-        if self._failures:
-            failures, self._failures = self._failures, []
-            raise PublishError(f"{len(failures)} record(s) not acknowledged: {failures[0]}")
-
-    def close(self) -> None:
-        self._producer.close(timeout=5)
 
 
 def reading_id(sensor_id: str, measured_at: datetime) -> str:
@@ -176,22 +131,27 @@ class Ingestor:
     """Validates and publishes readings; ``consumer`` names this adapter in dead letters.
 
     With ``pack`` > 1, readings of one structure are packed into one message (a JSON array,
-    see :func:`~goldentime.contracts.sensors.encode_readings`) of up to ``pack`` readings;
-    :meth:`drain` sends what is packed so far, and :meth:`flush` drains and waits.
+    see :func:`~goldentime.contracts.sensors.encode_readings`) of up to ``pack`` readings.
+    Records (readings and dead letters) wait here until :meth:`drain` (the same as
+    :meth:`flush`) publishes them all and waits for the acks, or until ``max_waiting`` of them
+    wait (then they go at once, so a long replay does not hold them all).
     """
 
     def __init__(
         self,
         *,
         validator: ReadingValidator,
-        publisher: Publisher,
+        publisher: BlockingPublisher,
         consumer: str,
         clock: Clock,
         pack: int = 1,
         flush_timeout_s: float = 15.0,
+        max_waiting: int = 1000,
     ) -> None:
         if not 1 <= pack <= MAX_READINGS_PER_MESSAGE:
             raise ValueError(f"pack must be 1..{MAX_READINGS_PER_MESSAGE}")
+        if max_waiting < 1:
+            raise ValueError("max_waiting must be >= 1")
         self.validator = validator
         self._publisher = publisher
         self._consumer = consumer
@@ -199,6 +159,9 @@ class Ingestor:
         self._pack = pack
         self._packed: dict[str, list[SensorReading]] = {}
         self._flush_timeout_s = flush_timeout_s
+        self._max_waiting = max_waiting
+        self._waiting: dict[str, list[Message]] = {}  # topic -> records not published yet
+        self._waiting_count = 0
         self.accepted = 0
         self.rejected = 0
 
@@ -213,17 +176,37 @@ class Ingestor:
             self._send(self._packed.pop(reading.structure_id))
 
     def _send(self, readings: list[SensorReading]) -> None:
-        self._publisher.publish(
+        self._enqueue(
             topics.SENSOR_READINGS.name,
-            key=readings[0].structure_id.encode(),
-            value=encode_readings(readings),
+            (readings[0].structure_id.encode(), encode_readings(readings)),
         )
 
+    def _enqueue(self, topic: str, message: Message) -> None:
+        self._waiting.setdefault(topic, []).append(message)
+        self._waiting_count += 1
+        if self._waiting_count >= self._max_waiting:
+            self._publish_waiting()
+
+    def _publish_waiting(self) -> None:
+        waiting, self._waiting, self._waiting_count = self._waiting, {}, 0
+        for topic, messages in waiting.items():
+            try:
+                self._publisher.publish(topic, messages, timeout_s=self._flush_timeout_s)
+            except BrokerError as err:
+                raise PublishError(
+                    f"{len(messages)} record(s) to {topic} not acknowledged: {err}"
+                ) from err
+
     def drain(self) -> None:
-        """Send every partly filled pack now."""
+        """Publish every partly filled pack and every waiting record; wait for the acks.
+
+        Raises PublishError when the broker does not acknowledge (what waited is not kept:
+        the caller retries, and reading ids make a re-sent reading change nothing).
+        """
         packed, self._packed = self._packed, {}
         for readings in packed.values():
             self._send(readings)
+        self._publish_waiting()
 
     def ingest_batch(self, items: Sequence[Any]) -> BatchResult:
         """Publish every valid item and wait for the broker; report the others by index.
@@ -263,10 +246,8 @@ class Ingestor:
             raw, reason=reason, source_topic=source, consumer=self._consumer, at=self._clock.now()
         )
         log.warning("dead-lettered input from %s: %s", source, reason)
-        self._publisher.publish(
-            topics.DEADLETTER.name, key=letter.id.encode(), value=encode(letter)
-        )
+        self._enqueue(topics.DEADLETTER.name, (letter.id.encode(), encode(letter)))
 
     def flush(self) -> None:
+        """:meth:`drain`: everything published and acknowledged, or PublishError."""
         self.drain()
-        self._publisher.flush(timeout_s=self._flush_timeout_s)

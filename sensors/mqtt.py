@@ -106,8 +106,9 @@ class MqttBridge:
                 data = parse_message(msg.topic, payload, prefix=self._prefix)
             except ContractError as err:
                 self._ingestor.dead_letter(payload, reason=err.reason, source=source)
-                return
-            self._ingestor.ingest_or_dead_letter(payload, data, source=source)
+            else:
+                self._ingestor.ingest_or_dead_letter(payload, data, source=source)
+            self._ingestor.flush()  # acknowledged by the broker before MQTT's PUBACK
         except SensorError:
             log.exception("cannot publish the reading from %s", source)
 

@@ -6,7 +6,7 @@ one supervised thread per camera that reconnects with backoff. Each camera's
 :class:`~video_relay.pipeline.CameraPipeline` analyses a low-resolution stream (default 5 fps,
 640x360) and publishes :class:`~goldentime.contracts.video.VideoEvent` records (new / update /
 end, advisory confidence, boxes, snapshot and clip) through a
-:class:`~video_relay.publisher.Publisher` (Kafka topic ``video.events``). The relay
+:class:`~video_relay.publisher.EventPublisher` (Kafka topic ``video.events``). The relay
 (:func:`~video_relay.relay.create_app`) serves live MJPEG and snapshots to the console.
 """
 
@@ -17,7 +17,7 @@ from video_relay.health import HealthConfig, HealthMonitor
 from video_relay.live import FrameHub
 from video_relay.media import MediaStore
 from video_relay.pipeline import AnalysisConfig, CameraPipeline
-from video_relay.publisher import KafkaPublisher, MemoryPublisher, Publisher
+from video_relay.publisher import EventPublisher
 from video_relay.registry import Camera, Zone, default_registry, load_registry
 from video_relay.relay import create_app
 from video_relay.sources import Backoff, Frame, FrameSource, OpenCVSource, SyntheticSource
@@ -30,6 +30,7 @@ __all__ = [
     "CameraPipeline",
     "CameraWorker",
     "EvalReport",
+    "EventPublisher",
     "FireConfig",
     "FireSmokeDetector",
     "Frame",
@@ -38,11 +39,8 @@ __all__ = [
     "GarbageFrameError",
     "HealthConfig",
     "HealthMonitor",
-    "KafkaPublisher",
     "MediaStore",
-    "MemoryPublisher",
     "OpenCVSource",
-    "Publisher",
     "Region",
     "RegistryError",
     "SourceError",

@@ -20,7 +20,7 @@ from video_relay.evaluation import evaluate_file, evaluate_negatives
 from video_relay.live import FrameHub
 from video_relay.media import MediaStore
 from video_relay.pipeline import AnalysisConfig, CameraPipeline
-from video_relay.publisher import KafkaPublisher, MemoryPublisher, Publisher
+from video_relay.publisher import EventPublisher
 from video_relay.registry import Camera, default_registry, load_registry
 from video_relay.relay import create_app
 from video_relay.sources import FrameSource, open_source
@@ -127,8 +127,10 @@ def serve_command(
         else default_registry(settings.data.seoul_dir, include_sites=False)
     )
     streaming = [c for c in cameras if c.streams]
-    publisher: Publisher = (
-        MemoryPublisher(log_events=True) if no_publish else KafkaPublisher.from_settings(settings)
+    publisher = (
+        EventPublisher.in_memory(log_events=True)[0]
+        if no_publish
+        else EventPublisher.from_settings(settings)
     )
     sock = _bind(host, port)
     url = f"http://{host}:{sock.getsockname()[1]}"

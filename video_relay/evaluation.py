@@ -15,10 +15,10 @@ from pathlib import Path
 import cv2
 
 from goldentime.clock import ManualClock
-from goldentime.contracts.video import VideoEventType, VideoPhase
+from goldentime.contracts.video import VideoEvent, VideoEventType, VideoPhase
 from video_relay.errors import SourceError, TruthError
 from video_relay.pipeline import AnalysisConfig, CameraPipeline
-from video_relay.publisher import MemoryPublisher
+from video_relay.publisher import EventPublisher
 from video_relay.registry import Camera
 from video_relay.sources import OpenCVSource
 
@@ -79,14 +79,17 @@ class EvalReport:
         return asdict(self)
 
 
-def _pipeline(config: AnalysisConfig) -> tuple[CameraPipeline, MemoryPublisher, ManualClock]:
+def _pipeline(
+    config: AnalysisConfig,
+) -> tuple[CameraPipeline, list[VideoEvent], ManualClock, EventPublisher]:
+    """A pipeline publishing in memory; its events are collected as emitted."""
     clock = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
-    publisher = MemoryPublisher()
-    return (
-        CameraPipeline(EVAL_CAMERA, publisher=publisher, config=config, clock=clock),
-        publisher,
-        clock,
+    events: list[VideoEvent] = []
+    publisher, _kept = EventPublisher.in_memory()
+    pipeline = CameraPipeline(
+        EVAL_CAMERA, publisher=publisher, config=config, clock=clock, on_event=events.append
     )
+    return pipeline, events, clock, publisher
 
 
 def evaluate_file(
@@ -96,7 +99,7 @@ def evaluate_file(
     truth, (tw, th) = load_truth(truth_path)
     source = OpenCVSource(str(video), loop=False, pace=False)
     source.open()
-    pipeline, publisher, clock = _pipeline(cfg)
+    pipeline, events, clock, publisher = _pipeline(cfg)
     positive_truth = sorted(i for i, boxes in truth.items() if boxes)
     first_truth = positive_truth[0] / source.fps if positive_truth else None
     tp = fp = fn = 0
@@ -136,10 +139,9 @@ def evaluate_file(
                 box_hits += any(iou(b, tb) > 0.0 for tb in truth_boxes)
     finally:
         source.close()
+        publisher.close()
     fire_events = sum(
-        1
-        for e in publisher.events
-        if e.event_type is VideoEventType.FIRE and e.phase is VideoPhase.NEW
+        1 for e in events if e.event_type is VideoEventType.FIRE and e.phase is VideoPhase.NEW
     )
     return EvalReport(
         frames_analysed=analysed,
@@ -180,7 +182,7 @@ def evaluate_negatives(
     for clip in clips:
         source = OpenCVSource(str(clip), loop=False, pace=False)
         source.open()
-        pipeline, publisher, clock = _pipeline(cfg)
+        pipeline, events, clock, publisher = _pipeline(cfg)
         last_t: float | None = None
         seconds = 0.0
         try:
@@ -197,7 +199,8 @@ def evaluate_negatives(
                 pipeline.analyse(source.retrieve().image, t, now=t)
         finally:
             source.close()
-        news = [e for e in publisher.events if e.phase is VideoPhase.NEW]
+            publisher.close()
+        news = [e for e in events if e.phase is VideoPhase.NEW]
         fire = sum(e.event_type is VideoEventType.FIRE for e in news)
         smoke = sum(e.event_type is VideoEventType.SMOKE for e in news)
         per_clip[clip.name] = {"seconds": round(seconds, 1), "fire": fire, "smoke": smoke}

@@ -25,7 +25,7 @@ from video_relay.fire import FireConfig, FireSmokeDetector, Region
 from video_relay.health import HealthConfig, HealthMonitor, frame_stats
 from video_relay.media import MediaStore, draw_boxes
 from video_relay.motion import MOTION_WIDTH, MotionDetector, zone_mask
-from video_relay.publisher import Publisher
+from video_relay.publisher import EventPublisher
 from video_relay.registry import Camera
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ class CameraPipeline:
         self,
         camera: Camera,
         *,
-        publisher: Publisher,
+        publisher: EventPublisher,
         config: AnalysisConfig | None = None,
         clock: Clock | None = None,
         media: MediaStore | None = None,

@@ -1,17 +1,21 @@
-"""Where events go: the injectable publisher seam (Kafka in production, memory in tests)."""
+"""Where a camera's events go: ``video.events`` keyed by camera id, through the one Publisher.
+
+The broker is the injected :class:`~goldentime.broker.publisher.BlockingPublisher` (camera
+pipelines run in threads): over the Kafka publisher in production
+(:meth:`EventPublisher.from_settings`), over the in-memory fake in tests, evaluations and
+``--no-publish`` runs (:meth:`EventPublisher.in_memory`).
+"""
 
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import UTC, datetime
-from typing import Any, Protocol
 
-from kafka.errors import KafkaError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from goldentime.broker.clients import sync_producer
+from goldentime.broker.clients import kafka_publisher
+from goldentime.broker.publisher import BlockingPublisher, InMemoryPublisher
 from goldentime.contracts.core import encode
 from goldentime.contracts.video import VideoEvent
 from goldentime.errors import BrokerError
@@ -20,25 +24,52 @@ from goldentime.settings import Settings
 from goldentime.topics import VIDEO_EVENTS
 
 log = logging.getLogger(__name__)
+PUBLISH_WAIT_S = 5.0  # a camera thread waits at most this long for the broker's ack
 
 
-class Publisher(Protocol):
-    def publish(self, event: VideoEvent) -> None: ...
+class EventPublisher:
+    """Sends each event to ``video.events`` keyed by camera id and waits for the broker's ack.
 
-    def close(self) -> None: ...
+    A broker failure is logged, not raised: a camera never stops for the broker. With
+    ``outbox`` (an engine on the incident database) each event is first written to the intake
+    outbox (``goldentime.outbox``): the console's relay sends it again until dispatch has
+    processed it, so a broker restart loses no detection. Without it (or while the database
+    is away, logged) an event is as safe as the broker's acknowledgement. With ``log_events``
+    every event is also logged (``--no-publish``).
+    """
 
-
-class MemoryPublisher:
-    """Keeps events in a list (tests, `--no-publish`, evaluation)."""
-
-    def __init__(self, *, log_events: bool = False) -> None:
-        self.events: list[VideoEvent] = []
-        self._lock = threading.Lock()
+    def __init__(
+        self,
+        publisher: BlockingPublisher,
+        *,
+        outbox: Engine | None = None,
+        log_events: bool = False,
+        timeout_s: float = PUBLISH_WAIT_S,
+    ) -> None:
+        self._publisher = publisher
+        self._outbox = outbox
         self._log = log_events
+        self._timeout_s = timeout_s
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EventPublisher:
+        return cls(
+            BlockingPublisher(
+                kafka_publisher(settings, client_id="video-relay"), name="video-relay-publisher"
+            ),
+            outbox=outbox_engine(
+                settings.effective_database_url, lock_wait_s=settings.intake.lock_wait_s
+            ),
+        )
+
+    @classmethod
+    def in_memory(cls, *, log_events: bool = False) -> tuple[EventPublisher, InMemoryPublisher]:
+        """An EventPublisher over the in-memory fake, and the fake (what was published)."""
+        kept = InMemoryPublisher()
+        return cls(BlockingPublisher(kept, name="video-events-memory"), log_events=log_events), kept
 
     def publish(self, event: VideoEvent) -> None:
-        with self._lock:
-            self.events.append(event)
+        key, value = event.camera_id.encode(), encode(event)
         if self._log:
             log.warning(
                 "video event %s %s %s camera=%s confidence=%.2f",
@@ -48,56 +79,21 @@ class MemoryPublisher:
                 event.camera_id,
                 event.confidence,
             )
-
-    def close(self) -> None:
-        return None
-
-
-class KafkaPublisher:
-    """Sends each event to ``video.events`` keyed by camera id; failures are logged, not fatal.
-
-    With ``outbox`` (an engine on the incident database) each event is first written to the
-    intake outbox (``goldentime.outbox``): the console's relay sends it again until dispatch
-    has processed it, so a broker restart loses no detection. Without it (or while the
-    database is away, logged) an event is as safe as the broker's acknowledgement.
-    """
-
-    def __init__(
-        self, producer: Any, *, topic: str = VIDEO_EVENTS.name, outbox: Engine | None = None
-    ) -> None:
-        self._producer = producer
-        self._topic = topic
-        self._outbox = outbox
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> KafkaPublisher:
-        return cls(
-            sync_producer(settings, client_id="video-relay"),
-            outbox=outbox_engine(
-                settings.effective_database_url, lock_wait_s=settings.intake.lock_wait_s
-            ),
-        )
-
-    def publish(self, event: VideoEvent) -> None:
-        key, value = event.camera_id.encode(), encode(event)
         if self._outbox is not None:
-            entry = OutboxEntry(self._topic, event.id, key, value, datetime.now(UTC))
+            entry = OutboxEntry(VIDEO_EVENTS.name, event.id, key, value, datetime.now(UTC))
             try:
                 store_entries(self._outbox, [entry])
             except SQLAlchemyError as err:
                 log.error("%s not in the intake outbox (database away): %s", event.id, err)
         try:
-            future = self._producer.send(self._topic, key=key, value=value)
-        except KafkaError as err:
-            log.error("cannot publish %s to %s: %s", event.id, self._topic, err)
-            return
-        future.add_errback(lambda err: log.error("publish of %s failed: %s", event.id, err))
+            self._publisher.publish(VIDEO_EVENTS.name, [(key, value)], timeout_s=self._timeout_s)
+        except BrokerError as err:
+            log.error("cannot publish %s to %s: %s", event.id, VIDEO_EVENTS.name, err)
 
     def close(self) -> None:
+        """Flush and stop the publisher; release the outbox engine."""
         try:
-            self._producer.flush(timeout=10)
-            self._producer.close(timeout=10)
+            self._publisher.close()
+        finally:
             if self._outbox is not None:
                 self._outbox.dispose()
-        except KafkaError as err:
-            raise BrokerError(f"video relay producer did not flush: {err}") from err

@@ -1,5 +1,8 @@
 """Kafka clients built from settings, one code path for Tansu and a real cluster.
 
+:func:`kafka_publisher` is the only place a producer is built; every process is handed what it
+returns (or, in tests, an :class:`~goldentime.broker.publisher.InMemoryPublisher`).
+
 Producers use acks=all; idempotence is enabled only where the broker supports it (Tansu fails
 InitProducerId, NOTES.md), so the system is at-least-once and consumers are idempotent.
 """
@@ -9,11 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from kafka import KafkaProducer
-from kafka.errors import KafkaError
 
-from goldentime.broker.publisher import BatchPublisher
-from goldentime.errors import BrokerError
+from goldentime.broker.publisher import KafkaPublisher
 from goldentime.settings import Settings
 
 
@@ -26,31 +26,11 @@ def producer_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def sync_producer(settings: Settings, *, client_id: str) -> KafkaProducer:
-    """A kafka-python producer (for CLIs, the video relay and sensor ingest)."""
-    try:
-        return KafkaProducer(
-            client_id=client_id,
-            retries=5,
-            request_timeout_ms=15_000,
-            **producer_options(settings),
-        )
-    except KafkaError as err:
-        raise BrokerError(
-            f"cannot connect producer to {settings.broker.bootstrap()}: {err}"
-        ) from err
-
-
-def async_producer(settings: Settings, *, client_id: str) -> AIOKafkaProducer:
-    """An aiokafka producer (for the console); call ``await start()`` on it."""
-    return AIOKafkaProducer(
-        client_id=client_id, request_timeout_ms=15_000, **producer_options(settings)
-    )
-
-
-def batch_publisher(settings: Settings, *, client_id: str) -> BatchPublisher:
-    """A publisher of whole record batches (for the workers); starts on first use."""
-    return BatchPublisher(
+def kafka_publisher(settings: Settings, *, client_id: str) -> KafkaPublisher:
+    """The one producer factory: a :class:`~goldentime.broker.publisher.Publisher` on Kafka
+    (acks=all, whole record batches), started on first use. Threads wrap it in a
+    :class:`~goldentime.broker.publisher.BlockingPublisher`."""
+    return KafkaPublisher(
         lambda: AIOKafkaProducer(
             client_id=client_id,
             request_timeout_ms=15_000,

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from gt_published import sent
 
 from alerts.demo import demo_environment
 from alerts.fakes.mastodon_api import FakeMastodonApi
@@ -25,11 +26,10 @@ from alerts.runtime import alerts_config
 from console.accounts import Accounts
 from console.app import create_app
 from console.auth import AuthConfig
-from goldentime.contracts import Record
+from goldentime.broker.publisher import InMemoryPublisher
 from goldentime.db import make_engine, session_factory, writer
 from goldentime.procutil import free_port
 from goldentime.settings import load_settings
-from goldentime.topics import TopicSpec
 
 pytestmark = pytest.mark.integration
 PASSWORD = "alerts-it-pw"
@@ -39,18 +39,6 @@ DRAFT = {
     "headline_en": "Smoke spreading in Jongno-gu",
     "gu": ["종로구"],
 }
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, Record]] = []
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    async def publish(self, topic: TopicSpec, record: Record, *, key: str) -> None:
-        self.sent.append((topic.name, record))
 
 
 @pytest.fixture
@@ -71,7 +59,7 @@ def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
         monkeypatch.setenv(name, value)  # read by the settings model, as a console process does
     settings = load_settings(data={"dir": tmp_path})
     engine = make_engine(f"sqlite:///{tmp_path / 'gt.db'}")
-    recorder = Recorder()
+    recorder = InMemoryPublisher()
     app = create_app(
         settings,
         publisher=recorder,
@@ -168,6 +156,6 @@ def test_two_supervisors_publish_and_citizens_receive(console: dict[str, Any]) -
         headers={"X-Twilio-Signature": "forged"},
     )
     assert forged.status_code == 403
-    topics = {(topic, record.id) for topic, record in console["recorder"].sent}
+    topics = {(topic, record.id) for topic, record, _key in sent(console["recorder"])}
     assert ("alert.requests", f"{alert_id}.published") in topics
     assert any(topic == "alert.deliveries" for topic, _ in topics)

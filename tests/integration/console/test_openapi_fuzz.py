@@ -33,11 +33,11 @@ from console.auth import AuthConfig
 from dispatch.catalog import load_catalog
 from dispatch.intake import ingest
 from dispatch.signals import call_signal
+from goldentime.broker.publisher import BlockingPublisher, InMemoryPublisher
 from goldentime.clock import SystemClock
-from goldentime.contracts import Call, IncidentType, Record
+from goldentime.contracts import Call, IncidentType
 from goldentime.db import make_engine, session_factory, writer
 from goldentime.settings import load_settings
-from goldentime.topics import TopicSpec
 
 pytestmark = pytest.mark.integration
 
@@ -48,24 +48,6 @@ REQUEST_TIMEOUT_S = 120.0
 # each new (minutes, vehicle) pair computes coverage over the road graph (2-5 s): a few only
 FEWER_EXAMPLES = {"GET /api/coverage": 4}
 SKIPPED_PATHS = ("/api/stream",)
-
-
-class RecordingPublisher:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, Record, str]] = []
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    async def publish(self, topic: TopicSpec, record: Record, *, key: str) -> None:
-        self.sent.append((topic.name, record, key))
-
-
-class RecordingSensorPublisher:
-    def publish(self, topic: str, *, key: bytes, value: bytes) -> None: ...
-
-    def flush(self, *, timeout_s: float) -> None: ...
 
 
 CHECKS = [
@@ -82,13 +64,14 @@ def console_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any,
     tmp: Path = tmp_path_factory.mktemp("openapi-fuzz")
     engine = make_engine(f"sqlite:///{tmp / 'gt.db'}")
     now = datetime.now(UTC)
+    sensor_publisher = BlockingPublisher(InMemoryPublisher(), name="fuzz-sensors-publisher")
     app = create_app(
         load_settings(data={"dir": tmp}, exchange={"eido_schema_dir": EIDO_SCHEMA_DIR}),
-        publisher=RecordingPublisher(),
+        publisher=InMemoryPublisher(),
         engine=engine,
         clock=SystemClock(),
         auth=AuthConfig(mode="required", secret_key="fuzz-secret"),
-        sensor_publisher=RecordingSensorPublisher(),
+        sensor_publisher=sensor_publisher,
     )
     sessions = session_factory(writer(engine))
     accounts = Accounts(sessions)
@@ -101,6 +84,7 @@ def console_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any,
     with TestClient(app):  # the lifespan (change feed, intake) runs for the whole module
         schema = schemathesis.openapi.from_asgi("/openapi.json", app, headers=headers)
         yield schema.exclude(path=list(SKIPPED_PATHS)), headers
+    sensor_publisher.close()
 
 
 def fuzz(operation: Any, headers: dict[str, str]) -> list[str]:

@@ -14,7 +14,8 @@ import pytest
 from gt_testing import wait_until
 
 from goldentime import topics
-from goldentime.broker.clients import sync_producer
+from goldentime.broker.clients import kafka_publisher
+from goldentime.broker.publisher import BlockingPublisher
 from goldentime.metrics import METRICS_PORT_ENV
 from goldentime.procutil import free_port
 from goldentime.settings import load_settings
@@ -76,12 +77,16 @@ def test_worker_metrics_move_after_a_call_and_a_dead_letter(
             },
         )
         assert response.status_code == 202, response.text
-        producer = sync_producer(
-            system.settings.updated(broker={"bootstrap_servers": system.bootstrap}),
-            client_id="metrics-test",
+        producer = BlockingPublisher(
+            kafka_publisher(
+                system.settings.updated(  # the embedded broker (Tansu): no idempotence
+                    broker={"bootstrap_servers": system.bootstrap, "flavor": "tansu"}
+                ),
+                client_id="metrics-test",
+            )
         )
         try:
-            producer.send(topics.CALLS.name, key=b"bad", value=b"{not json").get(timeout=10)
+            producer.publish(topics.CALLS.name, [(b"bad", b"{not json")])
         finally:
             producer.close()
 

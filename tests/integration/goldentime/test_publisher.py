@@ -1,9 +1,10 @@
-"""The batch publisher on the real embedded broker: every record, where other clients put it."""
+"""The Kafka publisher on the real embedded broker: every record, where other clients put it."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -12,8 +13,11 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.partitioner.default import murmur2
 
 from goldentime.broker import EmbeddedBroker, ensure_topics
-from goldentime.broker.publisher import BatchPublisher
+from goldentime.broker.clients import kafka_publisher
+from goldentime.broker.publisher import BlockingPublisher, KafkaPublisher
 from goldentime.errors import BrokerError
+from goldentime.procutil import free_port
+from goldentime.settings import load_settings
 from goldentime.topics import TopicSpec
 
 pytestmark = pytest.mark.integration
@@ -51,7 +55,7 @@ def test_every_record_lands_on_its_keys_partition_in_order(broker: EmbeddedBroke
     ]
 
     async def run() -> None:
-        publisher = BatchPublisher(
+        publisher = KafkaPublisher(
             lambda: AIOKafkaProducer(
                 bootstrap_servers=broker.bootstrap_servers, acks="all", max_batch_size=16384
             )
@@ -78,13 +82,39 @@ def test_every_record_lands_on_its_keys_partition_in_order(broker: EmbeddedBroke
 
 def test_a_record_without_a_key_is_refused(broker: EmbeddedBroker) -> None:
     async def run() -> None:
-        publisher = BatchPublisher(
+        publisher = KafkaPublisher(
             lambda: AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers)
         )
         try:
-            await publisher.publish("anything", [(None, b"{}")])
+            await publisher.publish("anything", [(b"", b"{}")])
         finally:
             await publisher.stop()
 
     with pytest.raises(BrokerError, match="need a key"):
         run_coroutine(run)
+
+
+def test_from_settings_threads_publish_and_a_broker_that_is_away_is_a_broker_error(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    topic = TopicSpec(f"test.blocking-{uuid.uuid4().hex[:6]}", "blocking publisher test")
+    ensure_topics(broker.bootstrap_servers, partitions=4, replication_factor=1, topics=[topic])
+    settings = load_settings(
+        broker={"bootstrap_servers": broker.bootstrap_servers, "flavor": "tansu"},
+        data={"dir": tmp_path},
+    )
+    blocking = BlockingPublisher(kafka_publisher(settings, client_id="it-blocking"))
+    try:
+        blocking.publish(topic.name, [(b"k", b"one"), (b"k", b"two")])
+    finally:
+        blocking.close()
+    stored = read_all(broker.bootstrap_servers, topic.name, 2)
+    assert [v for records in stored.values() for _k, v in records] == [b"one", b"two"]
+
+    away = settings.updated(broker={"bootstrap_servers": f"127.0.0.1:{free_port()}"})
+    nobody = BlockingPublisher(kafka_publisher(away, client_id="it-away"))
+    try:
+        with pytest.raises(BrokerError, match="cannot start the producer"):
+            nobody.publish(topic.name, [(b"k", b"lost")])
+    finally:
+        nobody.close()

@@ -15,12 +15,14 @@ from pathlib import Path
 import pytest
 
 from goldentime.broker import EmbeddedBroker, ensure_topics
+from goldentime.broker.clients import kafka_publisher
+from goldentime.broker.publisher import BlockingPublisher
 from goldentime.clock import SystemClock
 from goldentime.contracts.sensors import SENSOR_ALARMS
 from goldentime.procutil import free_port, port_open
 from goldentime.settings import Settings, load_settings
 from goldentime.topics import ALL_TOPICS
-from sensors.ingest import Ingestor, KafkaPublisher, ReadingValidator
+from sensors.ingest import Ingestor, ReadingValidator
 from sensors.registry import SensorRegistry, load_registry
 
 WORKER_CODE = (
@@ -59,7 +61,7 @@ def registry(settings: Settings) -> SensorRegistry:
 @pytest.fixture
 def ingestor(settings: Settings, registry: SensorRegistry) -> Iterator[Ingestor]:
     clock = SystemClock()
-    publisher = KafkaPublisher.from_settings(settings, client_id="it-sensors")
+    publisher = BlockingPublisher(kafka_publisher(settings, client_id="it-sensors"))
     yield Ingestor(
         validator=ReadingValidator(registry, clock=clock),
         publisher=publisher,

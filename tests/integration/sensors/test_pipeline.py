@@ -13,9 +13,11 @@ from gt_testing import read_topic
 from kafka import KafkaProducer
 from paho.mqtt.enums import CallbackAPIVersion
 
+from goldentime.broker.clients import kafka_publisher
+from goldentime.broker.publisher import BlockingPublisher
 from goldentime.clock import SystemClock
 from goldentime.settings import Settings
-from sensors.ingest import Ingestor, KafkaPublisher
+from sensors.ingest import Ingestor
 from sensors.mqtt import MqttBridge, topic_for
 from sensors.replay import replay_file
 from sensors.scenario import SHIPPED
@@ -84,7 +86,7 @@ def test_mqtt_readings_reach_kafka_and_bad_ones_are_dead_lettered(
 def test_agent_turns_the_jamsu_flood_into_alarms_and_dead_letters_bad_records(
     worker: Path, ingestor: Ingestor, settings: Settings
 ) -> None:
-    publisher = KafkaPublisher.from_settings(settings, client_id="it-replay")
+    publisher = BlockingPublisher(kafka_publisher(settings, client_id="it-replay"))
     packing = Ingestor(
         validator=ingestor.validator,
         publisher=publisher,

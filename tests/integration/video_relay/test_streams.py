@@ -7,16 +7,19 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from goldentime.contracts.video import VideoEventType, VideoPhase
+from goldentime.broker.publisher import InMemoryPublisher
+from goldentime.contracts.video import VideoEvent, VideoEventType, VideoPhase
+from goldentime.topics import VIDEO_EVENTS
 from video_relay.live import FrameHub
 from video_relay.pipeline import CameraPipeline
-from video_relay.publisher import MemoryPublisher
+from video_relay.publisher import EventPublisher
 from video_relay.registry import Camera
 from video_relay.relay import BOUNDARY, create_app
 from video_relay.sources import OpenCVSource, open_source
@@ -26,7 +29,7 @@ pytestmark = pytest.mark.integration
 CAMERA = Camera(id="cam-it", name="integration", lat=37.57, lon=126.99)
 
 
-def _relay(camera: Camera, factory: Any, publisher: MemoryPublisher) -> tuple[Any, Supervisor]:
+def _relay(camera: Camera, factory: Any, publisher: EventPublisher) -> tuple[Any, Supervisor]:
     hub = FrameHub()
     worker = CameraWorker(
         CameraPipeline(camera, publisher=publisher),
@@ -39,6 +42,17 @@ def _relay(camera: Camera, factory: Any, publisher: MemoryPublisher) -> tuple[An
     return app, supervisor
 
 
+@pytest.fixture
+def published() -> Iterator[tuple[EventPublisher, InMemoryPublisher]]:
+    publisher, kept = EventPublisher.in_memory()
+    yield publisher, kept
+    publisher.close()
+
+
+def _events(kept: InMemoryPublisher) -> list[VideoEvent]:
+    return kept.decoded(VIDEO_EVENTS, VideoEvent)
+
+
 def _wait_for(predicate: Any, timeout: float) -> bool:
     done = threading.Event()
     for _ in range(int(timeout / 0.1)):
@@ -48,7 +62,9 @@ def _wait_for(predicate: Any, timeout: float) -> bool:
     return bool(predicate())
 
 
-def test_rtsp_stream_is_read_and_its_fire_reported(rtsp_url: str) -> None:
+def test_rtsp_stream_is_read_and_its_fire_reported(
+    rtsp_url: str, published: tuple[EventPublisher, InMemoryPublisher]
+) -> None:
     source = OpenCVSource(rtsp_url, open_timeout_s=10, read_timeout_s=10)
     source.open()
     try:
@@ -58,23 +74,23 @@ def test_rtsp_stream_is_read_and_its_fire_reported(rtsp_url: str) -> None:
     finally:
         source.close()
     assert frame.image.shape == (240, 426, 3)
-    publisher = MemoryPublisher()
+    publisher, kept = published
     camera = CAMERA.model_copy(update={"source": rtsp_url})
     _, supervisor = _relay(camera, lambda: OpenCVSource(rtsp_url), publisher)
     supervisor.start()
     try:
         assert _wait_for(
-            lambda: any(e.event_type is VideoEventType.FIRE for e in publisher.events), 20
+            lambda: any(e.event_type is VideoEventType.FIRE for e in _events(kept)), 20
         )
     finally:
         supervisor.stop()
-    assert publisher.events[0].phase is VideoPhase.NEW
+    assert _events(kept)[0].phase is VideoPhase.NEW
 
 
 def test_mjpeg_relay_serves_many_viewers_and_is_readable_by_opencv(
-    house6: Path, run_app: Any
+    house6: Path, run_app: Any, published: tuple[EventPublisher, InMemoryPublisher]
 ) -> None:
-    app, supervisor = _relay(CAMERA, lambda: open_source(str(house6)), MemoryPublisher())
+    app, supervisor = _relay(CAMERA, lambda: open_source(str(house6)), published[0])
     supervisor.start()
     try:
         with run_app(app) as server:
@@ -111,9 +127,11 @@ def test_mjpeg_relay_serves_many_viewers_and_is_readable_by_opencv(
         supervisor.stop()
 
 
-def test_viewer_stays_connected_while_source_reconnects(tmp_path: Path, run_app: Any) -> None:
+def test_viewer_stays_connected_while_source_reconnects(
+    tmp_path: Path, run_app: Any, published: tuple[EventPublisher, InMemoryPublisher]
+) -> None:
     missing = tmp_path / "gone.mp4"  # the camera is unreachable from the start
-    app, supervisor = _relay(CAMERA, lambda: OpenCVSource(str(missing)), MemoryPublisher())
+    app, supervisor = _relay(CAMERA, lambda: OpenCVSource(str(missing)), published[0])
     supervisor.start()
     try:
         with run_app(app) as server:

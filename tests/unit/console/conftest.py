@@ -17,11 +17,10 @@ from console.app import create_app
 from console.auth import AuthConfig
 from console.basemap import Basemap
 from console.roles import Role
+from goldentime.broker.publisher import InMemoryPublisher
 from goldentime.clock import ManualClock
-from goldentime.contracts import Record
 from goldentime.db import make_engine, session_factory, writer
 from goldentime.settings import load_settings
-from goldentime.topics import TopicSpec
 
 NOW = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
 PASSWORD = "correct-horse-9"
@@ -32,24 +31,12 @@ SHARED_BASEMAP = Basemap(load_settings())
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
-class RecordingPublisher:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, Record, str]] = []
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    async def publish(self, topic: TopicSpec, record: Record, *, key: str) -> None:
-        self.sent.append((topic.name, record, key))
-
-
 @dataclass
 class SecuredConsole:
     app: FastAPI
     client: TestClient
     accounts: Accounts
-    publisher: RecordingPublisher
+    publisher: InMemoryPublisher
     clock: ManualClock
 
     def sign_in(self, name: str, password: str = PASSWORD) -> TestClient:
@@ -78,7 +65,7 @@ ROLE_USERS = {
 def make_console(tmp_path: Path, *, mode: str = "required") -> Iterator[SecuredConsole]:
     engine = make_engine(f"sqlite:///{tmp_path / 'gt.db'}")
     clock = ManualClock(NOW)
-    publisher = RecordingPublisher()
+    publisher = InMemoryPublisher()
     app = create_app(
         load_settings(data={"dir": tmp_path}),
         publisher=publisher,

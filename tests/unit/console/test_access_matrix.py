@@ -6,6 +6,7 @@ import re
 
 import pytest
 from fastapi.routing import APIRoute, APIWebSocketRoute
+from gt_published import sent
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocketDisconnect
 
@@ -131,7 +132,7 @@ def test_alert_routes_are_for_supervisors_and_the_feed_is_public(secured: Secure
     assert drafted.status_code == 201, drafted.text
     assert drafted.json()["created_by"] == "super"  # the signed-in user, never a header
     assert drafted.json()["preview"]["class"] == "긴급재난"
-    published = [(topic, record.id) for topic, record, _key in secured.publisher.sent]
+    published = [(topic, record.id) for topic, record, _key in sent(secured.publisher)]
     assert ("alert.requests", f"{drafted.json()['id']}.drafted") in published
     dispatcher = secured.sign_in("disp")
     assert dispatcher.post("/api/alerts", json=SAMPLE_BODIES["/api/alerts"]).status_code == 403

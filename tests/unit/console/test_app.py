@@ -1,4 +1,4 @@
-"""The console app with a fake publisher (the real broker path is in tests/integration)."""
+"""The console app with the in-memory publisher (the real broker path is in tests/integration)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from gt_published import calls, sent
 
 from console.app import create_app
 from console.auth import AuthConfig
@@ -16,41 +17,21 @@ from console.basemap import Basemap
 from dispatch.catalog import load_catalog
 from dispatch.correlate import Signal
 from dispatch.intake import ingest
+from goldentime.broker.publisher import BlockingPublisher, InMemoryPublisher
 from goldentime.clock import ManualClock
-from goldentime.contracts import IncidentType, Record
+from goldentime.contracts import IncidentType
 from goldentime.db import make_engine, session_factory, writer
-from goldentime.errors import BrokerError
 from goldentime.outbox import OutboxRow
 from goldentime.settings import load_settings
-from goldentime.topics import TopicSpec
 
 NOW = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
-
-
-class FakePublisher:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, Record, str]] = []
-        self.fail = False
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    async def publish(self, topic: TopicSpec, record: Record, *, key: str) -> None:
-        if self.fail:
-            raise BrokerError("broker down")
-        self.sent.append((topic.name, record, key))
-
-    @property
-    def calls(self) -> list[Record]:
-        return [r for t, r, _ in self.sent if t == "calls"]
 
 
 @pytest.fixture
 def env(
     tmp_path: Path, shared_basemap: Basemap
-) -> Iterator[tuple[TestClient, FakePublisher, object]]:
-    publisher = FakePublisher()
+) -> Iterator[tuple[TestClient, InMemoryPublisher, object]]:
+    publisher = InMemoryPublisher()
     engine = make_engine(f"sqlite:///{tmp_path / 'gt.db'}")
     app = create_app(
         load_settings(data={"dir": tmp_path}),
@@ -70,9 +51,9 @@ def test_valid_call_is_published_and_acknowledged(env) -> None:  # type: ignore[
     assert r.status_code == 202
     body = r.json()
     assert body["call_id"].startswith("call-")
-    assert publisher.calls[0].id == body["call_id"]
-    assert publisher.calls[0].received_at == NOW  # type: ignore[attr-defined]
-    assert publisher.sent[0][2] == "7514:20316", "calls are keyed by spatial cell"
+    assert calls(publisher)[0].id == body["call_id"]
+    assert calls(publisher)[0].received_at == NOW  # type: ignore[attr-defined]
+    assert sent(publisher)[0][2] == "7514:20316", "calls are keyed by spatial cell"
 
 
 def test_invalid_call_is_422_with_field_and_nothing_published(env) -> None:  # type: ignore[no-untyped-def]
@@ -82,7 +63,7 @@ def test_invalid_call_is_422_with_field_and_nothing_published(env) -> None:  # t
     fields = {tuple(d["loc"]) for d in r.json()["detail"]}
     assert ("body", "lat") in fields
     assert ("body", "x") in fields
-    assert publisher.calls == []
+    assert calls(publisher) == []
 
 
 def outbox_ids(sessions) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -92,7 +73,7 @@ def outbox_ids(sessions) -> list[tuple[str, str]]:  # type: ignore[no-untyped-de
 
 def test_broker_down_still_accepts_durably(env) -> None:  # type: ignore[no-untyped-def]
     client, publisher, sessions = env
-    publisher.fail = True
+    publisher.unavailable = True
     r = client.post("/api/calls", json={"id": "c-9", "lat": 37.57, "lon": 126.98, "type": "fire"})
     assert r.status_code == 202
     assert outbox_ids(sessions) == [("calls", "c-9")], "accepted means: in the outbox"
@@ -105,7 +86,7 @@ def test_broker_down_still_accepts_durably(env) -> None:  # type: ignore[no-unty
 def test_database_locked_is_503_with_retry_after_and_nothing_accepted(  # type: ignore[no-untyped-def]
     tmp_path: Path,
 ) -> None:
-    publisher = FakePublisher()
+    publisher = InMemoryPublisher()
     url = f"sqlite:///{tmp_path / 'gt.db'}"
     engine = make_engine(url)
     settings = load_settings(data={"dir": tmp_path}, intake={"lock_wait_s": 0.2})
@@ -143,7 +124,7 @@ def test_stopping_console_answers_503_with_retry_after(env) -> None:  # type: ig
     client.app.state.intake.draining = True
     r = client.post("/api/calls", json={"id": "c-8", "lat": 37.57, "lon": 126.98, "type": "fire"})
     assert r.status_code == 503 and r.headers["Retry-After"] == "2"
-    assert publisher.calls == [] and outbox_ids(sessions) == []
+    assert calls(publisher) == [] and outbox_ids(sessions) == []
     assert client.get("/api/health").status_code == 200, "reads go on while stopping"
 
 
@@ -211,7 +192,7 @@ def test_commands_are_published_with_actor_and_results_read_back(env) -> None:  
         headers={"X-Goldentime-User": "kim.dispatcher"},
     )
     assert r.status_code == 202 and r.json()["command_id"] == "cmd-1"
-    topic, command, key = publisher.sent[-1]
+    topic, command, key = sent(publisher)[-1]
     assert (topic, key) == ("commands", "INC-1")
     assert command.actor == "kim.dispatcher" and command.unit_ids == ["U1"]  # type: ignore[attr-defined]
     assert client.get("/api/commands/cmd-1").status_code == 404
@@ -230,22 +211,16 @@ def test_sensor_readings_batch_is_validated_and_published(tmp_path: Path) -> Non
     from goldentime.contracts.sensors import UNITS
     from sensors.registry import load_registry
 
-    sent: list[tuple[str, bytes, bytes]] = []
-
-    class RecordingSensorPublisher:
-        def publish(self, topic: str, *, key: bytes, value: bytes) -> None:
-            sent.append((topic, key, value))
-
-        def flush(self, *, timeout_s: float) -> None: ...
-
+    readings = InMemoryPublisher()
+    sensor_publisher = BlockingPublisher(readings, name="test-sensors-publisher")
     registry = load_registry(load_settings().data.seoul_dir)
     sensor = next(s for s in registry.sensors() if s.kind == "water_level")
     app = create_app(
         load_settings(data={"dir": tmp_path}),
-        publisher=FakePublisher(),
+        publisher=InMemoryPublisher(),
         engine=make_engine(f"sqlite:///{tmp_path / 'gt.db'}"),
         clock=ManualClock(NOW),
-        sensor_publisher=RecordingSensorPublisher(),
+        sensor_publisher=sensor_publisher,
         auth=AuthConfig(mode="demo", secret_key="test-secret"),
     )
     good = {
@@ -258,12 +233,15 @@ def test_sensor_readings_batch_is_validated_and_published(tmp_path: Path) -> Non
         "measured_at": (NOW - timedelta(seconds=5)).isoformat(),
     }
     bad = {**good, "id": "r-2", "value": "high"}
-    with TestClient(app) as client:
-        r = client.post("/api/sensors/readings", json=[good, bad])
+    try:
+        with TestClient(app) as client:
+            r = client.post("/api/sensors/readings", json=[good, bad])
+    finally:
+        sensor_publisher.close()
     assert r.status_code == 422
     errors = r.json()["detail"]["errors"]
     assert [e["index"] for e in errors] == [1]
-    assert [t for t, _, _ in sent] == ["sensor.readings"]
+    assert [r.topic for r in readings.records] == ["sensor.readings"]
 
 
 def test_attached_events_show_camera_snapshot_live_view_and_sensor_readings() -> None:

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+from gt_published import sent
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from console.accounts import Accounts
@@ -102,7 +103,7 @@ def test_bearer_token_needs_no_csrf_and_sets_the_actor(secured: SecuredConsole) 
     headers = {"Authorization": f"Bearer {token}", "X-Goldentime-User": "mallory"}
     r = client.post("/api/incidents/INC-1/dispatch", json={}, headers=headers)
     assert r.status_code == 202
-    command = secured.publisher.sent[-1][1]
+    command = sent(secured.publisher)[-1][1]
     assert command.actor == "disp"  # type: ignore[attr-defined]
     assert client.get("/api/units", headers={"Authorization": "Bearer gt_bogus"}).status_code == 401
     secured.accounts.revoke_tokens("disp")
@@ -121,7 +122,7 @@ def test_commands_are_audited_with_user_time_and_command(secured: SecuredConsole
         202,
     )
     assert entry.at == NOW and entry.command_id == r.json()["command_id"]
-    assert secured.publisher.sent[-1][1].actor == "crew1"  # type: ignore[attr-defined]
+    assert sent(secured.publisher)[-1][1].actor == "crew1"  # type: ignore[attr-defined]
 
 
 def test_pages_redirect_to_login_and_back_only_locally(secured: SecuredConsole) -> None:
@@ -142,7 +143,7 @@ def test_demo_mode_anonymous_acts_as_demo_with_banner(demo: SecuredConsole) -> N
     r = client.post("/api/calls", json={"lat": 37.57, "lon": 126.98, "type": "fire"})
     assert r.status_code == 202
     client.post("/api/incidents/I/close", json={}, headers={"X-Goldentime-User": "kim.disp"})
-    assert demo.publisher.sent[-1][1].actor == "kim.disp"  # type: ignore[attr-defined]
+    assert sent(demo.publisher)[-1][1].actor == "kim.disp"  # type: ignore[attr-defined]
     assert demo.accounts.get("dispatcher") is not None, "demo users are seeded"
 
 

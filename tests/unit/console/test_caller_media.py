@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from gt_published import sent
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -162,7 +163,7 @@ def test_who_may_watch_a_callers_stream(console: SecuredConsole) -> None:
 def relocations(console: SecuredConsole) -> list[Command]:
     return [
         r
-        for _topic, r, _key in console.publisher.sent
+        for _topic, r, _key in sent(console.publisher)
         if isinstance(r, Command) and r.action is CommandAction.RELOCATE
     ]
 

@@ -9,37 +9,24 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from gt_published import calls
 
 from console.app import create_app
 from console.auth import AuthConfig
 from dispatch.catalog import load_catalog
 from dispatch.intake import ingest
 from dispatch.signals import call_signal
+from goldentime.broker.publisher import InMemoryPublisher
 from goldentime.clock import ManualClock
-from goldentime.contracts import Call, Record
 from goldentime.db import make_engine, session_factory, writer
 from goldentime.settings import load_settings
-from goldentime.topics import TopicSpec
 
 NOW = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
 
 
-class FakePublisher:
-    def __init__(self) -> None:
-        self.calls: list[Call] = []
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    async def publish(self, topic: TopicSpec, record: Record, *, key: str) -> None:
-        if isinstance(record, Call):
-            self.calls.append(record)
-
-
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[tuple[TestClient, FakePublisher, Any]]:
-    publisher = FakePublisher()
+def env(tmp_path: Path) -> Iterator[tuple[TestClient, InMemoryPublisher, Any]]:
+    publisher = InMemoryPublisher()
     engine = make_engine(f"sqlite:///{tmp_path / 'gt.db'}")
     app = create_app(
         load_settings(data={"dir": tmp_path}),
@@ -74,7 +61,7 @@ def test_every_call_is_taken_and_a_wrong_clock_flagged(
     r = client.post("/api/calls", json=body("c-1", NOW + offset))
     assert r.status_code == 202, r.text
     assert r.json()["clock_skew_s"] == skew
-    (call,) = publisher.calls
+    (call,) = calls(publisher)
     assert call.received_at == NOW + offset, "the claim is kept"
     assert call.accepted_at == NOW
     assert call.clock_skew_s == skew
@@ -84,7 +71,7 @@ def test_every_call_is_taken_and_a_wrong_clock_flagged(
 def test_the_incident_shows_the_claim_the_receipt_and_the_flag(env: Any) -> None:
     client, publisher, sessions = env
     client.post("/api/calls", json=body("c-tz", NOW + timedelta(hours=9)))
-    out = ingest(sessions, [call_signal(publisher.calls[0])], now=NOW, catalog=load_catalog())
+    out = ingest(sessions, [call_signal(calls(publisher)[0])], now=NOW, catalog=load_catalog())
     incident_id = out.new_incident_ids[0]
     (listed,) = client.get("/api/incidents").json()
     assert listed["clock_skew_s"] == 9 * 3600

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gt_published import sent
 
 from console.live import ChangeFeed
 from dispatch.catalog import load_catalog
@@ -23,7 +24,7 @@ MCI = "/api/incidents/INC-1/mci"
 
 
 def sent_commands(secured: SecuredConsole) -> list[Command]:
-    return [r for topic, r, _key in secured.publisher.sent if isinstance(r, Command)]
+    return [r for topic, r, _key in sent(secured.publisher) if isinstance(r, Command)]
 
 
 def test_only_a_supervisor_confirms_a_response_level(secured: SecuredConsole) -> None:
@@ -71,7 +72,7 @@ def test_triage_staging_and_distribute_are_control_room_commands(
     assert (staging.action, staging.lat, staging.lon) == (CommandAction.STAGING, 37.535, 126.994)
     assert (distribute.action, distribute.incident_id) == (CommandAction.DISTRIBUTE, "INC-1")
     assert {c.actor for c in (triage, staging, distribute)} == {"disp"}
-    keys = {key for _topic, r, key in secured.publisher.sent if isinstance(r, Command)}
+    keys = {key for _topic, r, key in sent(secured.publisher) if isinstance(r, Command)}
     assert keys == {"INC-1"}, "keyed by incident: applied in order with its other commands"
 
 

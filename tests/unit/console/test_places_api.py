@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from gt_published import sent
 
 from console.live import ChangeFeed
 from console.places_api import IncidentPlaces
@@ -87,7 +88,7 @@ def test_posted_call_carries_its_location_uncertainty(shared_console: SecuredCon
     body = {"lat": CITY_HALL[0], "lon": CITY_HALL[1], "type": "ems"}
     extra = {"location_uncertainty_m": 1200, "location_source": "network"}
     assert shared_console.client.post("/api/calls", json=body | extra).status_code == 202
-    (_topic, call, _key) = shared_console.publisher.sent[-1]
+    (_topic, call, _key) = sent(shared_console.publisher)[-1]
     assert isinstance(call, Call)
     assert (call.location_uncertainty_m, call.location_source) == (1200.0, LocationSource.NETWORK)
 

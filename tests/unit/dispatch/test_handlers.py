@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import orjson
 import pytest
@@ -19,7 +19,7 @@ from dispatch.handlers import consuming, handle_calls, handle_commands, handle_v
 from dispatch.pipeline import Pipeline
 from dispatch.store import list_incidents
 from goldentime import topics
-from goldentime.broker.publisher import BatchPublisher, Message
+from goldentime.broker.publisher import InMemoryPublisher
 from goldentime.clock import ManualClock
 from goldentime.contracts import Call, Incident, encode
 from goldentime.contracts.dispatch import Command, CommandAction
@@ -30,29 +30,17 @@ from goldentime.metrics import Metrics
 NOW = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
 
 
-class RecordingPublisher:
-    """Keeps what is published, by topic (the broker's part, in memory)."""
-
-    def __init__(self) -> None:
-        self.sent: dict[str, list[Message]] = {}
-
-    async def publish(self, topic: str, messages: Sequence[Message]) -> None:
-        self.sent.setdefault(topic, []).extend(messages)
-
-    async def stop(self) -> None:
-        return None
-
-    def values(self, spec: topics.TopicSpec) -> list[dict[str, Any]]:
-        return [orjson.loads(value) for _key, value in self.sent.get(spec.name, [])]
+def values(publisher: InMemoryPublisher, spec: topics.TopicSpec) -> list[dict[str, Any]]:
+    return [orjson.loads(value) for _key, value in publisher.messages(spec)]
 
 
 @pytest.fixture
-def publisher() -> RecordingPublisher:
-    return RecordingPublisher()
+def publisher() -> InMemoryPublisher:
+    return InMemoryPublisher()
 
 
 @pytest.fixture
-def pipeline(tmp_path: Path, publisher: RecordingPublisher) -> Iterator[Pipeline]:
+def pipeline(tmp_path: Path, publisher: InMemoryPublisher) -> Iterator[Pipeline]:
     engine = make_engine(f"sqlite:///{tmp_path / 'gt.db'}")
     create_schema(engine)
     none: Any = None  # the road network, fleet and hospitals: not used by these handlers
@@ -69,7 +57,7 @@ def pipeline(tmp_path: Path, publisher: RecordingPublisher) -> Iterator[Pipeline
             hospitals=[],
             locate_gu=lambda lat, lon: "종로구",
             calls_consumer=none,
-            publisher=cast(BatchPublisher, publisher),
+            publisher=publisher,
         )
         yield Pipeline(ctx, metrics=Metrics(), mci=none, alarms=none)
 
@@ -107,23 +95,23 @@ def incidents(p: Pipeline) -> list[Incident]:
 
 
 def test_calls_are_stored_first_and_published_by_the_second_phase(
-    pipeline: Pipeline, publisher: RecordingPublisher
+    pipeline: Pipeline, publisher: InMemoryPublisher
 ) -> None:
     async def run() -> None:
         finish = await handle_calls(pipeline, [call("c-1"), call("c-2", seconds=20)])
         assert len(incidents(pipeline)) == 1  # two callers, one incident, stored
-        assert publisher.sent == {}  # nothing published before the second phase
+        assert publisher.records == []  # nothing published before the second phase
         await finish()
 
     run_coroutine(run)
-    (incident,) = publisher.values(topics.INCIDENTS)
+    (incident,) = values(publisher, topics.INCIDENTS)
     assert sorted(incident["call_ids"]) == ["c-1", "c-2"]
-    assert publisher.values(topics.TIMELINE)
+    assert values(publisher, topics.TIMELINE)
     assert pipeline.wake_queue.get_nowait() == incident["id"]  # the recommender is woken
 
 
 def test_a_redelivered_call_batch_changes_nothing(
-    pipeline: Pipeline, publisher: RecordingPublisher
+    pipeline: Pipeline, publisher: InMemoryPublisher
 ) -> None:
     async def run() -> None:
         for _ in range(2):
@@ -131,12 +119,12 @@ def test_a_redelivered_call_batch_changes_nothing(
 
     run_coroutine(run)
     assert len(incidents(pipeline)) == 1
-    first, again = publisher.values(topics.INCIDENTS)
+    first, again = values(publisher, topics.INCIDENTS)
     assert first["id"] == again["id"] and first["call_ids"] == again["call_ids"] == ["c-1"]
 
 
 def test_video_events_that_are_not_signals_open_nothing(
-    pipeline: Pipeline, publisher: RecordingPublisher
+    pipeline: Pipeline, publisher: InMemoryPublisher
 ) -> None:
     def event(id_: str, event_type: str) -> VideoEvent:
         return VideoEvent.model_validate(
@@ -157,16 +145,16 @@ def test_video_events_that_are_not_signals_open_nothing(
 
     async def run() -> None:
         await (await handle_video_events(pipeline, [event("ep-1", "offline")]))()
-        assert incidents(pipeline) == [] and publisher.values(topics.INCIDENTS) == []
+        assert incidents(pipeline) == [] and values(publisher, topics.INCIDENTS) == []
         await (await handle_video_events(pipeline, [event("ep-2", "fire")]))()
 
     run_coroutine(run)
-    (incident,) = publisher.values(topics.INCIDENTS)  # the fire opened one
+    (incident,) = values(publisher, topics.INCIDENTS)  # the fire opened one
     assert [row.id for row in incidents(pipeline)] == [incident["id"]]
 
 
 def test_commands_are_applied_in_order_in_the_second_phase(
-    pipeline: Pipeline, publisher: RecordingPublisher
+    pipeline: Pipeline, publisher: InMemoryPublisher
 ) -> None:
     async def run() -> str:
         await (await handle_calls(pipeline, [call("c-1")]))()
@@ -182,12 +170,12 @@ def test_commands_are_applied_in_order_in_the_second_phase(
 
     incident_id = run_coroutine(run)
     assert incidents(pipeline)[0].status == "closed"
-    closed = [i for i in publisher.values(topics.INCIDENTS) if i["id"] == incident_id]
+    closed = [i for i in values(publisher, topics.INCIDENTS) if i["id"] == incident_id]
     assert closed[-1]["status"] == "closed"
 
 
 def test_undecodable_records_are_dead_lettered_with_the_reason_and_the_rest_handled(
-    pipeline: Pipeline, publisher: RecordingPublisher
+    pipeline: Pipeline, publisher: InMemoryPublisher
 ) -> None:
     on_batch = consuming(pipeline, Call, handle_calls, noun="call")
     records = [
@@ -199,15 +187,15 @@ def test_undecodable_records_are_dead_lettered_with_the_reason_and_the_rest_hand
         await (await on_batch(records))()
 
     run_coroutine(run)
-    (letter,) = publisher.values(topics.DEADLETTER)
+    (letter,) = values(publisher, topics.DEADLETTER)
     assert letter["source_topic"] == topics.CALLS.name and letter["offset"] == 0
     assert letter["reason"]
-    (incident,) = publisher.values(topics.INCIDENTS)
+    (incident,) = values(publisher, topics.INCIDENTS)
     assert incident["call_ids"] == ["c-1"]
 
 
 def test_a_batch_that_keeps_failing_is_dead_lettered_not_lost_silently(
-    pipeline: Pipeline, publisher: RecordingPublisher
+    pipeline: Pipeline, publisher: InMemoryPublisher
 ) -> None:
     async def broken(p: Pipeline, calls: Sequence[Call]) -> Any:
         raise RuntimeError("boom")
@@ -219,6 +207,6 @@ def test_a_batch_that_keeps_failing_is_dead_lettered_not_lost_silently(
         await (await on_batch(records))()
 
     run_coroutine(run)
-    (letter,) = publisher.values(topics.DEADLETTER)
+    (letter,) = values(publisher, topics.DEADLETTER)
     assert "RuntimeError: boom" in letter["reason"] and letter["offset"] == 7
-    assert publisher.values(topics.INCIDENTS) == []
+    assert values(publisher, topics.INCIDENTS) == []

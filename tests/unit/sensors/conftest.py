@@ -1,17 +1,18 @@
-"""Shared fixtures for the sensors unit tests: the real registry, a fake publisher."""
+"""Shared fixtures for the sensors unit tests: the real registry, the in-memory publisher."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from goldentime.broker.publisher import BlockingPublisher, InMemoryPublisher
 from goldentime.clock import ManualClock
 from goldentime.contracts.sensors import SensorReading
 from goldentime.settings import load_settings
-from sensors.errors import PublishError
 from sensors.ingest import Ingestor, ReadingValidator
 from sensors.registry import SensorRegistry, load_registry
 
@@ -50,39 +51,26 @@ def reading() -> Any:
     return make_reading
 
 
-class FakePublisher:
-    """Records what would go to Kafka; ``fail`` makes flush raise like an unreachable broker."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes, bytes]] = []
-        self.fail = False
-        self.flushes = 0
-
-    def publish(self, topic: str, *, key: bytes, value: bytes) -> None:
-        self.sent.append((topic, key, value))
-
-    def flush(self, *, timeout_s: float) -> None:
-        self.flushes += 1
-        if self.fail:
-            raise PublishError("broker unreachable (test)")
-
-    def on(self, topic: str) -> list[Any]:
-        import orjson
-
-        return [orjson.loads(v) for t, _k, v in self.sent if t == topic]
-
-
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(T0 + timedelta(hours=6))
 
 
 @pytest.fixture
-def publisher() -> FakePublisher:
-    return FakePublisher()
+def publisher() -> InMemoryPublisher:
+    """What reached the (fake) broker: ``publisher.messages(topic)``."""
+    return InMemoryPublisher()
 
 
 @pytest.fixture
-def ingestor(registry: SensorRegistry, clock: ManualClock, publisher: FakePublisher) -> Ingestor:
+def blocking(publisher: InMemoryPublisher) -> Iterator[BlockingPublisher]:
+    """The fake as the ingestor's threads use it (blocking until acknowledged)."""
+    adapter = BlockingPublisher(publisher, name="test-sensors-publisher")
+    yield adapter
+    adapter.close()
+
+
+@pytest.fixture
+def ingestor(registry: SensorRegistry, clock: ManualClock, blocking: BlockingPublisher) -> Ingestor:
     validator = ReadingValidator(registry, clock=clock)
-    return Ingestor(validator=validator, publisher=publisher, consumer="test", clock=clock)
+    return Ingestor(validator=validator, publisher=blocking, consumer="test", clock=clock)

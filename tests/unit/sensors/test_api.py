@@ -1,4 +1,4 @@
-"""POST /api/sensors/readings through a TestClient, with a fake publisher."""
+"""POST /api/sensors/readings through a TestClient, with the in-memory publisher."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from goldentime.broker.publisher import InMemoryPublisher
 from goldentime.clock import ManualClock
-from goldentime.contracts import decode
 from goldentime.contracts.sensors import SensorReading
 from sensors.api import readings_router
 from sensors.ingest import Ingestor
@@ -34,21 +34,21 @@ def body(clock: ManualClock, **changes: Any) -> dict[str, Any]:
 
 
 def test_valid_batch_is_published_and_acknowledged(
-    client: TestClient, clock: ManualClock, publisher: Any
+    client: TestClient, clock: ManualClock, publisher: InMemoryPublisher
 ) -> None:
     response = client.post(
         "/api/sensors/readings", json=[body(clock), body(clock, value=5.2, id="r-2")]
     )
     assert response.status_code == 202
     assert response.json()["accepted"] == 2
-    sent = [decode(SensorReading, v) for t, _k, v in publisher.sent if t == "sensor.readings"]
+    sent = publisher.decoded("sensor.readings", SensorReading)
     assert [r.structure_id for r in sent] == ["han-jamsu", "han-jamsu"]  # filled from the sensor
     assert sent[0].id.startswith("han-jamsu.wl1:") and sent[1].id == "r-2"
-    assert publisher.flushes == 1
+    assert publisher.calls == 1  # one publish, acknowledged before the answer
 
 
 def test_bad_readings_are_named_by_index_and_the_good_ones_published(
-    client: TestClient, clock: ManualClock, publisher: Any
+    client: TestClient, clock: ManualClock, publisher: InMemoryPublisher
 ) -> None:
     batch = [
         body(clock),
@@ -70,11 +70,13 @@ def test_bad_readings_are_named_by_index_and_the_good_ones_published(
     assert errors[3][0] == "value" and "valid number" in errors[3][1]
     assert errors[4][0] == "measured_at" and "300 s in the future" in errors[4][1]
     assert errors[5][0] == "structure_id"
-    assert len([t for t, _k, _v in publisher.sent if t == "sensor.readings"]) == 2
+    assert len(publisher.messages("sensor.readings")) == 2
 
 
-def test_broker_failure_is_503(client: TestClient, clock: ManualClock, publisher: Any) -> None:
-    publisher.fail = True
+def test_broker_failure_is_503(
+    client: TestClient, clock: ManualClock, publisher: InMemoryPublisher
+) -> None:
+    publisher.unavailable = True
     response = client.post("/api/sensors/readings", json=[body(clock)])
     assert response.status_code == 503
     assert "retry" in response.json()["detail"]

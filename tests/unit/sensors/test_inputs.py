@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
+from goldentime.broker.publisher import InMemoryPublisher
 from goldentime.clock import ManualClock
 from goldentime.errors import ContractError
 from sensors.errors import ReadingRejectedError
@@ -21,6 +22,10 @@ from sensors.scenario import (
     generate_jamsu_flood,
     generate_sajik_tunnel_fire,
 )
+
+
+def on(publisher: InMemoryPublisher, topic: str) -> list[Any]:
+    return [orjson.loads(value) for _key, value in publisher.messages(topic)]
 
 
 def test_mqtt_topic_fills_the_ids() -> None:
@@ -61,7 +66,7 @@ def test_replay_jsonl_dead_letters_bad_lines_and_goes_on(
     path.write_bytes(b"\n".join(lines) + b"\n")
     report = replay_file(path, ingestor=ingestor)
     assert (report.accepted, report.rejected) == (2, 2)
-    letters = publisher.on("deadletter")
+    letters = on(publisher, "deadletter")
     assert [dl["reason"].split(":")[0] for dl in letters] == ["line 2", "line 3"]
     assert "unknown sensor 'ghost.wl1'" in letters[1]["reason"]
     assert letters[1]["source_topic"] == f"file:{path}" and letters[1]["payload"].startswith("{")
@@ -80,8 +85,8 @@ def test_replay_csv_with_non_numeric_value(
     )
     report = replay_file(path, ingestor=ingestor)
     assert (report.accepted, report.rejected) == (1, 1)
-    assert publisher.on("sensor.readings")[0]["value"] == 12.5
-    assert "line 3: invalid SensorReading: value" in publisher.on("deadletter")[0]["reason"]
+    assert on(publisher, "sensor.readings")[0]["value"] == 12.5
+    assert "line 3: invalid SensorReading: value" in on(publisher, "deadletter")[0]["reason"]
 
 
 def test_replay_shifted_to_now_is_never_in_the_future(
@@ -92,7 +97,7 @@ def test_replay_shifted_to_now_is_never_in_the_future(
         SHIPPED, ingestor=ingestor, shift_to=clock.now(), speed=600.0, sleep=slept.append
     )
     assert report.rejected == 1  # the one reading in centimetres
-    times = [r["measured_at"] for r in publisher.on("sensor.readings")]
+    times = [r["measured_at"] for r in on(publisher, "sensor.readings")]
     assert max(times) <= clock.now().isoformat()
     assert sum(slept) == pytest.approx(209 * 60 / 600, rel=0.01)
 
@@ -107,13 +112,13 @@ def test_shipped_scenarios_are_current() -> None:
 
 
 def test_packed_messages_round_trip_and_bad_items_stand_alone(
-    ingestor: Any, publisher: Any, clock: ManualClock, reading: Any
+    ingestor: Any, publisher: Any, blocking: Any, clock: ManualClock, reading: Any
 ) -> None:
     from sensors.agents import BadItem, decode_message
     from sensors.ingest import Ingestor
 
     packing = Ingestor(
-        validator=ingestor.validator, publisher=publisher, consumer="t", clock=clock, pack=3
+        validator=ingestor.validator, publisher=blocking, consumer="t", clock=clock, pack=3
     )
     at = clock.now() - timedelta(minutes=5)
     items = [
@@ -122,7 +127,7 @@ def test_packed_messages_round_trip_and_bad_items_stand_alone(
         for i in range(4)
     ]  # fmt: skip
     result = packing.ingest_batch(items)
-    messages = [v for t, _k, v in publisher.sent if t == "sensor.readings"]
+    messages = [v for _k, v in publisher.messages("sensor.readings")]
     assert len(result.accepted_ids) == 4 and len(messages) == 2  # a pack of 3, then the rest
     decoded = [r for m in messages for r in decode_message(m)]
     assert [r.id for r in decoded if not isinstance(r, BadItem)] == result.accepted_ids
@@ -133,3 +138,31 @@ def test_packed_messages_round_trip_and_bad_items_stand_alone(
     assert [type(x).__name__ for x in mixed] == ["SensorReading", "BadItem", "SensorReading"]
     with pytest.raises(ContractError, match="0 readings in one message"):
         decode_message(b"[]")
+
+
+def test_records_wait_for_a_drain_or_go_when_too_many_wait(
+    ingestor: Ingestor, publisher: InMemoryPublisher, blocking: Any, clock: ManualClock
+) -> None:
+    from sensors.errors import PublishError
+
+    small = Ingestor(
+        validator=ingestor.validator, publisher=blocking, consumer="t", clock=clock, max_waiting=3
+    )
+    at = clock.now() - timedelta(minutes=5)
+
+    def item(i: int) -> dict[str, Any]:
+        measured = (at + timedelta(seconds=i)).isoformat()
+        return {"sensor_id": "han-jamsu.wl1", "value": 4.0, "unit": "m", "measured_at": measured}
+
+    for i in range(2):
+        small.ingest_or_dead_letter(b"{}", item(i), source="test")
+    assert publisher.records == []  # waiting for a drain
+    small.dead_letter(b"x", reason="bad", source="test")  # the third waiting: all go now
+    assert len(publisher.messages("sensor.readings")) == 2
+    assert len(publisher.messages("deadletter")) == 1
+    small.ingest_or_dead_letter(b"{}", item(3), source="test")
+    publisher.fail_next()
+    with pytest.raises(PublishError, match="not acknowledged"):
+        small.drain()
+    small.drain()  # what failed is not kept: the caller retries with the same reading ids
+    assert len(publisher.messages("sensor.readings")) == 2

@@ -1,21 +1,23 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+import pytest
 
+from goldentime.broker.publisher import BlockingPublisher, InMemoryPublisher
 from goldentime.clock import ManualClock
 from goldentime.contracts.core import decode
 from goldentime.contracts.video import VideoEvent, VideoEventType, VideoPhase
+from goldentime.topics import VIDEO_EVENTS
 from video_relay.errors import GarbageFrameError, SourceError
 from video_relay.events import EpisodePolicy, EpisodeTracker, Observation
 from video_relay.live import FrameHub
 from video_relay.media import MediaStore
 from video_relay.pipeline import CameraPipeline
-from video_relay.publisher import KafkaPublisher, MemoryPublisher
+from video_relay.publisher import EventPublisher
 from video_relay.registry import Camera
 from video_relay.sources import Backoff, Frame
 from video_relay.worker import CameraWorker, Supervisor, WorkerOptions
@@ -44,16 +46,29 @@ def test_single_hit_opens_nothing(camera: Camera, clock: ManualClock) -> None:
     assert out == []
 
 
+@pytest.fixture
+def published() -> Iterator[tuple[EventPublisher, InMemoryPublisher]]:
+    """An EventPublisher over the in-memory fake, and the fake (what reached the broker)."""
+    publisher, kept = EventPublisher.in_memory()
+    yield publisher, kept
+    publisher.close()
+
+
 def test_fire_pipeline_publishes_with_snapshot_and_clip(
-    camera: Camera, clock: ManualClock, tmp_path: Path, fire_frame: Callable[..., np.ndarray]
+    camera: Camera,
+    clock: ManualClock,
+    tmp_path: Path,
+    fire_frame: Callable[..., np.ndarray],
+    published: tuple[EventPublisher, InMemoryPublisher],
 ) -> None:
-    publisher = MemoryPublisher()
+    publisher, kept = published
     media = MediaStore(tmp_path, base_url="http://relay")
     pipeline = CameraPipeline(camera, publisher=publisher, clock=clock, media=media)
     for i in range(20):
         pipeline.analyse(fire_frame(i / 5), i / 5, now=i / 5)
         clock.advance(0.2)
-    new = [e for e in publisher.events if e.phase is VideoPhase.NEW]
+    events = kept.decoded(VIDEO_EVENTS, VideoEvent)
+    new = [e for e in events if e.phase is VideoPhase.NEW]
     assert [e.event_type for e in new] == [VideoEventType.FIRE]
     event = new[0]
     assert event.camera_id == camera.id and event.lat == camera.lat and event.boxes
@@ -62,31 +77,36 @@ def test_fire_pipeline_publishes_with_snapshot_and_clip(
     assert (tmp_path / str(event.clip_ref)).stat().st_size > 0
 
 
-class FakeProducer:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes, bytes]] = []
-
-    def send(self, topic: str, *, key: bytes, value: bytes) -> Any:
-        self.sent.append((topic, key, value))
-        return type("F", (), {"add_errback": lambda self, fn: None})()
-
-    def flush(self, timeout: float) -> None: ...
-
-    def close(self, timeout: float) -> None: ...
-
-
-def test_kafka_publisher_sends_keyed_contract_json(camera: Camera, clock: ManualClock) -> None:
-    producer = FakeProducer()
-    pipeline = CameraPipeline(camera, publisher=KafkaPublisher(producer), clock=clock)
+def test_events_are_keyed_contract_json(
+    camera: Camera, clock: ManualClock, published: tuple[EventPublisher, InMemoryPublisher]
+) -> None:
+    publisher, kept = published
+    pipeline = CameraPipeline(camera, publisher=publisher, clock=clock)
     for step in range(12):
         pipeline.no_frame(reason="connection refused", now=float(step))
-    topic, key, value = producer.sent[0]
-    assert (topic, key) == ("video.events", camera.id.encode())
+    key, value = kept.messages(VIDEO_EVENTS)[0]
+    assert key == camera.id.encode()
     event = decode(VideoEvent, value)
     assert event.event_type is VideoEventType.OFFLINE and event.detail == "connection refused"
 
 
-def test_kafka_publisher_accepts_into_the_intake_outbox_first(
+def test_a_broker_failure_is_logged_and_the_camera_goes_on(
+    camera: Camera,
+    clock: ManualClock,
+    published: tuple[EventPublisher, InMemoryPublisher],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    publisher, kept = published
+    kept.unavailable = True
+    emitted: list[VideoEvent] = []
+    pipeline = CameraPipeline(camera, publisher=publisher, clock=clock, on_event=emitted.append)
+    for step in range(12):
+        pipeline.no_frame(reason="connection refused", now=float(step))
+    assert kept.records == [] and [e.event_type for e in emitted] == [VideoEventType.OFFLINE]
+    assert f"cannot publish {emitted[0].id} to video.events" in caplog.text
+
+
+def test_events_are_accepted_into_the_intake_outbox_first(
     camera: Camera, clock: ManualClock, tmp_path: Path
 ) -> None:
     """A detection is in the incident database before it is sent: a broker restart (the
@@ -98,16 +118,19 @@ def test_kafka_publisher_accepts_into_the_intake_outbox_first(
 
     engine = make_engine(f"sqlite:///{tmp_path / 'gt.db'}")
     create_schema(engine)
-    producer = FakeProducer()
-    publisher = KafkaPublisher(producer, outbox=engine)
-    pipeline = CameraPipeline(camera, publisher=publisher, clock=clock)
-    for step in range(12):
-        pipeline.no_frame(reason="connection refused", now=float(step))
-    topic, _key, value = producer.sent[0]
+    kept = InMemoryPublisher()
+    publisher = EventPublisher(BlockingPublisher(kept), outbox=engine)
+    try:
+        pipeline = CameraPipeline(camera, publisher=publisher, clock=clock)
+        for step in range(12):
+            pipeline.no_frame(reason="connection refused", now=float(step))
+    finally:
+        publisher.close()
+    (record,) = kept.records
     with engine.connect() as conn:
         rows = conn.execute(select(OUTBOX.c.topic, OUTBOX.c.record_id, OUTBOX.c.value)).all()
     assert [(r.topic, r.record_id, r.value) for r in rows] == [
-        (topic, decode(VideoEvent, value).id, value)
+        (record.topic, decode(VideoEvent, record.value).id, record.value)
     ]
 
 
@@ -145,12 +168,13 @@ class ScriptedSource:
 
 
 def test_worker_survives_refusal_and_garbage_and_keeps_last_frame(
-    camera: Camera, clock: ManualClock
+    camera: Camera, clock: ManualClock, published: tuple[EventPublisher, InMemoryPublisher]
 ) -> None:
     script = ["refuse", "frame", "garbage", "garbage", "garbage", "frame"]
     opened: list[int] = []
     hub = FrameHub()
-    pipeline = CameraPipeline(camera, publisher=MemoryPublisher(), clock=clock)
+    publisher, _kept = published
+    pipeline = CameraPipeline(camera, publisher=publisher, clock=clock)
     options = WorkerOptions(max_garbage_frames=2, backoff_base_s=0.01, backoff_cap_s=0.02)
     worker = CameraWorker(
         pipeline, lambda: ScriptedSource(script, opened), hub=hub, options=options
