@@ -18,6 +18,7 @@ Modules: ``cap``/``capxml``/``capvalidate`` (model, safe XML, schema + profile),
 
 from __future__ import annotations
 
+from alerts.alert_store import create_tables
 from alerts.api import acting_user, create_router
 from alerts.areas import Gazetteer, load_gazetteer
 from alerts.cap import Alert, Area, Info, MsgType, Status
@@ -40,7 +41,6 @@ from alerts.errors import (
 )
 from alerts.geotarget import Recipient, SubscriberIndex, add_subscriber
 from alerts.service import AlertService, ChannelSet, DeliverySummary
-from alerts.store import create_tables
 
 __all__ = [
     "Alert",

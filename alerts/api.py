@@ -17,6 +17,7 @@ import anyio.to_thread
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from alerts.alert_store import AlertRow, AlertState
 from alerts.compose import DraftRequest
 from alerts.draft_preview import preview_draft
 from alerts.errors import (
@@ -33,7 +34,6 @@ from alerts.public_page import alert_page as render_alert_page
 from alerts.public_page import current_alerts_page
 from alerts.receipts import verify_signature
 from alerts.service import AlertService, DeliverySummary
-from alerts.store import AlertRow, AlertState
 from alerts.templates import TEMPLATES
 
 CAP_MEDIA_TYPE = "application/cap+xml"

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import click
 
+from alerts.alert_store import create_tables
 from alerts.areas import load_gazetteer
 from alerts.capvalidate import require_publishable, validate_document
 from alerts.capxml import serialize
 from alerts.compose import compose, parse_request
 from alerts.errors import CapRefusedError
 from alerts.service import AlertService
-from alerts.store import create_tables
 from goldentime.clock import SystemClock
 from goldentime.db import make_engine, session_factory
 from goldentime.settings import load_settings

@@ -13,8 +13,8 @@ import sys
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.alert_store import SubscriberRow, begin_write
 from alerts.geotarget import add_subscriber
-from alerts.store import SubscriberRow, begin_write
 
 DEMO_SENDER = "+8215881190"
 DEMO_TWILIO_SID = "AC" + "d" * 32

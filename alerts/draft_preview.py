@@ -12,15 +12,15 @@ from typing import Any
 import shapely
 from shapely.geometry import mapping
 
+from alerts.alert_store import AlertRow, AlertState
+from alerts.approval_preview import channel_preview
 from alerts.areas import areas_geometry
 from alerts.capvalidate import require_publishable
 from alerts.capxml import serialize
 from alerts.compose import DraftRequest, compose
 from alerts.geotarget import SubscriberIndex
 from alerts.korean import cell_broadcast_request
-from alerts.preview import channel_preview
 from alerts.service import AlertService
-from alerts.store import AlertRow, AlertState
 
 
 def preview_draft(service: AlertService, request: DraftRequest) -> dict[str, Any]:

@@ -26,11 +26,11 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.alert_store import DeliveryRow, DeliveryState, begin_write, idempotency_key
 from alerts.channels.base import MessageChannel, OutboundMessage, SendResult
 from alerts.errors import AlertError, ChannelError
 from alerts.geotarget import Recipient
 from alerts.receipts import apply_stored_receipts
-from alerts.store import DeliveryRow, DeliveryState, begin_write, idempotency_key
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,8 @@ from typing import Any
 
 from lxml import etree
 
+from alerts.alert_store import AlertRow
 from alerts.capxml import format_time, parse
-from alerts.store import AlertRow
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 

@@ -17,7 +17,7 @@ import shapely
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.store import SubscriberLocationRow, SubscriberRow
+from alerts.alert_store import SubscriberLocationRow, SubscriberRow
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,8 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
+from alerts.alert_store import DeliveryRow, ReceiptEventRow
 from alerts.errors import WebhookRejectedError
-from alerts.store import DeliveryRow, ReceiptEventRow
 
 STATUS_RANK = {
     "accepted": 1,

@@ -23,6 +23,8 @@ import shapely
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.alert_store import AlertRow, AlertState, DeliveryRow, DeliveryState, begin_write
+from alerts.approval_preview import channel_preview
 from alerts.areas import Gazetteer, areas_geometry
 from alerts.cap import Alert, MsgType, Status
 from alerts.capvalidate import require_publishable
@@ -33,9 +35,7 @@ from alerts.errors import ChannelError, DuplicateAlertError, WorkflowError
 from alerts.fanout import FanOut, FanOutReport, plan
 from alerts.geotarget import Recipient, SubscriberIndex
 from alerts.korean import cell_broadcast_request
-from alerts.preview import channel_preview
 from alerts.receipts import ReceiptOutcome, record_status
-from alerts.store import AlertRow, AlertState, DeliveryRow, DeliveryState, begin_write
 from alerts.templates import get_template
 from goldentime.clock import Clock
 from goldentime.contracts.alerts import AlertAction, AlertDelivery, AlertRequest, mask_phone

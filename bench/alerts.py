@@ -29,12 +29,12 @@ from typing import Any
 import click
 import numpy as np
 
+from alerts.alert_store import create_tables
 from alerts.areas import load_gazetteer
 from alerts.channels.base import OutboundMessage
 from alerts.channels.twilio_sms import TwilioSmsChannel, twilio_client
 from alerts.fanout import FanOut, plan
 from alerts.geotarget import Recipient, SubscriberIndex
-from alerts.store import create_tables
 from goldentime.db import make_engine, session_factory
 
 SEED = 20260302

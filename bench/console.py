@@ -102,7 +102,7 @@ def seed_board(settings: Any, *, incidents: int = N_INCIDENTS, units: int = N_UN
     returns a unit id that is available and free to toggle."""
     from sqlalchemy import func, select
 
-    from dispatch.store import CallRow, IncidentRow, UnitRow
+    from dispatch.incident_store import CallRow, IncidentRow, UnitRow
     from goldentime.db import engine_for, session_factory
 
     rng = random.Random(SEED)
@@ -182,7 +182,7 @@ def wait_for_recommendations(settings: Any, *, incidents: int = N_INCIDENTS) -> 
 
     from sqlalchemy import func, select
 
-    from dispatch.store import RecommendationRow
+    from dispatch.incident_store import RecommendationRow
     from goldentime.db import engine_for, session_factory
 
     sessions = session_factory(engine_for(settings))

@@ -40,8 +40,8 @@ from bench import _dispatch_workers
 from bench._stats import percentile
 from dispatch.cells import cell_of
 from dispatch.context import gu_locator
+from dispatch.incident_store import CallRow
 from dispatch.replay import SEOUL, generate_replay
-from dispatch.store import CallRow
 from goldentime.contracts import Call, encode
 from goldentime.db import create_schema, make_engine
 from goldentime.settings import load_settings

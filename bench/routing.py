@@ -25,12 +25,12 @@ import numpy as np
 
 from bench._stats import summary, time_calls
 from routing import CoverageModel, RoadNetwork, UnitPosition, load_network
-from routing.approach import Approach
-from routing.compiled_dir import write_compiled
+from routing.approach_legs import Approach
+from routing.compiled_files import write_compiled
+from routing.fire_units import load_fire_units
 from routing.loading import named_network_path, read_network_graph
 from routing.reference import weighted_digraph
 from routing.synthetic import road_like_graph
-from routing.units import load_fire_units
 
 ETA_CUTOFF_S = 420.0  # golden time: 7 minutes (2 call taking + 5 travel)
 COVERAGE_MINUTES = 5.0
@@ -178,7 +178,7 @@ def fleet_units() -> list[UnitPosition]:
     """Every vehicle of every Seoul station (dispatch's default fleet: 2 engines + 1 ambulance
     per safety centre, a command car and a ladder per fire station, a rescue truck per team)."""
     from dispatch.fleet import load_fleet
-    from routing.units import default_units_path
+    from routing.fire_units import default_units_path
 
     return [
         UnitPosition(v.unit_id, v.lat, v.lon, v.kind, v.name)

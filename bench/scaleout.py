@@ -24,8 +24,8 @@ from kafka import KafkaProducer
 from sqlalchemy import func, select
 
 from dispatch.cells import cell_of
+from dispatch.incident_store import CallRow, live_workers
 from dispatch.replay import generate_replay
-from dispatch.store import CallRow, live_workers
 from goldentime.contracts import encode
 from goldentime.db import make_engine, session_factory
 from goldentime.errors import GoldenTimeError

@@ -38,6 +38,7 @@ from bench import _dispatch_workers
 from bench.dispatch import WORKER_START_TIMEOUT_S, _baseline_rate, _preload
 from dispatch.cells import distance_m
 from dispatch.context import gu_locator
+from dispatch.incident_store import CallRow
 from dispatch.mci_store import MciRow
 from dispatch.replay import (
     CALLER_SPREAD_M,
@@ -48,7 +49,6 @@ from dispatch.replay import (
     MAX_CALLERS,
     SEOUL,
 )
-from dispatch.store import CallRow
 from goldentime.broker import EmbeddedBroker, ensure_topics
 from goldentime.contracts import Call, CallSource, IncidentType, LocationSource
 from goldentime.db import create_schema, make_engine

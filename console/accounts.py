@@ -15,9 +15,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from console.account_store import ApiTokenRow, AuditRow, UserRow
 from console.errors import AccountError
 from console.roles import Principal, Role, Via, parse_roles
-from console.store import ApiTokenRow, AuditRow, UserRow
 
 MIN_PASSWORD_LENGTH = 8
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")

@@ -55,7 +55,7 @@ from console.metrics import ConsoleMetrics, add_metrics, alert_delivery_recorder
 from console.openapi_doc import document_errors
 from console.pages import DEMO_BANNER, add_page_routes
 from console.places_api import IncidentPlaces, add_places_route
-from console.scene import SceneMap, add_scene_route
+from console.scene_routes import SceneMap, add_scene_route
 from console.security import SecurityHeaders, style_hash
 from console.sensors_mount import mount_sensor_ingest
 from dispatch import cell_of, queries

@@ -8,7 +8,7 @@
 - Network coverage: the gu the network does not cover, by routing's rule
   (``routing.network_info.gu_coverage``, the same answer as ``goldentime network info``):
   강동구 in the 2018 standard node-link cut. The map hatches it and says that its incidents are
-  reached by an estimated approach leg (routing.approach), not over the network.
+  reached by an estimated approach leg (routing.approach_legs), not over the network.
 - Safety centres: the 119 안전센터 of ``units/fire_units.csv``, for the queue's station-area
   filter (the nearest centre in a straight line: the firemap's responsible-station rule).
 """

@@ -21,9 +21,9 @@ from sqlalchemy import Engine
 from console.live import ChangeFeed
 from exchange.api import create_router
 from exchange.link import PartnerClient, bearer, partner_for, serve_partner
+from exchange.link_store import Sessions
 from exchange.requests import RequestDesk
 from exchange.service import ExchangeService, schema_of
-from exchange.store import Sessions
 from goldentime.broker.publisher import Publisher, publish_record
 from goldentime.clock import Clock
 from goldentime.contracts import Record

@@ -28,9 +28,8 @@ from typing import Any
 import faust
 from sqlalchemy.exc import SQLAlchemyError
 
-from dispatch import recommender
+from dispatch import recommendations
 from dispatch.batch_consumer import BatchConsumer, BatchConsumerOptions, BatchHandler
-from dispatch.closures import ClosureBook, active_closures, follow_closures
 from dispatch.context import DispatchContext
 from dispatch.handlers import (
     consuming,
@@ -39,11 +38,12 @@ from dispatch.handlers import (
     handle_sensor_alarms,
     handle_video_events,
 )
+from dispatch.incident_store import record_heartbeat
 from dispatch.mci_commands import mci_services
 from dispatch.pipeline import EVERY_INCIDENT, Pipeline, message_key
 from dispatch.sensor_intake import AlarmHandler
-from dispatch.store import record_heartbeat
 from dispatch.structure_alarms import StructureDirectory
+from dispatch.structure_closures import ClosureBook, active_closures, follow_closures
 from goldentime import topics
 from goldentime.contracts import Call
 from goldentime.contracts.dispatch import Command
@@ -65,7 +65,7 @@ CLOSURE_SYNC_S = 5.0  # reconcile the network's closures with the database this 
 
 def _due(ctx: DispatchContext) -> list[str]:
     with ctx.sessions() as session:
-        return recommender.due_incidents(session, now=ctx.clock.now())
+        return recommendations.due_incidents(session, now=ctx.clock.now())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -247,7 +247,9 @@ class _RecommendRounds:
             source.pop(incident_id, None)
             self.background.pop(incident_id, None)
         if chunk:
-            made = await p.in_store(partial(recommender.compute, p.ctx, chunk), "recommendations")
+            made = await p.in_store(
+                partial(recommendations.compute, p.ctx, chunk), "recommendations"
+            )
             await p.publish(topics.RECOMMENDATIONS, made)
 
 

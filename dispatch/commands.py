@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from dispatch.intake import incident_id_for
-from dispatch.store import (
+from dispatch.incident_store import (
     CallRow,
     CommandRow,
     IncidentRow,
@@ -28,7 +27,8 @@ from dispatch.store import (
     larger_skew,
     timeline_record,
 )
-from dispatch.units import unit_record
+from dispatch.intake import incident_id_for
+from dispatch.unit_store import unit_record
 from goldentime.contracts import Incident, IncidentStatus, TimelineEntry
 from goldentime.contracts.dispatch import (
     Command,

@@ -21,15 +21,15 @@ from dispatch.cells import CELL_LAT_DEG, CELL_LON_DEG, cell_index
 from dispatch.fleet import Vehicle, load_fleet
 from dispatch.hospitals import Hospital, load_hospitals
 from dispatch.intake import GuLocator
-from dispatch.recommend import AvailableUnit, warm_up
-from dispatch.units import seed_units
+from dispatch.runcard_fill import AvailableUnit, warm_up
+from dispatch.unit_store import seed_units
 from goldentime.broker.clients import kafka_publisher
 from goldentime.broker.publisher import Publisher
 from goldentime.clock import Clock, SystemClock
 from goldentime.db import create_schema, engine_for, session_factory, writer
 from goldentime.settings import Settings
 from routing import RoadNetwork, load_network
-from routing.units import load_fire_units
+from routing.fire_units import load_fire_units
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ def fleet_for(network: RoadNetwork, units_csv: Path) -> list[Vehicle]:
 
     The stations on the network and those off it within the network's approach radius
     (``network.approach_rules.approach_m``): they reach it by an estimated approach leg
-    (routing.approach). On the Seoul network that is every station and safety centre of the
+    (routing.approach_legs). On the Seoul network that is every station and safety centre of the
     city, 강동구's included (its roads are not in the network); on the central graph it is the
     stations of its area and the first-due and mutual-aid stations just outside it.
     """

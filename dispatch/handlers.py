@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from aiokafka import ConsumerRecord
 
-from dispatch import recommender
+from dispatch import recommendations
 from dispatch.batch_consumer import BatchHandler, FinishBatch
 from dispatch.commands import Applied, apply_command
 from dispatch.context import DispatchContext
@@ -100,11 +100,11 @@ def _apply(p: Pipeline, command: Command) -> Applied:
 
 def _recommending(ctx: DispatchContext, unit_ids: list[str]) -> list[str]:
     with ctx.sessions() as session:
-        return recommender.incidents_recommending(session, unit_ids)
+        return recommendations.incidents_recommending(session, unit_ids)
 
 
 async def apply_one_command(p: Pipeline, command: Command) -> None:
-    """Apply one command (idempotent), publish what it changed, wake the recommender."""
+    """Apply one command (idempotent), publish what it changed, wake the recommendations."""
     applied = await p.in_store(partial(_apply, p, command), f"command {command.id}")
     if not applied.result.ok:
         log.info("command %s refused: %s", command.id, applied.result.reason)

@@ -24,8 +24,7 @@ from dispatch.catalog import Catalog
 from dispatch.cells import cell_of, cells_within
 from dispatch.correlate import ACTIVE, CandidateIndex, Decision, OpenIncident, Signal, decide
 from dispatch.ids import incident_id_for as incident_id_for  # re-exported
-from dispatch.mci_stations import StationAreas
-from dispatch.store import (
+from dispatch.incident_store import (
     CallRow,
     IncidentRow,
     SignalRow,
@@ -34,6 +33,7 @@ from dispatch.store import (
     incident_record_of,
     larger_skew,
 )
+from dispatch.mci_stations import StationAreas
 from dispatch.surge import SurgeRules
 from dispatch.surge_intake import (
     LINK_REASON_MAX,

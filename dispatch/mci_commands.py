@@ -21,18 +21,18 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from dispatch.hospitals import Hospital
+from dispatch.incident_store import IncidentRow, UnitRow
 from dispatch.mci_stations import StationAreas, load_jurisdictions
 from dispatch.mci_store import TRIAGE_COLUMNS, MciRow, PatientRow
 from dispatch.patients import ErCapacity, PatientAssignment, distribute, er_capacities
 from dispatch.reroute import ON_THE_WAY
-from dispatch.store import IncidentRow, UnitRow
 from dispatch.surge_intake import proposal_of, triage_of
 from goldentime.contracts import IncidentStatus
 from goldentime.contracts.dispatch import UnitStatus
 from goldentime.errors import ContractError
 from routing import RoadNetwork
 from routing.errors import RoutingError
-from routing.model import UnitPosition
+from routing.values import UnitPosition
 
 if TYPE_CHECKING:
     from dispatch.commands import _Changes

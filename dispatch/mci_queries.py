@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dispatch.incident_store import CallRow, IncidentRow
 from dispatch.mci_store import MciRow, PatientRow
-from dispatch.store import CallRow, IncidentRow
 from goldentime.contracts import IncidentStatus
 
 log = logging.getLogger(__name__)

@@ -23,13 +23,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch.incident_store import UnitRow
 from dispatch.mci import StationArea, StationReach, station_area
-from dispatch.store import UnitRow
 from goldentime.contracts.dispatch import UnitStatus
 from goldentime.errors import DataError
 from goldentime.geo import haversine_m
 from routing import RoadNetwork, RoutingError
-from routing.model import UnitPosition
+from routing.values import UnitPosition
 
 # Stations further than this by road from the incident are never its area nor its neighbours.
 STATION_CUTOFF_S = 1_800.0

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dispatch.store import CallRow
+from dispatch.incident_store import CallRow
 from goldentime.db import Base, UtcDateTime
 
 TRIAGE_COLUMNS = ("red", "yellow", "green", "black")

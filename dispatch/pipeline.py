@@ -27,7 +27,7 @@ from dispatch.intake import BatchOutcome, ingest
 from dispatch.mci_commands import MciServices
 from dispatch.reroute import sync_routes
 from dispatch.sensor_intake import AlarmHandler
-from dispatch.units import unit_record
+from dispatch.unit_store import unit_record
 from goldentime import outbox, topics
 from goldentime.contracts import DeadLetter, Record, TimelineEntry, encode
 from goldentime.errors import BrokerError, StoreError

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch.store import IncidentRow
+from dispatch.incident_store import IncidentRow
 from goldentime.contracts import IncidentStatus
 
 GOLDEN_TIME_S = 7 * 60

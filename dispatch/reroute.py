@@ -20,9 +20,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch.closures import ClosureBook
+from dispatch.incident_store import IncidentRow, TimelineRow, UnitRow, timeline_record
 from dispatch.mci_store import MciRow
-from dispatch.store import IncidentRow, TimelineRow, UnitRow, timeline_record
+from dispatch.structure_closures import ClosureBook
 from goldentime.contracts import TimelineEntry
 from goldentime.contracts.dispatch import UnitStatus
 from goldentime.contracts.routing import Edge, RouteDestination, UnitRoute

@@ -16,11 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.catalog import Catalog
-from dispatch.closures import ClosureBook, closure_id_for, closure_record
 from dispatch.correlate import ACTIVE
-from dispatch.intake import GuLocator, ingest
-from dispatch.reroute import reroute_around
-from dispatch.store import (
+from dispatch.incident_store import (
     IncidentRow,
     SensorAlarmRow,
     StructureClosureRow,
@@ -28,6 +25,8 @@ from dispatch.store import (
     incident_record,
     timeline_record,
 )
+from dispatch.intake import GuLocator, ingest
+from dispatch.reroute import reroute_around
 from dispatch.structure_alarms import (
     StructureDirectory,
     StructureInfo,
@@ -38,7 +37,8 @@ from dispatch.structure_alarms import (
     describe,
     is_critical,
 )
-from dispatch.units import unit_record
+from dispatch.structure_closures import ClosureBook, closure_id_for, closure_record
+from dispatch.unit_store import unit_record
 from goldentime.contracts import Incident, TimelineEntry
 from goldentime.contracts.alerts import AlertRequest
 from goldentime.contracts.routing import ClosureAction, RoadClosure, RoutedUnitState

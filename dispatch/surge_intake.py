@@ -30,10 +30,10 @@ from sqlalchemy.orm import Session
 
 from dispatch.cells import cell_index, cell_span
 from dispatch.correlate import ACTIVE, OpenIncident, Signal
+from dispatch.incident_store import CallRow, IncidentRow, SignalRow, TimelineRow, UnitRow
 from dispatch.mci import CasualtyEstimate, LevelProposal, estimate_casualties, propose_level
 from dispatch.mci_stations import StationAreas
 from dispatch.mci_store import TRIAGE_COLUMNS, MciRow
-from dispatch.store import CallRow, IncidentRow, SignalRow, TimelineRow, UnitRow
 from dispatch.surge import SURGE_TYPES, SurgeArea, SurgeCall, SurgeRules, find_surge, surge_reason
 from goldentime.contracts import IncidentStatus, IncidentType
 from goldentime.db import one_of

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from dispatch import incident_id_for, queries
 from exchange import mapping
-from exchange.store import ForeignIncidentRow
+from exchange.link_store import ForeignIncidentRow
 from goldentime.contracts import Incident, IncidentStatus, IncidentType
 from goldentime.contracts.dispatch import UnitStatus
 from goldentime.contracts.routing import RoutedUnitState

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from exchange import mapping
-from exchange.store import ForeignIncidentRow
+from exchange.link_store import ForeignIncidentRow
 from goldentime.contracts import Call, CallSource
 from goldentime.contracts.core import LAT_RANGE, LON_RANGE
 from goldentime.errors import GoldenTimeError

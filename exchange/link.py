@@ -31,10 +31,10 @@ from sqlalchemy import select
 
 from dispatch import queries
 from exchange.importer import EidoRefusedError
+from exchange.link_store import CursorRow, InboxRow, OutboxRow, Sessions
 from exchange.protocol import Message, RefusedError, ack, dumps, parse
 from exchange.requests import RequestDesk
 from exchange.service import ExchangeService
-from exchange.store import CursorRow, InboxRow, OutboxRow, Sessions
 from goldentime.clock import Clock
 from goldentime.retry import Backoff
 from goldentime.settings import ExchangePartner

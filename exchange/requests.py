@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from dispatch import queries
 from exchange.export import export_incident
+from exchange.link_store import OutboxRow, RequestRow, Sessions
 from exchange.service import ExchangeService
-from exchange.store import OutboxRow, RequestRow, Sessions
 from goldentime.clock import Clock
 from goldentime.settings import ExchangePartner
 

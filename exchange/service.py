@@ -13,8 +13,8 @@ from typing import Any
 from dispatch import cell_of, incident_id_for, queries
 from exchange.export import Centre, export_incident
 from exchange.importer import EidoRefusedError, read_eido, remember
+from exchange.link_store import Sessions
 from exchange.schema import EidoSchema
-from exchange.store import Sessions
 from goldentime import topics
 from goldentime.clock import Clock
 from goldentime.contracts import Record

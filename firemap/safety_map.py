@@ -45,7 +45,7 @@ from firemap.models import (
     Restriction,
     Station,
 )
-from firemap.scene import RoadAccess
+from firemap.scene_access import RoadAccess
 from firemap.sources import inside_seoul, seoul_reason, to_metric
 from goldentime.boundaries import Boundaries
 

@@ -317,7 +317,7 @@ def _outbox_pending(engine: Any) -> int:
 
 
 def _worker_info(target: Target, engine: Any) -> list[dict[str, Any]]:
-    from dispatch.store import live_workers
+    from dispatch.incident_store import live_workers
     from goldentime.db import session_factory
 
     with session_factory(engine)() as session:

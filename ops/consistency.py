@@ -101,7 +101,7 @@ class Report:
 
 def stored_links(engine: Engine, prefix: str) -> dict[str, str]:
     """Signal id -> incident id for the calls and video signals of the run ``prefix``."""
-    from dispatch.store import CallRow, SignalRow
+    from dispatch.incident_store import CallRow, SignalRow
 
     with engine.connect() as conn:
         links = dict(
@@ -125,7 +125,7 @@ def stored_links(engine: Engine, prefix: str) -> dict[str, str]:
 
 def incident_members(engine: Engine, incident_ids: Iterable[str]) -> dict[str, set[str]]:
     """Every signal (of any run) of the given incidents: incident id -> signal ids."""
-    from dispatch.store import CallRow, SignalRow
+    from dispatch.incident_store import CallRow, SignalRow
 
     ids = sorted(set(incident_ids))
     members: dict[str, set[str]] = {i: set() for i in ids}

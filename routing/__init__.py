@@ -16,7 +16,7 @@ compilation with ``scipy.sparse.csgraph``. What it offers:
 - ``etas(incident, units, cutoff_s=, top_n_routes=)`` -> ranked `UnitEta` (one reverse search).
 - ``coverage(units, minutes=)`` -> `CoverageModel` (share of road length reachable, holes,
   incremental unit status changes, greedy move-up suggestions).
-- ``routing.units.load_fire_units`` -> the real Seoul fire units as `UnitPosition`.
+- ``routing.fire_units.load_fire_units`` -> the real Seoul fire units as `UnitPosition`.
 - ``routing.network_info.gu_coverage`` / ``network_info`` -> the gu a network covers.
 
 Every error is a `RoutingError` (a `GoldenTimeError`).
@@ -25,10 +25,10 @@ Every error is a `RoutingError` (a `GoldenTimeError`).
 from routing.coverage import CoverageModel, MoveUp
 from routing.errors import GraphLoadError, RoutingError, SnapError, UnreachableError
 from routing.loading import default_graph_path, load_network
-from routing.model import LoadInfo, Route, UnitEta, UnitPosition
 from routing.network import RoadNetwork
 from routing.snapping import Snap
 from routing.speeds import VEHICLE_CLASSES, SpeedTable
+from routing.values import LoadInfo, Route, UnitEta, UnitPosition
 from routing.vehicles import VEHICLE_DIMENSIONS, VehicleDimensions
 
 __all__ = [

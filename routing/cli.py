@@ -13,10 +13,10 @@ import click
 
 from routing.compiled import METRICS
 from routing.errors import RoutingError
+from routing.fire_units import load_fire_units, read_units
 from routing.loading import NETWORK_NAMES, load_network
 from routing.network import RoadNetwork
 from routing.speeds import VEHICLE_CLASSES
-from routing.units import load_fire_units, read_units
 
 
 def _latlon(_ctx: click.Context, param: click.Parameter, value: str | None) -> Any:

@@ -10,7 +10,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from routing.errors import RoutingError
-from routing.model import LoadInfo
+from routing.values import LoadInfo
 
 
 def largest_component(graph: nx.MultiDiGraph, *, source: str) -> tuple[nx.MultiDiGraph, LoadInfo]:

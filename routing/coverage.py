@@ -5,7 +5,7 @@ one of its arcs can be driven end to end within T from the nearest available uni
 ``dist(tail) + travel_time(arc) <= T``. Coverage = covered length / total length.
 
 How it stays cheap:
-- units off the graph (routing.approach) are seeded at their cheapest entry nodes with their
+- units off the graph (routing.approach_legs) are seeded at their cheapest entry nodes with their
   estimated approach times;
 - the full computation is ONE multi-source, cutoff-limited dijkstra over a copy of the forward
   CSR with one virtual row per unit (its snapped partial-edge departures), returning for every
@@ -31,11 +31,11 @@ from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import mapping
 
 from routing.anchors import Anchor
-from routing.approach import Approach
+from routing.approach_legs import Approach
 from routing.compiled import CompiledGraph, FloatArray, IntArray
 from routing.errors import RoutingError
-from routing.model import UnitPosition
 from routing.speeds import check_vehicle
+from routing.values import UnitPosition
 
 if TYPE_CHECKING:
     from routing.network_parts import NetworkParts
@@ -67,7 +67,7 @@ def seeds_of(
 ) -> list[tuple[int, float]]:
     """(node, seconds) a search from ``start`` begins with: its departures or approach entries.
 
-    A unit off the graph (routing.approach) enters at its entry nodes after its estimated
+    A unit off the graph (routing.approach_legs) enters at its entry nodes after its estimated
     approach time; searches keep the cheapest few of them (`VIRTUAL_SLOTS` / `SLOTS`).
     """
     if isinstance(start, Approach):

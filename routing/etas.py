@@ -1,7 +1,7 @@
 """All units' ETAs to one incident: cached unit anchors, a vectorised tree lookup, ranking.
 
 Units rarely move, so a `UnitBatch` (every unit's snap anchor, or for a unit off the graph its
-approach leg's entry nodes and times (routing.approach), flattened into numpy arrays per
+approach leg's entry nodes and times (routing.approach_legs), flattened into numpy arrays per
 vehicle class, plus the sort keys) is built once per unit list and reused until the effective
 weights change (a closure or restriction can change where a unit snaps). Per query, each
 vehicle group's ETAs are one fancy-indexed lookup in the reverse search tree; `UnitEta`
@@ -18,10 +18,9 @@ import numpy as np
 import numpy.typing as npt
 
 from routing.anchors import Anchor, direct
-from routing.approach import Approach
+from routing.approach_legs import Approach
 from routing.compiled import CompiledGraph, FloatArray, IntArray
 from routing.errors import RoutingError
-from routing.model import Route, UnitEta, UnitPosition
 from routing.paths import (
     Leg,
     PathPart,
@@ -30,6 +29,7 @@ from routing.paths import (
     tree_from_node,
     tree_to_point,
 )
+from routing.values import Route, UnitEta, UnitPosition
 
 if TYPE_CHECKING:
     from routing.network_parts import NetworkParts

@@ -17,8 +17,8 @@ from pathlib import Path
 import networkx as nx
 
 from goldentime.settings import Settings, load_settings
-from routing.approach import ApproachRules
-from routing.compiled_dir import fresh_sidecar, is_compiled_dir, read_compiled
+from routing.approach_legs import ApproachRules
+from routing.compiled_files import fresh_sidecar, is_compiled_dir, read_compiled
 from routing.errors import GraphLoadError
 from routing.graphml import read_graphml
 from routing.moct_shapefile import is_moct_shapefile, read_moct_shapefiles

@@ -9,7 +9,7 @@ import numpy as np
 
 from routing.coverage import MoveUp, seeds_of
 from routing.errors import RoutingError
-from routing.model import UnitPosition
+from routing.values import UnitPosition
 
 if TYPE_CHECKING:
     from routing.compiled import IntArray

@@ -14,18 +14,18 @@ import numpy as np
 
 from routing import one_to_many
 from routing.anchors import Anchor, direct
-from routing.approach import Approach, ApproachModel, ApproachRules
-from routing.approach_routes import approach_route, outside_leg
-from routing.closures import ClosureRegistry, area_from_geojson
+from routing.approach_legs import Approach, ApproachModel, ApproachRules
 from routing.compiled import CompiledGraph, SearchResult, WeightSet, check_metric
 from routing.components import largest_component
 from routing.errors import RoutingError, UnreachableError
 from routing.etas import GroupTree, rank_etas
-from routing.model import Route, UnitEta, UnitPosition, check_latlon
+from routing.off_graph_routes import approach_route, outside_leg
 from routing.paths import PathPart, assemble_route, busiest_arc, tree_from_point
 from routing.query_cache import TREE_CACHE_BYTES, QueryCache, TreeKey
+from routing.road_closures import ClosureRegistry, area_from_geojson
 from routing.snapping import DEFAULT_MAX_SNAP_M, EdgeIndex, Snap
 from routing.speeds import SpeedTable, check_vehicle
+from routing.values import Route, UnitEta, UnitPosition, check_latlon
 from routing.vehicles import VEHICLE_DIMENSIONS, VehicleDimensions
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ class RoadNetwork:
 
         A point farther than ``max_snap_m`` from every road (or outside the graph's hull and
         farther than ``approach_rules.outside_snap_m``) but within ``approach_rules.approach_m``
-        of one gets an `Approach` (routing.approach); farther points raise SnapError.
+        of one gets an `Approach` (routing.approach_legs); farther points raise SnapError.
         """
         lat, lon = check_latlon(point, what="point")
         return self.cache.endpoint(lat, lon, check_vehicle(vehicle))

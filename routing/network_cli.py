@@ -3,7 +3,7 @@
 ``build`` reads the sources once (any supported form, see routing.loading), joins them by node
 id (sources of one id space, e.g. two regional cuts of the standard node-link network), keeps
 the largest strongly connected component and writes the compiled directory
-(routing.compiled_dir); progress goes to stderr. Written to ``<source>.compiled`` (e.g.
+(routing.compiled_files); progress goes to stderr. Written to ``<source>.compiled`` (e.g.
 ``-o data/seoul/roads/seoul_stdnodelink_2018.compiled``), it is picked up automatically by every
 process that loads that source, as long as the source files are unchanged. ``info`` prints what
 a network covers.
@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 import networkx as nx
 
-from routing.compiled_dir import source_fingerprint, write_compiled
+from routing.compiled_files import source_fingerprint, write_compiled
 from routing.components import largest_component
 from routing.errors import RoutingError
 from routing.loading import NETWORK_NAMES, load_network, network_source, read_network_graph

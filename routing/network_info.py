@@ -5,7 +5,7 @@
 holds at least `MIN_GU_SHARE` (1/10) of the median gu's node count: the Seoul cut of the
 standard node-link network has 141-520 nodes in every gu but 강동구, which holds only the 9
 border nodes of the bridges and roads that end on it, so 강동구 is reported missing (its points
-are served by approach legs, see routing.approach and routing.loading.approach_rules_for).
+are served by approach legs, see routing.approach_legs and routing.loading.approach_rules_for).
 """
 
 from __future__ import annotations

@@ -13,12 +13,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from routing.approach import ApproachModel, ApproachRules
-    from routing.closures import ClosureRegistry
+    from routing.approach_legs import ApproachModel, ApproachRules
     from routing.compiled import CompiledGraph
-    from routing.model import Route
     from routing.query_cache import QueryCache
+    from routing.road_closures import ClosureRegistry
     from routing.snapping import EdgeIndex
+    from routing.values import Route
 
 
 class NetworkParts(Protocol):

@@ -6,7 +6,7 @@ query: so each destination gets ONE reverse search, "seconds from every node to 
 until the weights change (a closure or restriction; `QueryCache.times_to`). An ETA is then
 the origin's best departure (the part of its arc to the arc's head + the time from that head),
 or a drive along a road origin and destination share. A destination off the graph (an approach
-leg, routing.approach) is reached through its best exit node + the leg: its reverse search is
+leg, routing.approach_legs) is reached through its best exit node + the leg: its reverse search is
 seeded with every exit node at its leg's time (in groups of `VIRTUAL_SLOTS`, merged).
 
 The values are `RoadNetwork.route(origin, destination).eta_s`, the same path costs summed in
@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from routing.anchors import Anchor, direct
-from routing.approach import Approach
+from routing.approach_legs import Approach
 from routing.compiled import VIRTUAL_SLOTS, FloatArray
 from routing.errors import RoutingError
-from routing.model import check_latlon
 from routing.speeds import check_vehicle
+from routing.values import check_latlon
 
 if TYPE_CHECKING:
     from routing.network_parts import NetworkParts

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from routing.anchors import Anchor
-from routing.approach import Approach
+from routing.approach_legs import Approach
 from routing.compiled import FloatArray, SearchResult, WeightSet
-from routing.model import Route
 from routing.snapping import Snap
 from routing.speeds import highway_rank
+from routing.values import Route
 
 if TYPE_CHECKING:
     from routing.network_parts import NetworkParts
@@ -173,7 +173,7 @@ def assemble_route(
     """A `Route` (ETA in seconds for ``vehicle``, metres, geometry, streets, edges).
 
     ``lead_in``/``lead_out``: estimated straight legs from a point off the graph to the first
-    node of ``parts`` / from the last node to a point off the graph (routing.approach). The
+    node of ``parts`` / from the last node to a point off the graph (routing.approach_legs). The
     geometry then starts/ends at that point itself.
     """
     compiled = net.compiled

@@ -21,14 +21,14 @@ import numpy as np
 import numpy.typing as npt
 
 from routing.anchors import Anchor
-from routing.approach import Approach, ApproachModel, ApproachRules
+from routing.approach_legs import Approach, ApproachModel, ApproachRules
 from routing.compiled import CompiledGraph, FloatArray, SearchResult, WeightSet
 from routing.coverage import seeds_of
 from routing.errors import SnapError
 from routing.etas import BatchKey, UnitBatch, batch_key
-from routing.model import UnitPosition
 from routing.snapping import EdgeIndex
 from routing.speeds import SpeedTable
+from routing.values import UnitPosition
 
 # A cached search: (lat, lon) of its point, vehicle class (twin), reverse?, limit.
 TreeKey = tuple[float, float, str, bool, float]

@@ -15,9 +15,9 @@ import networkx as nx
 import numpy as np
 
 from routing.anchors import Anchor, direct
-from routing.approach import Approach
+from routing.approach_legs import Approach
 from routing.errors import RoutingError
-from routing.model import UnitPosition
+from routing.values import UnitPosition
 
 if TYPE_CHECKING:
     from routing.network_parts import NetworkParts

@@ -15,7 +15,7 @@ Method (docs/simulation.md has the figures):
 - **On the network or not**: a gu whose road density inside the hull is below a quarter of the
   median gu's has (almost) no roads in the network: 강동구 on the standard node-link cut. Its
   calls are placed by administrative dong and reached by the approach-leg estimate
-  (routing.approach), so its figures are estimates (``on_network`` false in ``by_gu``).
+  (routing.approach_legs), so its figures are estimates (``on_network`` false in ``by_gu``).
 - **Time of day**: the hour-of-day histogram of the 905 real 2021 fires, smoothed over three
   hours, is the profile of every type (the statistics give no hourly EMS profile).
 

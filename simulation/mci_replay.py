@@ -52,7 +52,7 @@ from dispatch.patients import PatientAssignment, distribute, er_capacities
 from dispatch.surge import SURGE_TYPES, SurgeArea, SurgeCall, SurgeRules, find_surge, surge_reason
 from dispatch.surge_intake import surge_call
 from goldentime.contracts import IncidentStatus, IncidentType
-from routing.model import UnitPosition
+from routing.values import UnitPosition
 from simulation.calls import SimCall
 from simulation.crowd import CrowdCall, crowd_calls, nearby_calls
 from simulation.engine import START

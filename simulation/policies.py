@@ -4,7 +4,7 @@
   the stations nearest to the incident by straight line (distance from the station, not the
   vehicle's own position); the units are then driven by road and their real travel time
   counts.
-- ``eta``: the real recommendation (`dispatch.recommend.recommend`): the run card filled
+- ``eta``: the real recommendation (`dispatch.runcard_fill.recommend`): the run card filled
   with the available units that arrive first by road ETA from where they are now.
 - ``eta+moveup``: ``eta``, plus move-ups of idle units (`simulation.moveup`).
 """
@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Protocol
 
 from dispatch.cells import distance_m
-from dispatch.recommend import AvailableUnit, recommend
+from dispatch.runcard_fill import AvailableUnit, recommend
 from goldentime.contracts import Incident, IncidentStatus
 from routing import RoutingError, UnitPosition
 from simulation.calls import SimCall

@@ -3,7 +3,7 @@
 The road network is dispatch's own (`dispatch.context.road_network`: the configured network,
 Seoul-wide by default, with firemap's vehicle restrictions), the fleet is dispatch's own
 (`dispatch.context.fleet_for`: every station the network's incidents can be answered from;
-stations off the roads reach them by an estimated approach leg, routing.approach), so the
+stations off the roads reach them by an estimated approach leg, routing.approach_legs), so the
 simulation drives the same vehicles over the same roads as the running system.
 """
 

@@ -7,7 +7,7 @@ the caller's own transaction, so a read can sit in a write transaction of the ca
 runs the statements its callers ran on the rows before (one per kind of row: bulk reads take
 id collections, never a query per row). Outside ``dispatch``, only this package and the
 package-level names of ``dispatch`` are read; import-linter forbids the ORM modules
-(``dispatch.store``, ``dispatch.mci_store``) to ``console`` and ``exchange``.
+(``dispatch.incident_store``, ``dispatch.mci_store``) to ``console`` and ``exchange``.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ from typing import cast
 from sqlalchemy import Connection, Table, select
 from sqlalchemy.orm import Session
 
+from dispatch.incident_store import CallRow, CommandRow
 from dispatch.queries.views import CallView
-from dispatch.store import CallRow, CommandRow
 from goldentime.contracts.dispatch import CommandResult
 from goldentime.db import one_of
 

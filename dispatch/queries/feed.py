@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch.store import IncidentRow, RecommendationRow, UnitRow, incident_record
-from dispatch.units import unit_record
+from dispatch.incident_store import IncidentRow, RecommendationRow, UnitRow, incident_record
+from dispatch.unit_store import unit_record
 from goldentime.contracts import Incident
 from goldentime.contracts.routing import RoutedUnitState
 

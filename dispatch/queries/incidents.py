@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import store
+from dispatch import incident_store
+from dispatch.incident_store import CommandRow, IncidentRow, SignalRow, TimelineRow, incident_record
 from dispatch.queries.calls import call_view
 from dispatch.queries.views import IncidentView, SignalView, TimelineLine, Unlink
-from dispatch.store import CommandRow, IncidentRow, SignalRow, TimelineRow, incident_record
-from dispatch.units import unit_record
+from dispatch.unit_store import unit_record
 from goldentime.contracts import Incident, IncidentStatus, TimelineEntry
 
 ACTIVE = (IncidentStatus.OPEN.value, IncidentStatus.DISPATCHED.value, IncidentStatus.ON_SCENE.value)
@@ -57,14 +57,14 @@ def list_incidents(
     session: Session, *, status: IncidentStatus | None = None, limit: int = 500
 ) -> list[Incident]:
     """Incidents, newest first (at most ``limit``; only those of ``status`` when given)."""
-    return store.list_incidents(
+    return incident_store.list_incidents(
         session, status=None if status is None else status.value, limit=limit
     )
 
 
 def timeline(session: Session, incident_id: str) -> list[TimelineEntry]:
     """The incident's timeline, oldest first."""
-    return store.get_timeline(session, incident_id)
+    return incident_store.get_timeline(session, incident_id)
 
 
 def timeline_lines(session: Session, incident_id: str) -> list[TimelineLine]:
@@ -88,7 +88,7 @@ def timeline_lines(session: Session, incident_id: str) -> list[TimelineLine]:
 
 def latest_recommendation(session: Session, incident_id: str) -> dict[str, Any] | None:
     """The incident's latest recommendation (JSON-ready), or None."""
-    return store.latest_recommendation(session, incident_id)
+    return incident_store.latest_recommendation(session, incident_id)
 
 
 def merged_sources(session: Session, incident_id: str) -> list[str]:

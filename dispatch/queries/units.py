@@ -5,17 +5,17 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch import units
+from dispatch import unit_store
+from dispatch.incident_store import UnitRow
 from dispatch.queries.views import UnitPlace
-from dispatch.store import UnitRow
-from dispatch.units import unit_record
+from dispatch.unit_store import unit_record
 from goldentime.contracts.dispatch import UnitStatus
 from goldentime.contracts.routing import RoutedUnitState
 
 
 def list_units(session: Session, *, status: UnitStatus | None = None) -> list[RoutedUnitState]:
     """Every unit (only those of ``status`` when given), by station name then id."""
-    return [unit_record(r) for r in units.list_units(session, status=status)]
+    return [unit_record(r) for r in unit_store.list_units(session, status=status)]
 
 
 def available_units(session: Session, *, kind: str) -> list[UnitPlace]:

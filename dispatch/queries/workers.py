@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from dispatch import store
+from dispatch import incident_store
 from dispatch.queries.views import WorkerView
 
 
@@ -16,5 +16,5 @@ def live_workers(session: Session, *, now: datetime, max_age_s: float) -> list[W
         WorkerView(
             name=r.name, started_at=r.started_at, last_seen=r.last_seen, partitions=r.partitions
         )
-        for r in store.live_workers(session, now=now, max_age_s=max_age_s)
+        for r in incident_store.live_workers(session, now=now, max_age_s=max_age_s)
     ]

@@ -74,7 +74,8 @@ def _gu_table(report: SimulationReport) -> None:
         )
     if any(not r["on_network"] for res in report.results.values() for r in res["by_gu"].values()):
         click.echo(
-            "* not in the road network: reached by the approach-leg estimate (routing.approach)"
+            "* not in the road network: reached by the approach-leg estimate "
+            "(routing.approach_legs)"
         )
     for name in names:
         by_gu = report.results[name]["by_gu"]

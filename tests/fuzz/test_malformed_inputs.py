@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from console.app import CallRequest
 from console.commands import DispatchBody, MergeBody, NoteBody, PositionBody, StatusBody
-from dispatch.store import CallRow, CommandRow, IncidentRow, SignalRow
+from dispatch.incident_store import CallRow, CommandRow, IncidentRow, SignalRow
 from goldentime import topics
 from goldentime.contracts import Call, Record, decode
 from goldentime.contracts.dispatch import Command

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from dispatch.cells import cell_of
-from dispatch.store import CallRow, TimelineRow
+from dispatch.incident_store import CallRow, TimelineRow
 from goldentime.contracts import Call, encode
 
 

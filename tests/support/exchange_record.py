@@ -16,9 +16,9 @@ from dispatch.catalog import load_catalog
 from dispatch.commands import apply_command
 from dispatch.intake import ingest
 from dispatch.signals import call_signal
+from exchange.link_store import Sessions
 from exchange.schema import EidoSchema
 from exchange.service import ExchangeService
-from exchange.store import Sessions
 from goldentime.contracts import Call, Record
 from goldentime.contracts.dispatch import Command
 from goldentime.db import create_schema, make_engine, session_factory, writer

@@ -16,6 +16,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.alert_store import create_tables
 from alerts.api import create_router
 from alerts.areas import load_gazetteer
 from alerts.channels.base import RetryPolicy
@@ -25,7 +26,6 @@ from alerts.fakes.mastodon_api import FakeMastodonApi
 from alerts.fakes.twilio_api import FakeTwilioApi
 from alerts.geotarget import add_subscriber
 from alerts.service import AlertService, ChannelSet
-from alerts.store import create_tables
 from goldentime.clock import ManualClock
 from goldentime.contracts.core import Record
 from goldentime.db import make_engine, session_factory

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
+from alerts.alert_store import DeliveryRow, ReceiptEventRow
 from alerts.capvalidate import validate_document
 from alerts.channels.base import OutboundMessage, SendResult
 from alerts.channels.twilio_sms import TwilioSmsChannel
 from alerts.compose import parse_request
 from alerts.fakes.twilio_api import CallbackPlan
 from alerts.service import AlertService, ChannelSet
-from alerts.store import DeliveryRow, ReceiptEventRow
 from goldentime.contracts.alerts import AlertDelivery
 from goldentime.contracts.core import decode, encode
 

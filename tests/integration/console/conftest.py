@@ -99,11 +99,11 @@ def secured_system(
 
 @pytest.fixture(scope="session")
 def accounts(secured_system: LocalSystem) -> Any:
-    # Imported here, after the system made the schema: console.store registers tables.
+    # Imported here, after the system made the schema: console.account_store registers tables.
     from argon2 import PasswordHasher
 
+    from console.account_store import create_tables
     from console.accounts import Accounts
-    from console.store import create_tables
     from goldentime.db import engine_for, session_factory, writer
 
     engine = engine_for(secured_system.settings)

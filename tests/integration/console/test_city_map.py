@@ -49,7 +49,7 @@ def seed_incidents(
     system: LocalSystem, points: list[tuple[float, float, str]], prefix: str
 ) -> list[str]:
     """Open incidents (one call each) straight into the database; the board loads them."""
-    from dispatch.store import CallRow, IncidentRow
+    from dispatch.incident_store import CallRow, IncidentRow
 
     now = datetime.now(UTC)
     rng = random.Random(7)
@@ -75,7 +75,7 @@ def seed_incidents(
 
 
 def close_incidents(system: LocalSystem, ids: list[str]) -> None:
-    from dispatch.store import IncidentRow
+    from dispatch.incident_store import IncidentRow
 
     with _sessions(system).begin() as session:
         session.execute(

@@ -67,7 +67,7 @@ def assert_hardened(page: Page, response: Any, console_errors: list[str]) -> Non
 
 def insert_unit(settings: Any, *, unit_id: str, name: str, lat: float, lon: float) -> None:
     """A unit whose imported name is HTML (out of service: never recommended)."""
-    from dispatch.store import UnitRow
+    from dispatch.incident_store import UnitRow
     from goldentime.db import engine_for, session_factory
 
     now = datetime.now(UTC)

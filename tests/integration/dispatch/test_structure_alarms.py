@@ -21,7 +21,7 @@ from kafka import KafkaProducer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch.store import SensorAlarmRow, SignalRow, StructureClosureRow
+from dispatch.incident_store import SensorAlarmRow, SignalRow, StructureClosureRow
 from dispatch.structure_alarms import StructureDirectory, StructureInfo, directory_of
 from goldentime import topics
 from goldentime.contracts.sensors import (

@@ -14,9 +14,9 @@ from sqlalchemy import select, text
 
 from dispatch.catalog import load_catalog
 from dispatch.correlate import Signal
+from dispatch.incident_store import CallRow, IncidentRow
 from dispatch.intake import ingest
 from dispatch.mci_store import MciRow
-from dispatch.store import CallRow, IncidentRow
 from goldentime.contracts import IncidentType
 from goldentime.db import create_schema, make_engine, session_factory, writer
 

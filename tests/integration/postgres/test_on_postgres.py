@@ -17,8 +17,8 @@ from sqlalchemy import JSON, Column, MetaData, String, Table, select, text
 
 from dispatch.catalog import load_catalog
 from dispatch.correlate import Signal
+from dispatch.incident_store import list_incidents
 from dispatch.intake import ingest
-from dispatch.store import list_incidents
 from goldentime.contracts import IncidentType
 from goldentime.db import (
     Base,

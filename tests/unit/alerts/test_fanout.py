@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.alert_store import DeliveryRow, DeliveryState, create_tables
 from alerts.channels.base import OutboundMessage, SendResult
 from alerts.errors import ChannelError
 from alerts.fanout import FanOut, plan
 from alerts.geotarget import Recipient
-from alerts.store import DeliveryRow, DeliveryState, create_tables
 from goldentime.db import make_engine, session_factory
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)

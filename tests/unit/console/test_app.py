@@ -164,7 +164,7 @@ def test_board_and_vendored_map_are_served_locally(env) -> None:  # type: ignore
 def test_health_reports_dispatch_ready_only_with_a_live_worker(env) -> None:  # type: ignore[no-untyped-def]
     from datetime import timedelta
 
-    from dispatch.store import record_heartbeat
+    from dispatch.incident_store import record_heartbeat
 
     client, _, sessions = env
     assert client.get("/api/health").json()["dispatch_ready"] is False
@@ -282,7 +282,7 @@ def test_attached_events_show_camera_snapshot_live_view_and_sensor_readings() ->
 
 def test_coverage_holes_for_the_available_units(env) -> None:  # type: ignore[no-untyped-def]
     from dispatch.context import fleet_for, road_network
-    from dispatch.units import seed_units
+    from dispatch.unit_store import seed_units
 
     client, _, sessions = env
     settings = load_settings()

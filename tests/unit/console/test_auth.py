@@ -24,7 +24,7 @@ def login_token(client) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_passwords_are_hashed_and_verified(secured: SecuredConsole) -> None:
-    from console.store import UserRow
+    from console.account_store import UserRow
 
     with secured.accounts._sessions() as session:
         stored = session.get(UserRow, "disp")

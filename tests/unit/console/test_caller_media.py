@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from console.caller_media import digest
 from console.caller_media_store import MediaLinkRow
-from dispatch.store import CallRow, IncidentRow, UnitRow
+from dispatch.incident_store import CallRow, IncidentRow, UnitRow
 from goldentime.contracts.dispatch import Command, CommandAction
 from goldentime.db import make_engine, session_factory
 

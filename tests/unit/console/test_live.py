@@ -10,8 +10,8 @@ from gt_testing import run_coroutine
 from console.live import RESYNC, Change, ChangeFeed
 from dispatch.catalog import load_catalog
 from dispatch.correlate import Signal
+from dispatch.incident_store import UnitRow
 from dispatch.intake import ingest
-from dispatch.store import UnitRow
 from goldentime.contracts import IncidentType
 from goldentime.db import create_schema, make_engine, session_factory, writer
 

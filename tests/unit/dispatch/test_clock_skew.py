@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.catalog import load_catalog
 from dispatch.commands import apply_command
+from dispatch.incident_store import CallRow, get_incident, list_incidents
 from dispatch.intake import ingest
 from dispatch.signals import call_signal
-from dispatch.store import CallRow, get_incident, list_incidents
 from goldentime.contracts import Call, IncidentType, decode, encode, sender_clock_skew_s
 from goldentime.contracts.dispatch import Command, CommandAction
 from goldentime.db import create_schema, make_engine, session_factory, writer

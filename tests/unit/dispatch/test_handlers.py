@@ -16,8 +16,8 @@ from gt_testing import run_coroutine
 from dispatch.catalog import load_catalog
 from dispatch.context import DispatchContext
 from dispatch.handlers import consuming, handle_calls, handle_commands, handle_video_events
+from dispatch.incident_store import list_incidents
 from dispatch.pipeline import Pipeline
-from dispatch.store import list_incidents
 from goldentime import topics
 from goldentime.broker.publisher import InMemoryPublisher
 from goldentime.clock import ManualClock

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.catalog import load_catalog
 from dispatch.correlate import Signal
+from dispatch.incident_store import get_timeline, list_incidents
 from dispatch.intake import incident_id_for, ingest
-from dispatch.store import get_timeline, list_incidents
 from goldentime.contracts import IncidentType
 from goldentime.db import create_schema, make_engine, session_factory, writer
 from goldentime.errors import StoreError
@@ -146,8 +146,8 @@ def test_video_event_alone_opens_an_incident(sessions) -> None:  # type: ignore[
 
 
 def test_stale_recommendations_are_those_naming_a_changed_unit(sessions) -> None:  # type: ignore[no-untyped-def]
-    from dispatch.recommender import incidents_recommending
-    from dispatch.store import RecommendationRow
+    from dispatch.incident_store import RecommendationRow
+    from dispatch.recommendations import incidents_recommending
 
     out = run(sessions, sig("c-1"), sig("c-2", lat=37.58))
     first, second = out.new_incident_ids

@@ -15,15 +15,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.cells import distance_m
 from dispatch.commands import apply_command
+from dispatch.incident_store import CallRow, IncidentRow, TimelineRow, UnitRow
 from dispatch.mci_commands import MciServices
 from dispatch.mci_queries import mci_of
 from dispatch.mci_stations import StationAreas
 from dispatch.mci_store import MciRow
 from dispatch.patients import ErCapacity
-from dispatch.store import CallRow, IncidentRow, TimelineRow, UnitRow
 from goldentime.contracts.dispatch import Command, TriageCounts
 from goldentime.db import create_schema, make_engine, session_factory
-from routing.model import UnitPosition
+from routing.values import UnitPosition
 
 NOW = datetime(2026, 10, 29, 14, 0, tzinfo=UTC)
 SCENE = (37.5345, 126.9945)

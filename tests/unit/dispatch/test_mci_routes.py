@@ -20,15 +20,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from dispatch.cells import distance_m
 from dispatch.commands import apply_command
 from dispatch.context import road_network
+from dispatch.incident_store import CallRow, IncidentRow, UnitRow
 from dispatch.mci_commands import MciServices
 from dispatch.mci_store import MciRow
 from dispatch.reroute import sync_routes
-from dispatch.store import CallRow, IncidentRow, UnitRow
 from goldentime.contracts.dispatch import Command, TriageCounts
 from goldentime.db import create_schema, make_engine, session_factory
 from goldentime.settings import load_settings
 from routing import RoadNetwork
-from routing.model import UnitPosition
+from routing.values import UnitPosition
 
 NOW = datetime(2026, 10, 29, 13, 30, tzinfo=UTC)
 SCENE = (37.5345, 126.9945)  # 이태원동, the alley by the Hamilton hotel

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.context import fleet_for, road_network
+from dispatch.incident_store import UnitRow
 from dispatch.mci import (
     CasualtyEstimate,
     MciRules,
@@ -20,8 +21,7 @@ from dispatch.mci import (
     station_area,
 )
 from dispatch.mci_stations import StationAreas, load_jurisdictions
-from dispatch.store import UnitRow
-from dispatch.units import seed_units
+from dispatch.unit_store import seed_units
 from goldentime.db import create_schema, make_engine, session_factory
 from goldentime.errors import ContractError
 from goldentime.settings import load_settings

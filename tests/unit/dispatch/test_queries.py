@@ -21,11 +21,11 @@ from dispatch.cells import cell_of as cells_cell_of
 from dispatch.commands import apply_command
 from dispatch.correlate import Signal
 from dispatch.fleet import Vehicle
+from dispatch.incident_store import RecommendationRow, record_heartbeat
 from dispatch.intake import incident_id_for as intake_incident_id_for
 from dispatch.intake import ingest
 from dispatch.mci_store import MciRow
-from dispatch.store import RecommendationRow, record_heartbeat
-from dispatch.units import seed_units
+from dispatch.unit_store import seed_units
 from goldentime.contracts import IncidentStatus, IncidentType
 from goldentime.contracts.dispatch import Command, CommandAction, UnitStatus
 from goldentime.db import create_schema, make_engine, session_factory, writer

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.commands import apply_command
-from dispatch.store import CallRow, IncidentRow, TimelineRow
+from dispatch.incident_store import CallRow, IncidentRow, TimelineRow
 from goldentime.contracts.dispatch import Command, CommandAction
 from goldentime.db import create_schema, make_engine, session_factory
 

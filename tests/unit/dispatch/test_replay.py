@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from dispatch.catalog import load_catalog
 from dispatch.cells import distance_m
+from dispatch.incident_store import CallRow
 from dispatch.intake import ingest
 from dispatch.replay import CENTRAL_SEOUL, EVENT_SEPARATION_M, generate_replay
 from dispatch.signals import call_signal
-from dispatch.store import CallRow
 from goldentime.db import create_schema, make_engine, session_factory, writer
 
 CATALOG = load_catalog()

@@ -7,8 +7,8 @@ import pytest
 from click.testing import CliRunner
 
 from dispatch.cli import parse_since
+from dispatch.incident_store import IncidentRow
 from dispatch.report import golden_time_report
-from dispatch.store import IncidentRow
 from goldentime.db import create_schema, make_engine, session_factory
 from goldentime.errors import GoldenTimeError
 from ops.cli import cli

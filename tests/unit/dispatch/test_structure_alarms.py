@@ -11,11 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.catalog import load_catalog
-from dispatch.closures import ClosureBook, active_closures
 from dispatch.context import road_network
+from dispatch.incident_store import (
+    IncidentRow,
+    SignalRow,
+    StructureClosureRow,
+    TimelineRow,
+    UnitRow,
+)
 from dispatch.reroute import sync_routes
 from dispatch.sensor_intake import AlarmHandler
-from dispatch.store import IncidentRow, SignalRow, StructureClosureRow, TimelineRow, UnitRow
 from dispatch.structure_alarms import (
     StructureDirectory,
     alarm_signal,
@@ -23,6 +28,7 @@ from dispatch.structure_alarms import (
     clear_hold_s,
     directory_of,
 )
+from dispatch.structure_closures import ClosureBook, active_closures
 from goldentime.contracts import IncidentType
 from goldentime.contracts.routing import ClosureAction
 from goldentime.contracts.sensors import AlarmLevel, FaultKind, SensorAlarm, SensorKind

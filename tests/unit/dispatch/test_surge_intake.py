@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from dispatch.catalog import load_catalog
 from dispatch.commands import apply_command
 from dispatch.correlate import Signal
+from dispatch.incident_store import CallRow, IncidentRow, get_timeline
 from dispatch.intake import BatchOutcome, ingest
 from dispatch.mci_queries import active_surges, mci_of
 from dispatch.mci_store import MciRow
-from dispatch.store import CallRow, IncidentRow, get_timeline
 from goldentime.contracts import IncidentType
 from goldentime.contracts.dispatch import Command, CommandAction
 from goldentime.db import create_schema, make_engine, session_factory, writer

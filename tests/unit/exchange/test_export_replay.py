@@ -13,11 +13,11 @@ from sqlalchemy import select
 from dispatch.catalog import load_catalog
 from dispatch.commands import apply_command
 from dispatch.fleet import load_fleet
+from dispatch.incident_store import CallRow, IncidentRow, UnitRow
 from dispatch.intake import ingest
 from dispatch.replay import generate_replay
 from dispatch.signals import call_signal
-from dispatch.store import CallRow, IncidentRow, UnitRow
-from dispatch.units import seed_units
+from dispatch.unit_store import seed_units
 from exchange.export import Centre, export_incident
 from exchange.schema import EidoSchema
 from goldentime.contracts.dispatch import Command, CommandAction

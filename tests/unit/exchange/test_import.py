@@ -13,7 +13,7 @@ from gt_testing import run_coroutine
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch.store import CallRow, IncidentRow, TimelineRow
+from dispatch.incident_store import CallRow, IncidentRow, TimelineRow
 from exchange.importer import EidoRefusedError, call_id_for
 from exchange.schema import EidoSchema
 from goldentime import topics

@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.commands import apply_command
 from dispatch.fleet import load_fleet
-from dispatch.store import IncidentRow, UnitRow
-from dispatch.units import seed_units
+from dispatch.incident_store import IncidentRow, UnitRow
+from dispatch.unit_store import seed_units
 from exchange.export import Centre, export_incident
+from exchange.link_store import OutboxRow, RequestRow, Sessions
 from exchange.requests import RequestDesk
 from exchange.schema import EidoSchema
-from exchange.store import OutboxRow, RequestRow, Sessions
 from goldentime import topics
 from goldentime.contracts import Call
 from goldentime.contracts.dispatch import Command, CommandAction

@@ -17,7 +17,7 @@ from firemap.access import (
     estimate_width,
     vehicle_restrictions,
 )
-from firemap.scene import RoadAccess
+from firemap.scene_access import RoadAccess
 
 # A street grid near Seoul City Hall; 0.0009 deg lat ~ 100 m, 0.00113 deg lon ~ 100 m.
 LAT0, LON0 = 37.5600, 126.9800

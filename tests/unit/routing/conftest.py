@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from routing import RoadNetwork, UnitPosition, load_network
-from routing.approach import ApproachRules
-from routing.units import load_fire_units
+from routing.approach_legs import ApproachRules
+from routing.fire_units import load_fire_units
 
 SEOUL_STATION = (37.5547, 126.9707)
 GWANGHWAMUN = (37.5759, 126.9768)

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from ops.cli import cli, main
 from routing import GraphLoadError, RoutingError, SpeedTable, load_network
+from routing.fire_units import read_units
 from routing.graphml import read_graphml
-from routing.units import read_units
 
 ROUTE = ["route", "--from", "37.5547,126.9707", "--to", "37.5759,126.9768"]
 GRAPHML = """<?xml version='1.0' encoding='utf-8'?>

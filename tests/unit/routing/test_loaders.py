@@ -20,7 +20,7 @@ from pyproj import CRS, Transformer
 from goldentime.nodelink import decode_road_name
 from routing import GraphLoadError, RoadNetwork, load_network
 from routing.compiled import CompiledGraph
-from routing.compiled_dir import write_compiled
+from routing.compiled_files import write_compiled
 from routing.loading import named_network_path, read_network_graph
 from routing.moct_shapefile import read_moct_shapefiles
 from routing.osm_extract import parse_maxheight, parse_maxspeed, parse_maxweight, read_osm

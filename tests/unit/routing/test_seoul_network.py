@@ -23,10 +23,10 @@ from click.testing import CliRunner
 
 from ops.cli import cli
 from routing import RoadNetwork, UnitPosition, load_network
-from routing.approach import Approach
+from routing.approach_legs import Approach
 from routing.errors import RoutingError
+from routing.fire_units import load_fire_units
 from routing.loading import approach_rules_for, named_network_path
-from routing.units import load_fire_units
 from routing.vehicles import VehicleDimensions
 
 GANGDONG = {"천호역": (37.5386, 127.1236), "고덕역": (37.5550, 127.1540),

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from alerts.alert_store import AlertRow
 from alerts.cap import Alert
 from alerts.channels.social import split_post
 from alerts.geotarget import Recipient
 from alerts.korean import classify
 from alerts.sms_text import KOREA_COUNTRY_CODE, as_delivered, non_euc_kr_characters, sms_encoding
-from alerts.store import AlertRow
 
 SOCIAL_LIMIT = 500
 

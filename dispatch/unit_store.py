@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.fleet import Vehicle
-from dispatch.store import UnitRow
+from dispatch.incident_store import UnitRow
 from goldentime.contracts.dispatch import UnitStatus
 from goldentime.contracts.routing import RoutedUnitState, UnitRoute
 

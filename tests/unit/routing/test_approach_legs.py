@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from routing import RoadNetwork, SnapError, UnitPosition
 from routing import reference as ref
-from routing.approach import APPROACH_NOTE, DETOUR_FACTOR, Approach, ApproachRules
-from routing.units import load_fire_units
+from routing.approach_legs import APPROACH_NOTE, DETOUR_FACTOR, Approach, ApproachRules
+from routing.fire_units import load_fire_units
 
 from .conftest import GWANGHWAMUN, random_network
 

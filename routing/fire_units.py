@@ -18,10 +18,10 @@ import numpy as np
 import shapely
 
 from goldentime.settings import load_settings
-from routing.approach import Approach
+from routing.approach_legs import Approach
 from routing.errors import RoutingError
-from routing.model import UnitPosition
 from routing.speeds import VEHICLE_CLASSES
+from routing.values import UnitPosition
 
 if TYPE_CHECKING:
     from routing.network import RoadNetwork
@@ -86,7 +86,7 @@ def load_fire_units(
     With ``inside=net``, keep only units within the convex hull of the network's nodes and
     within its snapping distance of a road (the units that belong to this graph's area). With
     ``approach_m`` > 0 as well, also keep the units off the graph within ``approach_m`` of its
-    roads: they reach it by an estimated approach leg (routing.approach), so they are the real
+    roads: they reach it by an estimated approach leg (routing.approach_legs), so they are the real
     first-due and mutual-aid units of incidents near the graph's edge. ``approach_m`` may not
     exceed the network's own approach radius (``net.approach_rules.approach_m``); None means
     that radius: on the Seoul standard node-link network (approach radius 6.5 km, see

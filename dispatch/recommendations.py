@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch.context import DispatchContext
-from dispatch.recommend import AvailableFleet, AvailableUnit, recommend
-from dispatch.store import IncidentRow, RecommendationRow, UnitRow, incident_record
+from dispatch.incident_store import IncidentRow, RecommendationRow, UnitRow, incident_record
+from dispatch.runcard_fill import AvailableFleet, AvailableUnit, recommend
 from goldentime.contracts import IncidentStatus
 from goldentime.contracts.dispatch import Recommendation, UnitKind, UnitStatus
 

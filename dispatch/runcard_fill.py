@@ -34,7 +34,7 @@ from goldentime.contracts.dispatch import (
     UnitKind,
 )
 from routing import RoadNetwork, RoutingError, UnitEta, UnitPosition
-from routing.approach import APPROACH_NOTE
+from routing.approach_legs import APPROACH_NOTE
 
 ETA_CUTOFF_S = 1800.0
 # Ranked first within this (a search of a fraction of the graph): the golden-time budget is
@@ -258,7 +258,7 @@ def _estimated(pick: _Pick) -> str:
 
     An incident or a station farther than the snap limit from every road of the network (on
     the Seoul network: 강동구, whose roads the node-link cut lacks) is joined to it by a leg
-    estimated from the straight-line distance (routing.approach); the dispatcher must know.
+    estimated from the straight-line distance (routing.approach_legs); the dispatcher must know.
     """
     names = [u.name for e, u in pick.chosen + pick.aid if e.note and APPROACH_NOTE in e.note]
     if not names:

@@ -55,7 +55,7 @@ class Route:
     snap_origin_m: float = 0.0
     snap_destination_m: float = 0.0
     avoided_edge: tuple[int, int, int] | None = None  # set on an alternative route
-    # Estimated legs off the road graph (routing.approach), included in eta_s and distance_m:
+    # Estimated legs off the road graph (routing.approach_legs), included in eta_s and distance_m:
     approach_s: float = 0.0
     approach_m: float = 0.0
 
@@ -91,7 +91,7 @@ class UnitEta:
     """One unit's ETA to an incident. ``eta_s`` is None when beyond the cutoff or unreachable.
 
     ``note`` says why a unit has no ETA, or, with an ETA, that it includes an estimated approach
-    from outside the road graph (routing.approach.APPROACH_NOTE).
+    from outside the road graph (routing.approach_legs.APPROACH_NOTE).
 
     ``distance_m`` (along the fastest path) and ``route`` (top N only) are derived from the
     search tree on first access, so ranking 100+ units stays cheap.

@@ -19,7 +19,8 @@ from dispatch.catalog import Catalog, load_catalog
 from dispatch.cells import distance_m
 from dispatch.context import fleet_for, gu_locator, road_network
 from dispatch.hospitals import Hospital, load_hospitals
-from dispatch.recommend import (
+from dispatch.replay import SEOUL, generate_replay
+from dispatch.runcard_fill import (
     ETA_CUTOFF_S,
     FIRST_CUTOFF_S,
     HOSPITAL_CANDIDATES,
@@ -29,7 +30,6 @@ from dispatch.recommend import (
     recommend,
     routed_hospital_etas,
 )
-from dispatch.replay import SEOUL, generate_replay
 from goldentime.contracts import Incident, IncidentStatus, IncidentType
 from goldentime.settings import load_settings
 from routing import RoadNetwork, RoutingError, UnitPosition

@@ -18,11 +18,11 @@ import numpy as np
 import shapely
 
 from routing.anchors import Anchor
-from routing.approach import Approach
+from routing.approach_legs import Approach
 from routing.compiled import FloatArray
 from routing.errors import UnreachableError
-from routing.model import Route
 from routing.paths import Leg, assemble_route, tree_from_node, tree_to_node
+from routing.values import Route
 
 if TYPE_CHECKING:
     from routing.network_parts import NetworkParts
