@@ -292,7 +292,9 @@ def create_app(
     sessions = session_factory(engine)
     clock = clock or SystemClock()
     own_publisher = publisher is None  # ours: the outbox relay sends through it too
-    publisher = publisher or kafka_publisher(settings, client_id="goldentime-console")
+    publisher = publisher or kafka_publisher(
+        settings, client_id="goldentime-console", concurrent_small=True
+    )
     own_sensor_publisher = sensor_publisher is None
     sensor_publisher = sensor_publisher or BlockingPublisher(  # the sensors' routes are sync
         kafka_publisher(settings, client_id="goldentime-console-sensors"),

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from goldentime.broker.publisher import KafkaPublisher
+from goldentime.broker.publisher import CONCURRENT_SMALL_MAX, KafkaPublisher
 from goldentime.settings import Settings
 
 
@@ -26,15 +26,20 @@ def producer_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def kafka_publisher(settings: Settings, *, client_id: str) -> KafkaPublisher:
+def kafka_publisher(
+    settings: Settings, *, client_id: str, concurrent_small: bool = False
+) -> KafkaPublisher:
     """The one producer factory: a :class:`~goldentime.broker.publisher.Publisher` on Kafka
     (acks=all, whole record batches), started on first use. Threads wrap it in a
-    :class:`~goldentime.broker.publisher.BlockingPublisher`."""
+    :class:`~goldentime.broker.publisher.BlockingPublisher`. ``concurrent_small``: for a
+    process that publishes many small sets of records at once (the console's intake), which
+    then share produce requests (:data:`~goldentime.broker.publisher.CONCURRENT_SMALL_MAX`)."""
     return KafkaPublisher(
         lambda: AIOKafkaProducer(
             client_id=client_id,
             request_timeout_ms=15_000,
             max_batch_size=512 * 1024,
             **producer_options(settings),
-        )
+        ),
+        accumulate_up_to=CONCURRENT_SMALL_MAX if concurrent_small else 0,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,6 +79,46 @@ def test_every_record_lands_on_its_keys_partition_in_order(broker: EmbeddedBroke
             by_key.setdefault(key, []).append(value[:5])
         for key, values in by_key.items():
             assert values == sorted(values), f"{key!r} out of order"
+
+
+def test_concurrent_small_publishes_all_land_each_in_its_own_order(
+    broker: EmbeddedBroker,
+) -> None:
+    """The console's mode: many small publishes at once, through the accumulator."""
+    topic = TopicSpec(f"test.small-{uuid.uuid4().hex[:6]}", "small publishes test")
+    ensure_topics(broker.bootstrap_servers, partitions=4, replication_factor=1, topics=[topic])
+    # each publish: two records of one key, "a" then "b" (a call and its follow-up)
+    publishes = [
+        [
+            (f"cell-{i % 7}".encode(), f"a{i:05d}".encode()),
+            (f"cell-{i % 7}".encode(), f"b{i:05d}".encode()),
+        ]
+        for i in range(300)
+    ]
+
+    async def run() -> None:
+        publisher = KafkaPublisher(
+            lambda: AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers, linger_ms=2),
+            accumulate_up_to=8,
+        )
+        try:
+            for start in range(0, len(publishes), 50):  # 50 callers at a time
+                await asyncio.gather(
+                    *(publisher.publish(topic.name, p) for p in publishes[start : start + 50])
+                )
+        finally:
+            await publisher.stop()
+
+    run_coroutine(run)
+    stored = read_all(broker.bootstrap_servers, topic.name, 2 * len(publishes))
+    values = [v for records in stored.values() for _k, v in records]
+    assert sorted(values) == sorted(v for p in publishes for _k, v in p)
+    for partition, records in stored.items():
+        position = {value: n for n, (_key, value) in enumerate(records)}
+        for key, value in records:
+            assert (murmur2(key) & 0x7FFFFFFF) % 4 == partition
+            if value.startswith(b"a"):
+                assert position[value] < position[b"b" + value[1:]], f"{value!r} after its b"
 
 
 def test_a_record_without_a_key_is_refused(broker: EmbeddedBroker) -> None:
