@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from multiprocessing.queues import Queue
 from pathlib import Path
@@ -53,6 +53,7 @@ from goldentime.contracts.sensors import (
     SensorReading,
     encode_readings,
 )
+from goldentime.db import create_schema, engine_for
 from goldentime.settings import load_settings
 from ops.supervisor import ChildSpec, python_argv
 from ops.up import LocalSystem
@@ -106,8 +107,11 @@ def generate_load(total: int, *, seed: int, end: datetime) -> list[SensorReading
     return out
 
 
-def _env(bootstrap: str) -> dict[str, str]:
+def _env(bootstrap: str, data_dir: Path) -> dict[str, str]:
+    """A worker's environment: the bench broker, and ``data_dir`` for its database (the
+    alarms' intake outbox; see :func:`_worker_database`), never the checkout's default."""
     return {
+        "GOLDENTIME_DATA_DIR": str(data_dir),
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "GOLDENTIME_BROKER_FLAVOR": "tansu",
         "GOLDENTIME_APP_ID": f"bench-sensors-{uuid.uuid4().hex[:6]}",
@@ -375,8 +379,8 @@ def _stop(child: Any) -> None:
     child.join(timeout=15)
 
 
-def _run_once(target: Any, bootstrap: str, total: int) -> float:
-    child, results = _child(target, _env(bootstrap), total)
+def _run_once(target: Any, bootstrap: str, total: int, data_dir: Path) -> float:
+    child, results = _child(target, _env(bootstrap, data_dir), total)
     try:
         events, seconds = results.get(timeout=WORKER_TIMEOUT_S)
         return float(events) / max(float(seconds), 1e-9)
@@ -445,20 +449,31 @@ def command(
     _print_human(result)
 
 
+@contextlib.contextmanager
+def _worker_database() -> Iterator[Path]:
+    """A temporary data folder whose database has the schema, for the workers of one run."""
+    with tempfile.TemporaryDirectory(prefix="gt-bench-sensors-db-") as tmp:
+        create_schema(engine_for(load_settings(data={"dir": Path(tmp)})))
+        yield Path(tmp)
+
+
 def _measure(
     *, readings: int, single_readings: int, pack: int, latency_s: float, incident_rounds: int
 ) -> dict[str, Any]:
-    with _fresh_broker(readings, pack=pack) as broker:
-        child, results = _child(run_rules_worker, _env(broker.bootstrap_servers), readings)
+    with _worker_database() as data_dir, _fresh_broker(readings, pack=pack) as broker:
+        env = _env(broker.bootstrap_servers, data_dir)
+        child, results = _child(run_rules_worker, env, readings)
         try:
             events, seconds = results.get(timeout=WORKER_TIMEOUT_S)
             rules_rate = events / max(seconds, 1e-9)
             latencies = _latency(broker.bootstrap_servers, seconds=latency_s)
         finally:
             _stop(child)
-        baseline_rate = _run_once(run_decode_baseline, broker.bootstrap_servers, readings)
-    with _fresh_broker(single_readings, pack=1) as broker:
-        single_rate = _run_once(run_rules_worker, broker.bootstrap_servers, single_readings)
+        baseline_rate = _run_once(run_decode_baseline, broker.bootstrap_servers, readings, data_dir)
+    with _worker_database() as data_dir, _fresh_broker(single_readings, pack=1) as broker:
+        single_rate = _run_once(
+            run_rules_worker, broker.bootstrap_servers, single_readings, data_dir
+        )
     if not latencies:
         raise click.ClickException("no alarm arrived in the latency phase")
     to_incident, missed = _incident_latency(incident_rounds)
