@@ -1,7 +1,7 @@
 """Structure closures in this worker's road network, kept in step with the database.
 
 The database (``structure_closures``) is the system of record: the worker that decides a
-closure writes it there *before* publishing it on ``routing.road_closures``. Every dispatch worker
+closure writes it there *before* publishing it on ``routing.closures``. Every dispatch worker
 applies the records of that topic to its own network as they arrive (a broadcast consumer:
 each worker reads every partition, see :func:`follow_closures`), re-applies the active rows at
 start, and reconciles with the database periodically, so a missed record or a restart cannot
@@ -86,7 +86,7 @@ class ClosureBook:
         return True
 
     def apply(self, record: RoadClosure) -> bool:
-        """Apply one ``routing.road_closures`` record; True when the network changed."""
+        """Apply one ``routing.closures`` record; True when the network changed."""
         if record.action is ClosureAction.CLOSE:
             return self.close(record.id, record.edges, reason=record.reason)
         return self.reopen(record.id)
@@ -134,7 +134,7 @@ def active_closures(session: Session) -> list[StructureClosureRow]:
 
 
 def closure_record(row: StructureClosureRow, *, action: ClosureAction) -> RoadClosure | None:
-    """The ``routing.road_closures`` record of a stored closure (None: no graph edges)."""
+    """The ``routing.closures`` record of a stored closure (None: no graph edges)."""
     if not row.edges:
         return None
     reopening = action is ClosureAction.REOPEN and row.reopened_at is not None
@@ -157,7 +157,7 @@ async def follow_closures(
     client_id: str,
     fetch_max_wait_ms: int = 100,
 ) -> None:
-    """Read every partition of ``routing.road_closures`` from the start and ``apply`` each record.
+    """Read every partition of ``routing.closures`` from the start and ``apply`` each record.
 
     No consumer group: every worker must see every closure (an agent in the workers' shared
     group would get only its share of the partitions). Undecodable records are logged and
@@ -187,7 +187,7 @@ async def follow_closures(
                 try:
                     record = decode(RoadClosure, message.value or b"")
                 except ContractError as err:
-                    log.warning("skipped a bad routing.road_closures record: %s", err.reason)
+                    log.warning("skipped a bad routing.closures record: %s", err.reason)
                     continue
                 await apply(record)
         except asyncio.CancelledError:

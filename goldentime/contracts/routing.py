@@ -1,6 +1,6 @@
 """Wire contracts of road closures and unit routes.
 
-* :class:`RoadClosure` on ``routing.road_closures`` (:data:`goldentime.topics.CLOSURES`), keyed by
+* :class:`RoadClosure` on ``routing.closures`` (:data:`goldentime.topics.CLOSURES`), keyed by
   ``id`` (the closure id). One closure is two records at most: ``action=close`` when a
   structure's alarm closes its road-graph edges, ``action=reopen`` when the alarm clears. Both
   carry the same ``id`` and ``edges``, so every process that routes applies them idempotently:
@@ -33,7 +33,7 @@ class ClosureAction(StrEnum):
 
 
 class RoadClosure(Record):
-    """Close or reopen a structure's road-graph edges (topic ``routing.road_closures``)."""
+    """Close or reopen a structure's road-graph edges (topic ``routing.closures``)."""
 
     structure_id: RecordId = Field(description="The bridge or tunnel whose edges these are.")
     structure_name: str = Field(default="", max_length=200)
