@@ -60,7 +60,9 @@ def test_camera_events_reach_the_broker_keyed_by_camera_and_are_in_the_outbox(
         return [r for r in records if r.key in ids]
 
     records = ours(
-        read_topic(settings.bootstrap(), VIDEO_EVENTS.name, until=lambda r: len(ours(r)) >= 3)
+        read_topic(
+            settings.broker.bootstrap(), VIDEO_EVENTS.name, until=lambda r: len(ours(r)) >= 3
+        )
     )
     events = [decode(VideoEvent, r.value) for r in records]
     assert sorted(r.key for r in records) == sorted(ids)
