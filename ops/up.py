@@ -84,7 +84,11 @@ class LocalSystem:
                 "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
                 "GOLDENTIME_BROKER_FLAVOR": "tansu",
             }
-            self.echo(f"[supervisor] embedded broker (Tansu) on {self.bootstrap}")
+            self.echo(
+                f"[supervisor] embedded broker (Tansu) on {self.bootstrap}; tools run by hand "
+                f"against it (sensors replay, video serve) need KAFKA_BOOTSTRAP_SERVERS="
+                f"{self.bootstrap} GOLDENTIME_BROKER_FLAVOR=tansu"
+            )
         self.supervisor.set_env({**os.environ, **self.env})
         try:
             wait_until_ready(self.bootstrap)
